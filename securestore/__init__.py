@@ -1,0 +1,8 @@
+"""securestore: the runtime and tooling side of secure multi-tenant file storage on AWS.
+
+The base package depends only on boto3 and cryptography, so that a backend can import the
+client without pulling in Pulumi. The Pulumi program lives at the project root
+(``__main__.py`` and ``components/``); ``securestore.offline`` evaluates it without the CLI.
+"""
+
+__version__ = "0.1.0"
