@@ -24,6 +24,7 @@ Patterns (documented here, enforced below):
 from __future__ import annotations
 
 import dataclasses
+import functools
 import datetime as _dt
 import re
 import unicodedata
@@ -44,6 +45,8 @@ _DATE_PARTS = 3  # yyyy / mm / dd
 _KEY_PARTS = 2 + _DATE_PARTS + 1  # tenant, module, date parts, filename
 _YEAR = re.compile(r"[0-9]{4}")
 _MONTH_OR_DAY = re.compile(r"[0-9]{2}")
+#: '/', '\\', Unicode category Cc (U+0000-001F, U+007F-009F) and surrogates (U+D800-DFFF).
+_FORBIDDEN_FILENAME_CHAR = re.compile("[/\\\\\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 DateLike = Union[_dt.date, _dt.datetime]
 
@@ -57,8 +60,9 @@ class TenantKey:
     date: _dt.date
     filename: str
 
-    @property
+    @functools.cached_property
     def key(self) -> str:
+        """The S3 key (computed once; the dataclass is frozen)."""
         return _join(self.tenant_id, self.module, self.date, self.filename)
 
     @property
@@ -108,16 +112,14 @@ def normalise_filename(filename: str) -> str:
         raise ValueError("filename is empty")
     if normalised in (".", ".."):
         raise ValueError(f"filename {normalised!r} is a relative path segment")
-    for char in normalised:
-        if char == "/":
-            raise ValueError(f"filename {filename!r} contains '/'")
-        if char == "\\":
-            raise ValueError(f"filename {filename!r} contains '\\'")
-        category = unicodedata.category(char)
-        if category == "Cc":
-            raise ValueError(f"filename {filename!r} contains control character U+{ord(char):04X}")
-        if category == "Cs":
+    bad = _FORBIDDEN_FILENAME_CHAR.search(normalised)
+    if bad is not None:
+        char = bad.group()
+        if char in "/\\":
+            raise ValueError(f"filename {filename!r} contains {char!r}")
+        if unicodedata.category(char) == "Cs":
             raise ValueError(f"filename {filename!r} contains lone surrogate U+{ord(char):04X}")
+        raise ValueError(f"filename {filename!r} contains control character U+{ord(char):04X}")
     return normalised
 
 
