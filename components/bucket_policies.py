@@ -1,0 +1,98 @@
+"""Bucket policy documents for the data bucket and its access-log bucket (pure, no Pulumi).
+
+The data bucket's policy is a list of denies that hold whatever IAM grants: no plain HTTP,
+no TLS < 1.2, no upload that names another encryption algorithm or another KMS key, no
+SSE-C. Grants to CloudFront or denies for tenant isolation are passed in as extra
+statements by the components that own those concerns.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from .policy_common import Statement, deny_insecure_transport, deny_outdated_tls, document
+
+ACCESS_LOG_PREFIX = "s3-access/"
+"""Where S3 server access logs of the data bucket land inside the log bucket."""
+
+
+def object_arn(bucket_arn: str, key_pattern: str = "*") -> str:
+    return f"{bucket_arn}/{key_pattern}"
+
+
+def data_bucket_policy(
+    *,
+    bucket_arn: str,
+    kms_key_arn: str,
+    sse_algorithm: str = "aws:kms",
+    extra_statements: Sequence[Statement] = (),
+) -> dict:
+    """The data bucket's policy: transport and encryption denies, then ``extra_statements``."""
+    everything = [bucket_arn, object_arn(bucket_arn)]
+    objects = [object_arn(bucket_arn)]
+    statements: list[Statement] = [
+        deny_insecure_transport(everything),
+        deny_outdated_tls(everything),
+        {
+            "Sid": "DenyUploadsWithAnotherEncryptionAlgorithm",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:PutObject",
+            "Resource": objects,
+            "Condition": {
+                "StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": sse_algorithm}
+            },
+        },
+        {
+            "Sid": "DenyUploadsWithAnotherKmsKey",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:PutObject",
+            "Resource": objects,
+            "Condition": {
+                "ArnNotEqualsIfExists": {
+                    "s3:x-amz-server-side-encryption-aws-kms-key-id": kms_key_arn
+                }
+            },
+        },
+        {
+            "Sid": "DenyCustomerProvidedKeys",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:PutObject",
+            "Resource": objects,
+            "Condition": {
+                "Null": {"s3:x-amz-server-side-encryption-customer-algorithm": "false"}
+            },
+        },
+    ]
+    statements.extend(extra_statements)
+    return document(statements)
+
+
+def log_bucket_policy(
+    *,
+    log_bucket_arn: str,
+    source_bucket_arn: str,
+    account_id: str,
+    extra_statements: Sequence[Statement] = (),
+) -> dict:
+    """The log bucket's policy: only S3 logging, only for our data bucket and account."""
+    everything = [log_bucket_arn, object_arn(log_bucket_arn)]
+    statements: list[Statement] = [
+        deny_insecure_transport(everything),
+        deny_outdated_tls(everything),
+        {
+            "Sid": "AllowServerAccessLogsFromTheDataBucketOnly",
+            "Effect": "Allow",
+            "Principal": {"Service": "logging.s3.amazonaws.com"},
+            "Action": "s3:PutObject",
+            "Resource": object_arn(log_bucket_arn, f"{ACCESS_LOG_PREFIX}*"),
+            "Condition": {
+                "ArnLike": {"aws:SourceArn": source_bucket_arn},
+                "StringEquals": {"aws:SourceAccount": account_id},
+            },
+        },
+    ]
+    statements.extend(extra_statements)
+    return document(statements)

@@ -1,0 +1,117 @@
+"""``EncryptionKey``: the customer-managed KMS key that encrypts every data object.
+
+The key policy is its own ``aws.kms.KeyPolicy`` resource, created by ``attach_policy``
+after the rest of the stack exists. That breaks the cycle key -> bucket -> CloudFront
+distribution -> key policy (CloudFront may decrypt only for *this* distribution's ARN).
+Until ``attach_policy`` runs, AWS keeps the default policy (account root only).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Optional, Sequence, TypedDict
+
+import pulumi
+import pulumi_aws as aws
+
+from .key_policies import key_policy
+from .policy_common import Statement
+
+TYPE_TOKEN = "securestore:encryption:EncryptionKey"
+
+
+class EncryptionKeyArgs(TypedDict):
+    alias_name: pulumi.Input[str]
+    """Full alias, ``alias/<prefix>-<stack>``."""
+    description: pulumi.Input[str]
+    """Shown in the KMS console; say what the key protects."""
+    deletion_window_in_days: int
+    """Days a scheduled deletion can still be cancelled (7-30)."""
+    admin_arns: Sequence[str]
+    """IAM principals that manage (not use) the key."""
+    account_id: pulumi.Input[str]
+    """This account; its root administers the key and its principals use it via S3."""
+    region: pulumi.Input[str]
+    """Region of the bucket, for ``kms:ViaService = s3.<region>.amazonaws.com``."""
+    partition: pulumi.Input[str]
+    """ARN partition (``aws``, ``aws-cn``, ``aws-us-gov``)."""
+    protect: bool
+    """Protect and retain the key (prod): a deleted key makes every object unreadable."""
+    tags: dict[str, str]
+
+
+class EncryptionKey(pulumi.ComponentResource):
+    """A rotated customer-managed KMS key with an alias and a least-privilege policy."""
+
+    key: aws.kms.Key
+    alias: aws.kms.Alias
+    key_policy: Optional[aws.kms.KeyPolicy]
+    key_arn: pulumi.Output[str]
+    key_id: pulumi.Output[str]
+    alias_name: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: EncryptionKeyArgs, opts: Optional[pulumi.ResourceOptions] = None
+    ) -> None:
+        super().__init__(TYPE_TOKEN, name, None, opts)
+        self._name = name
+        self._args = args
+        keep = pulumi.ResourceOptions(
+            parent=self, protect=args["protect"], retain_on_delete=args["protect"]
+        )
+        self.key = aws.kms.Key(
+            f"{name}-cmk",
+            aws.kms.KeyArgs(
+                description=args["description"],
+                key_usage="ENCRYPT_DECRYPT",
+                customer_master_key_spec="SYMMETRIC_DEFAULT",
+                enable_key_rotation=True,
+                deletion_window_in_days=args["deletion_window_in_days"],
+                bypass_policy_lockout_safety_check=False,
+                tags=args["tags"],
+            ),
+            keep,
+        )
+        self.alias = aws.kms.Alias(
+            f"{name}-alias",
+            aws.kms.AliasArgs(name=args["alias_name"], target_key_id=self.key.key_id),
+            pulumi.ResourceOptions(parent=self),
+        )
+        self.key_policy = None
+        self.key_arn = self.key.arn
+        self.key_id = self.key.key_id
+        self.alias_name = self.alias.name
+        self.register_outputs(
+            {"key_arn": self.key_arn, "key_id": self.key_id, "alias_name": self.alias_name}
+        )
+
+    def attach_policy(
+        self, extra_statements: pulumi.Input[Sequence[Statement]] = ()
+    ) -> aws.kms.KeyPolicy:
+        """Create the key policy once every principal it names exists. Call exactly once."""
+        if self.key_policy is not None:
+            raise RuntimeError(f"{self._name}: the key policy is already attached")
+        args = self._args
+        document = pulumi.Output.all(
+            args["account_id"], args["region"], args["partition"], extra_statements
+        ).apply(
+            lambda resolved: json.dumps(
+                key_policy(
+                    account_id=resolved[0],
+                    region=resolved[1],
+                    partition=resolved[2],
+                    admin_arns=args["admin_arns"],
+                    extra_statements=resolved[3],
+                )
+            )
+        )
+        self.key_policy = aws.kms.KeyPolicy(
+            f"{self._name}-policy",
+            aws.kms.KeyPolicyArgs(
+                key_id=self.key.key_id,
+                policy=document,
+                bypass_policy_lockout_safety_check=False,
+            ),
+            pulumi.ResourceOptions(parent=self),
+        )
+        return self.key_policy

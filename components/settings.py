@@ -1,0 +1,327 @@
+"""The stack's settings: read from Pulumi config once, validated, frozen, handed down.
+
+Components never read ``pulumi.Config``; ``__main__.py`` calls ``load()`` once and passes
+plain values down. Validation happens here, before any resource is registered, so that a
+bad value stops ``pulumi up`` with a message naming the key, the value and what is
+allowed, instead of half a stack or an AWS error twenty minutes later.
+
+``parse()`` works on a plain mapping of raw config strings and has no Pulumi in it, so the
+rules can be tested without an engine; ``load()`` is the thin Pulumi adapter.
+``DEFAULTS`` must agree with the defaults declared in ``Pulumi.yaml`` (a test checks).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping, Optional
+
+NAMESPACE = "securestore"
+
+ENVIRONMENTS = ("dev", "prod")
+SSE_ALGORITHMS = ("aws:kms", "aws:kms:dsse")
+MIN_STANDARD_IA_DAYS = 30
+"""S3 refuses a transition to STANDARD_IA earlier than 30 days after creation."""
+KMS_DELETION_WINDOW_RANGE = (7, 30)
+"""AWS KMS accepts a pending-deletion window of 7 to 30 days."""
+
+DEFAULTS: dict[str, Any] = {
+    "environment": "dev",
+    "namePrefix": "securestore",
+    "corsAllowedOrigins": [],
+    "transitionToIaDays": 30,
+    "expireAfterDays": 365,
+    "noncurrentVersionExpireDays": 90,
+    "abortIncompleteMultipartDays": 7,
+    "logRetentionDays": 365,
+    "sseAlgorithm": "aws:kms",
+    "kmsDeletionWindowDays": 30,
+    "kmsAdminArns": [],
+    "protect": False,
+    "forceDestroy": False,
+}
+"""Every key this program reads, with its default. Keys without the namespace prefix."""
+
+_NAME_PREFIX = re.compile(r"^[a-z][a-z0-9-]{1,23}[a-z0-9]$")
+_HTTPS_ORIGIN = re.compile(r"^https://([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,63}(:\d{1,5})?$")
+_LOCAL_ORIGIN = re.compile(r"^https?://(localhost|127\.0\.0\.1)(:\d{1,5})?$")
+_IAM_PRINCIPAL_ARN = re.compile(
+    r"^arn:aws(-cn|-us-gov)?:iam::\d{12}:(root|(role|user)/[A-Za-z0-9+=,.@_/-]{1,512})$"
+)
+
+
+class SettingsError(ValueError):
+    """A config value that is not allowed; the message names key, value and the rule."""
+
+    def __init__(self, key: str, value: Any, allowed: str) -> None:
+        self.key = f"{NAMESPACE}:{key}"
+        self.value = value
+        self.allowed = allowed
+        super().__init__(f"config {self.key} = {value!r} is not allowed: {allowed}")
+
+
+@dataclass(frozen=True)
+class LifecycleSettings:
+    """Object lifecycle of the data bucket, in days (0 disables expiry)."""
+
+    transition_to_ia_days: int
+    expire_after_days: int
+    noncurrent_version_expire_days: int
+    abort_incomplete_multipart_days: int
+
+
+@dataclass(frozen=True)
+class KeySettings:
+    """The customer-managed KMS key."""
+
+    deletion_window_days: int
+    admin_arns: tuple[str, ...]
+    sse_algorithm: str
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    """The data bucket and its access-log bucket."""
+
+    cors_allowed_origins: tuple[str, ...]
+    lifecycle: LifecycleSettings
+    log_retention_days: int
+    force_destroy: bool
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    """Everything ``__main__.py`` needs, validated."""
+
+    project: str
+    stack: str
+    environment: str
+    name_prefix: str
+    protect: bool
+    key: KeySettings
+    storage: StorageSettings
+
+    @property
+    def resource_prefix(self) -> str:
+        """Prefix of every logical name and alias: ``<namePrefix>-<stack>``."""
+        return f"{self.name_prefix}-{self.stack}"
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return {
+            "project": self.project,
+            "stack": self.stack,
+            "environment": self.environment,
+            "managed-by": "pulumi",
+        }
+
+
+# --- raw value readers: each names the key on failure --------------------------------
+
+
+def _int(raw: Mapping[str, Any], key: str) -> int:
+    value = raw.get(key, DEFAULTS[key])
+    if isinstance(value, bool):
+        raise SettingsError(key, value, "an integer number of days")
+    if isinstance(value, int):
+        return value
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise SettingsError(key, value, "an integer number of days") from None
+
+
+def _bool(raw: Mapping[str, Any], key: str) -> bool:
+    value = raw.get(key, DEFAULTS[key])
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "false"):
+        return text == "true"
+    raise SettingsError(key, value, "true or false")
+
+
+def _str(raw: Mapping[str, Any], key: str) -> str:
+    value = raw.get(key, DEFAULTS[key])
+    if not isinstance(value, str):
+        raise SettingsError(key, value, "a string")
+    return value
+
+
+def _str_list(raw: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    value = raw.get(key, DEFAULTS[key])
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            raise SettingsError(key, value, "a list of strings (YAML list or JSON array)") from None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise SettingsError(key, value, "a list of strings (YAML list or JSON array)")
+    return tuple(value)
+
+
+def _in_range(key: str, value: int, low: int, high: Optional[int], what: str) -> int:
+    if value < low or (high is not None and value > high):
+        bound = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise SettingsError(key, value, f"{what}: {bound}")
+    return value
+
+
+# --- rules ------------------------------------------------------------------------------
+
+
+def _environment(raw: Mapping[str, Any]) -> str:
+    value = _str(raw, "environment")
+    if value not in ENVIRONMENTS:
+        raise SettingsError("environment", value, f"one of {', '.join(ENVIRONMENTS)}")
+    return value
+
+
+def _name_prefix(raw: Mapping[str, Any]) -> str:
+    value = _str(raw, "namePrefix")
+    if not _NAME_PREFIX.match(value):
+        raise SettingsError(
+            "namePrefix",
+            value,
+            "3-25 characters of lowercase letters, digits and hyphens, starting with a "
+            "letter and not ending with a hyphen (it becomes part of bucket names)",
+        )
+    return value
+
+
+def _cors_origins(raw: Mapping[str, Any], environment: str) -> tuple[str, ...]:
+    origins = _str_list(raw, "corsAllowedOrigins")
+    for origin in origins:
+        if origin.strip() == "*" or "*" in origin:
+            raise SettingsError(
+                "corsAllowedOrigins", origin, "exact origins only; wildcards let any site upload"
+            )
+        if _LOCAL_ORIGIN.match(origin):
+            if environment == "prod":
+                raise SettingsError(
+                    "corsAllowedOrigins",
+                    origin,
+                    "https:// origins of real hosts only in prod (localhost is for dev)",
+                )
+            continue
+        if not _HTTPS_ORIGIN.match(origin):
+            raise SettingsError(
+                "corsAllowedOrigins",
+                origin,
+                "https://host[:port] with no path (http:// only for localhost in dev)",
+            )
+    if len(set(origins)) != len(origins):
+        raise SettingsError("corsAllowedOrigins", list(origins), "each origin once")
+    return origins
+
+
+def _lifecycle(raw: Mapping[str, Any]) -> LifecycleSettings:
+    transition = _in_range(
+        "transitionToIaDays",
+        _int(raw, "transitionToIaDays"),
+        MIN_STANDARD_IA_DAYS,
+        None,
+        "S3 moves objects to STANDARD_IA no earlier than 30 days",
+    )
+    expire = _int(raw, "expireAfterDays")
+    if expire < 0:
+        raise SettingsError("expireAfterDays", expire, "0 (never expire) or a positive number of days")
+    if expire and expire <= transition:
+        raise SettingsError(
+            "expireAfterDays",
+            expire,
+            f"0 (never) or more days than transitionToIaDays ({transition}); "
+            "objects cannot expire before they transition",
+        )
+    noncurrent = _in_range(
+        "noncurrentVersionExpireDays",
+        _int(raw, "noncurrentVersionExpireDays"),
+        1,
+        None,
+        "days a replaced version is kept",
+    )
+    abort = _in_range(
+        "abortIncompleteMultipartDays",
+        _int(raw, "abortIncompleteMultipartDays"),
+        1,
+        None,
+        "days before an unfinished multipart upload is aborted",
+    )
+    return LifecycleSettings(transition, expire, noncurrent, abort)
+
+
+def _key(raw: Mapping[str, Any]) -> KeySettings:
+    window = _in_range(
+        "kmsDeletionWindowDays",
+        _int(raw, "kmsDeletionWindowDays"),
+        *KMS_DELETION_WINDOW_RANGE,
+        "KMS pending-deletion window in days",
+    )
+    admins = _str_list(raw, "kmsAdminArns")
+    for arn in admins:
+        if not _IAM_PRINCIPAL_ARN.match(arn):
+            raise SettingsError(
+                "kmsAdminArns",
+                arn,
+                "IAM principal ARNs: arn:aws:iam::<12-digit account>:role/<name>, "
+                ":user/<name> or :root",
+            )
+    algorithm = _str(raw, "sseAlgorithm")
+    if algorithm not in SSE_ALGORITHMS:
+        raise SettingsError(
+            "sseAlgorithm",
+            algorithm,
+            f"one of {', '.join(SSE_ALGORITHMS)} (a customer-managed KMS key is required)",
+        )
+    return KeySettings(window, admins, algorithm)
+
+
+def parse(raw: Mapping[str, Any], *, project: str, stack: str) -> StackSettings:
+    """Validate raw config (keys without namespace; strings or already-typed values)."""
+    unknown = sorted(set(raw) - set(DEFAULTS))
+    if unknown:
+        raise SettingsError(
+            unknown[0], raw[unknown[0]], f"a known key; this program reads {', '.join(sorted(DEFAULTS))}"
+        )
+    environment = _environment(raw)
+    protect = _bool(raw, "protect")
+    force_destroy = _bool(raw, "forceDestroy")
+    if environment == "prod" and not protect:
+        raise SettingsError("protect", protect, "true when environment is prod")
+    if environment == "prod" and force_destroy:
+        raise SettingsError("forceDestroy", force_destroy, "false when environment is prod")
+    return StackSettings(
+        project=project,
+        stack=stack,
+        environment=environment,
+        name_prefix=_name_prefix(raw),
+        protect=protect,
+        key=_key(raw),
+        storage=StorageSettings(
+            cors_allowed_origins=_cors_origins(raw, environment),
+            lifecycle=_lifecycle(raw),
+            log_retention_days=_in_range(
+                "logRetentionDays", _int(raw, "logRetentionDays"), 1, None, "days access logs are kept"
+            ),
+            force_destroy=force_destroy,
+        ),
+    )
+
+
+def _namespace_keys() -> dict[str, Any]:
+    """Every ``securestore:*`` key the engine passed, so that a misspelt key is caught."""
+    from pulumi.runtime import config as runtime_config
+
+    merged: dict[str, Any] = {}
+    merged.update(runtime_config.get_config_env())
+    merged.update(runtime_config.CONFIG.get())
+    prefix = f"{NAMESPACE}:"
+    return {k[len(prefix):]: v for k, v in merged.items() if k.startswith(prefix)}
+
+
+def load(read_keys: Callable[[], Mapping[str, Any]] = _namespace_keys) -> StackSettings:
+    """Read this stack's config from the Pulumi engine once and validate it."""
+    import pulumi
+
+    return parse(read_keys(), project=pulumi.get_project(), stack=pulumi.get_stack())

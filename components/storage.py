@@ -1,0 +1,336 @@
+"""``SecureBucket``: the private data bucket and the bucket that receives its access logs.
+
+Both buckets get the same hardening (ACLs disabled, all four public-access flags, default
+encryption, versioning); the data bucket adds SSE-KMS with our key and a bucket key,
+lifecycle, CORS for browser uploads and server access logging. The log bucket uses SSE-S3
+because S3 cannot deliver server access logs into an SSE-KMS bucket.
+
+The bucket policies are created by ``attach_policies`` after the components that grant
+access (CloudFront, tenant roles) exist, so that a grant can name the distribution's ARN
+without a cycle. Each policy waits for its public access block: applied together, AWS
+races them and answers 403/409.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Optional, Sequence, TypedDict
+
+import pulumi
+import pulumi_aws as aws
+
+from .bucket_policies import ACCESS_LOG_PREFIX, data_bucket_policy, log_bucket_policy
+from .policy_common import Statement
+from .settings import LifecycleSettings
+
+TYPE_TOKEN = "securestore:storage:SecureBucket"
+
+CORS_ALLOWED_METHODS = ("GET", "HEAD", "POST", "PUT")
+CORS_ALLOWED_HEADERS = (
+    "content-type",
+    "content-md5",
+    "content-disposition",
+    "x-amz-server-side-encryption",
+    "x-amz-server-side-encryption-aws-kms-key-id",
+    "x-amz-sdk-checksum-algorithm",
+    "x-amz-checksum-crc32",
+    "x-amz-checksum-crc32c",
+    "x-amz-checksum-sha256",
+    "x-amz-meta-*",
+)
+"""Exactly what a pre-signed PUT signs; no ``*``, so a browser cannot add others."""
+CORS_EXPOSE_HEADERS = ("ETag", "x-amz-version-id", "x-amz-checksum-crc32c", "x-amz-checksum-sha256")
+"""The browser needs ETag to complete a multipart upload."""
+CORS_MAX_AGE_SECONDS = 3000
+
+
+class SecureBucketArgs(TypedDict):
+    kms_key_arn: pulumi.Input[str]
+    """The customer-managed key every data object is encrypted with."""
+    sse_algorithm: str
+    """``aws:kms`` or ``aws:kms:dsse``."""
+    cors_allowed_origins: Sequence[str]
+    """Exact browser origins allowed to upload with pre-signed URLs; empty: no CORS."""
+    lifecycle: LifecycleSettings
+    account_id: pulumi.Input[str]
+    """Only this account's data bucket may write access logs into the log bucket."""
+    log_retention_days: int
+    """Days access logs are kept."""
+    force_destroy: bool
+    """Let ``pulumi destroy`` delete non-empty buckets (dev only)."""
+    protect: bool
+    """Protect and retain both buckets (prod)."""
+    tags: dict[str, str]
+
+
+class SecureBucket(pulumi.ComponentResource):
+    """A private, encrypted, versioned bucket with its access-log bucket."""
+
+    bucket: aws.s3.Bucket
+    log_bucket: aws.s3.Bucket
+    public_access_block: aws.s3.BucketPublicAccessBlock
+    log_public_access_block: aws.s3.BucketPublicAccessBlock
+    policy: Optional[aws.s3.BucketPolicy]
+    log_policy: Optional[aws.s3.BucketPolicy]
+    bucket_name: pulumi.Output[str]
+    bucket_arn: pulumi.Output[str]
+    bucket_regional_domain_name: pulumi.Output[str]
+    log_bucket_name: pulumi.Output[str]
+    log_bucket_arn: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: SecureBucketArgs, opts: Optional[pulumi.ResourceOptions] = None
+    ) -> None:
+        super().__init__(TYPE_TOKEN, name, None, opts)
+        self._name = name
+        self._args = args
+        child = pulumi.ResourceOptions(parent=self)
+        keep = pulumi.ResourceOptions(
+            parent=self, protect=args["protect"], retain_on_delete=args["protect"]
+        )
+
+        self.log_bucket = aws.s3.Bucket(
+            f"{name}-logs",
+            aws.s3.BucketArgs(force_destroy=args["force_destroy"], tags=args["tags"]),
+            keep,
+        )
+        self.log_public_access_block = self._harden(
+            "logs",
+            self.log_bucket,
+            aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                    sse_algorithm="AES256"
+                ),
+                blocked_encryption_types=["SSE-C"],
+            ),
+        )
+        aws.s3.BucketLifecycleConfiguration(
+            f"{name}-logs-lifecycle",
+            aws.s3.BucketLifecycleConfigurationArgs(
+                bucket=self.log_bucket.id,
+                rules=[
+                    aws.s3.BucketLifecycleConfigurationRuleArgs(
+                        id="expire-access-logs",
+                        status="Enabled",
+                        filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                        expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
+                            days=args["log_retention_days"]
+                        ),
+                        noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                            noncurrent_days=1
+                        ),
+                        abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                            days_after_initiation=1
+                        ),
+                    )
+                ],
+            ),
+            child,
+        )
+
+        self.bucket = aws.s3.Bucket(
+            f"{name}-data",
+            aws.s3.BucketArgs(force_destroy=args["force_destroy"], tags=args["tags"]),
+            keep,
+        )
+        self.public_access_block = self._harden(
+            "data",
+            self.bucket,
+            aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                    sse_algorithm=args["sse_algorithm"],
+                    kms_master_key_id=args["kms_key_arn"],
+                ),
+                bucket_key_enabled=True,
+                blocked_encryption_types=["SSE-C"],
+            ),
+        )
+        aws.s3.BucketLifecycleConfiguration(
+            f"{name}-data-lifecycle",
+            aws.s3.BucketLifecycleConfigurationArgs(
+                bucket=self.bucket.id, rules=self._lifecycle_rules(args["lifecycle"])
+            ),
+            child,
+        )
+        if args["cors_allowed_origins"]:
+            aws.s3.BucketCorsConfiguration(
+                f"{name}-data-cors",
+                aws.s3.BucketCorsConfigurationArgs(
+                    bucket=self.bucket.id, cors_rules=[self._cors_rule(args["cors_allowed_origins"])]
+                ),
+                child,
+            )
+        aws.s3.BucketLogging(
+            f"{name}-data-access-logging",
+            aws.s3.BucketLoggingInitArgs(
+                bucket=self.bucket.id,
+                target_bucket=self.log_bucket.id,
+                target_prefix=ACCESS_LOG_PREFIX,
+                target_object_key_format=aws.s3.BucketLoggingTargetObjectKeyFormatArgs(
+                    partitioned_prefix=aws.s3.BucketLoggingTargetObjectKeyFormatPartitionedPrefixArgs(
+                        partition_date_source="EventTime"
+                    )
+                ),
+            ),
+            pulumi.ResourceOptions(parent=self, depends_on=[self.log_public_access_block]),
+        )
+
+        self.policy = None
+        self.log_policy = None
+        self.bucket_name = self.bucket.bucket
+        self.bucket_arn = self.bucket.arn
+        self.bucket_regional_domain_name = self.bucket.bucket_regional_domain_name
+        self.log_bucket_name = self.log_bucket.bucket
+        self.log_bucket_arn = self.log_bucket.arn
+        self.register_outputs(
+            {
+                "bucket_name": self.bucket_name,
+                "bucket_arn": self.bucket_arn,
+                "bucket_regional_domain_name": self.bucket_regional_domain_name,
+                "log_bucket_name": self.log_bucket_name,
+                "log_bucket_arn": self.log_bucket_arn,
+            }
+        )
+
+    def _harden(
+        self,
+        role: str,
+        bucket: aws.s3.Bucket,
+        encryption_rule: aws.s3.BucketServerSideEncryptionConfigurationRuleArgs,
+    ) -> aws.s3.BucketPublicAccessBlock:
+        """Ownership, public access block, default encryption and versioning for one bucket."""
+        child = pulumi.ResourceOptions(parent=self)
+        aws.s3.BucketOwnershipControls(
+            f"{self._name}-{role}-ownership",
+            aws.s3.BucketOwnershipControlsArgs(
+                bucket=bucket.id,
+                rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+            ),
+            child,
+        )
+        public_access_block = aws.s3.BucketPublicAccessBlock(
+            f"{self._name}-{role}-public-access",
+            aws.s3.BucketPublicAccessBlockArgs(
+                bucket=bucket.id,
+                block_public_acls=True,
+                block_public_policy=True,
+                ignore_public_acls=True,
+                restrict_public_buckets=True,
+            ),
+            child,
+        )
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{self._name}-{role}-encryption",
+            aws.s3.BucketServerSideEncryptionConfigurationInitArgs(
+                bucket=bucket.id, rules=[encryption_rule]
+            ),
+            child,
+        )
+        aws.s3.BucketVersioning(
+            f"{self._name}-{role}-versioning",
+            aws.s3.BucketVersioningInitArgs(
+                bucket=bucket.id,
+                versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(
+                    status="Enabled"
+                ),
+            ),
+            child,
+        )
+        return public_access_block
+
+    @staticmethod
+    def _lifecycle_rules(
+        lifecycle: LifecycleSettings,
+    ) -> list[aws.s3.BucketLifecycleConfigurationRuleArgs]:
+        """Tiering and expiry of current objects; cleanup of old versions and stale uploads."""
+        whole_bucket = aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix="")
+        expiration = (
+            aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=lifecycle.expire_after_days)
+            if lifecycle.expire_after_days
+            else None
+        )
+        return [
+            aws.s3.BucketLifecycleConfigurationRuleArgs(
+                id="tier-and-expire-objects",
+                status="Enabled",
+                filter=whole_bucket,
+                transitions=[
+                    aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(
+                        days=lifecycle.transition_to_ia_days, storage_class="STANDARD_IA"
+                    )
+                ],
+                expiration=expiration,
+            ),
+            aws.s3.BucketLifecycleConfigurationRuleArgs(
+                id="expire-noncurrent-versions",
+                status="Enabled",
+                filter=whole_bucket,
+                noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                    noncurrent_days=lifecycle.noncurrent_version_expire_days
+                ),
+            ),
+            aws.s3.BucketLifecycleConfigurationRuleArgs(
+                id="abort-incomplete-multipart-uploads",
+                status="Enabled",
+                filter=whole_bucket,
+                abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                    days_after_initiation=lifecycle.abort_incomplete_multipart_days
+                ),
+            ),
+        ]
+
+    @staticmethod
+    def _cors_rule(origins: Sequence[str]) -> aws.s3.BucketCorsConfigurationCorsRuleArgs:
+        return aws.s3.BucketCorsConfigurationCorsRuleArgs(
+            id="browser-presigned-transfers",
+            allowed_methods=list(CORS_ALLOWED_METHODS),
+            allowed_origins=list(origins),
+            allowed_headers=list(CORS_ALLOWED_HEADERS),
+            expose_headers=list(CORS_EXPOSE_HEADERS),
+            max_age_seconds=CORS_MAX_AGE_SECONDS,
+        )
+
+    def attach_policies(
+        self,
+        data_statements: pulumi.Input[Sequence[Statement]] = (),
+        log_statements: pulumi.Input[Sequence[Statement]] = (),
+    ) -> tuple[aws.s3.BucketPolicy, aws.s3.BucketPolicy]:
+        """Create both bucket policies with the grants other components add. Call once."""
+        if self.policy is not None:
+            raise RuntimeError(f"{self._name}: the bucket policies are already attached")
+        args = self._args
+        data_document = pulumi.Output.all(
+            self.bucket.arn, args["kms_key_arn"], data_statements
+        ).apply(
+            lambda resolved: json.dumps(
+                data_bucket_policy(
+                    bucket_arn=resolved[0],
+                    kms_key_arn=resolved[1],
+                    sse_algorithm=args["sse_algorithm"],
+                    extra_statements=resolved[2],
+                )
+            )
+        )
+        log_document = pulumi.Output.all(
+            self.log_bucket.arn, self.bucket.arn, args["account_id"], log_statements
+        ).apply(
+            lambda resolved: json.dumps(
+                log_bucket_policy(
+                    log_bucket_arn=resolved[0],
+                    source_bucket_arn=resolved[1],
+                    account_id=resolved[2],
+                    extra_statements=resolved[3],
+                )
+            )
+        )
+        self.policy = aws.s3.BucketPolicy(
+            f"{self._name}-data-policy",
+            aws.s3.BucketPolicyArgs(bucket=self.bucket.id, policy=data_document),
+            pulumi.ResourceOptions(parent=self, depends_on=[self.public_access_block]),
+        )
+        self.log_policy = aws.s3.BucketPolicy(
+            f"{self._name}-logs-policy",
+            aws.s3.BucketPolicyArgs(bucket=self.log_bucket.id, policy=log_document),
+            pulumi.ResourceOptions(parent=self, depends_on=[self.log_public_access_block]),
+        )
+        return self.policy, self.log_policy
