@@ -1,0 +1,57 @@
+"""``securestore preview``: evaluate a stack offline and print what ``pulumi up`` would create.
+
+Exit status: 0 when the program evaluates (and, once the policy pack reports here, no
+mandatory policy is violated), 1 when it does not, 2 for bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "preview",
+        help="evaluate a stack offline (no Pulumi CLI, no AWS account) and print its resource tree",
+        description="Run the Pulumi program for one stack under mocks and print the resource "
+        "tree, the counts per type and the stack outputs, like `pulumi preview`.",
+    )
+    parser.add_argument("--stack", "-s", required=True, help="stack name, e.g. dev or prod")
+    parser.add_argument(
+        "--project-dir",
+        type=Path,
+        default=None,
+        help="directory holding Pulumi.yaml (default: the current directory or a parent)",
+    )
+    parser.add_argument("--json", action="store_true", help="print the graph as JSON")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from .engine import ProgramError, evaluate_stack
+    from .project import ProjectError
+    from .tree import render_exports, render_summary, render_tree, to_json
+
+    try:
+        graph = evaluate_stack(args.stack, project_dir=args.project_dir)
+    except ProjectError as exc:
+        raise ValueError(str(exc)) from exc
+    except ProgramError as exc:
+        print(f"securestore preview: the program failed for stack {args.stack!r}:", file=sys.stderr)
+        print(f"  {exc.__cause__}", file=sys.stderr)
+        print(f"  ({len(exc.graph.resources)} resources were registered before it failed)", file=sys.stderr)
+        return 1
+
+    if args.json:
+        print(json.dumps(to_json(graph), indent=2, sort_keys=True, default=str))
+        return 0
+    print(f"Previewing stack {graph.project}/{graph.stack} offline (mocked engine, no AWS calls)\n")
+    print(render_tree(graph))
+    print()
+    print(render_summary(graph))
+    print()
+    print(render_exports(graph))
+    return 0
