@@ -1,0 +1,292 @@
+"""CloudFront rules: HTTPS to viewers, OAC to S3, modern TLS, logging, WAF where required."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping, Optional
+
+from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, Severity
+from pulumi_policy import StackValidationArgs
+
+from .common import (
+    RuleInfo,
+    as_list,
+    config_value,
+    dig,
+    exemptions_schema,
+    is_unknown,
+    plain,
+    resource_policy,
+    stack_policy,
+    subject,
+    truthy,
+)
+from .joins import CLOUDFRONT_DISTRIBUTION as DISTRIBUTION, StackIndex
+
+ORIGIN_ACCESS_IDENTITY = "aws:cloudfront/originAccessIdentity:OriginAccessIdentity"
+LOG_DELIVERY_SOURCE = "aws:cloudwatch/logDeliverySource:LogDeliverySource"
+LOG_DELIVERY = "aws:cloudwatch/logDelivery:LogDelivery"
+HTTPS_POLICIES = frozenset({"https-only", "redirect-to-https"})
+TLS_POLICY_ORDER = (
+    "SSLv3",
+    "TLSv1",
+    "TLSv1_2016",
+    "TLSv1.1_2016",
+    "TLSv1.2_2018",
+    "TLSv1.2_2019",
+    "TLSv1.2_2021",
+    "TLSv1.2_2025",
+    "TLSv1.3_2025",
+)
+DEFAULT_MINIMUM_TLS_POLICY = "TLSv1.2_2021"
+
+
+def _behaviors(props: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    found = []
+    default = props.get("defaultCacheBehavior")
+    if isinstance(default, Mapping):
+        found.append(("default cache behavior", default))
+    for behavior in as_list(props.get("orderedCacheBehaviors")):
+        if isinstance(behavior, Mapping):
+            found.append((f"cache behavior '{behavior.get('pathPattern')}'", behavior))
+    return found
+
+
+# ---------------------------------------------------------------------------------------
+
+HTTPS_INFO = RuleInfo(
+    name="cloudfront-viewer-https-only",
+    summary="Every CloudFront cache behavior requires HTTPS from viewers (https-only or "
+    "redirect-to-https).",
+    controls=("CloudFront.3",),
+    severity=Severity.HIGH,
+    enforcement=EnforcementLevel.MANDATORY,
+    remediation="Set viewer_protocol_policy=\"redirect-to-https\" (or \"https-only\") on the "
+    "default and every ordered cache behavior (enforcementLevel 'remediate' does it).",
+)
+
+
+def https_problems(props: Mapping[str, Any]) -> list[str]:
+    problems = []
+    for label, behavior in _behaviors(props):
+        policy = behavior.get("viewerProtocolPolicy")
+        if not is_unknown(policy) and policy not in HTTPS_POLICIES:
+            problems.append(f"{label} has viewerProtocolPolicy {policy!r}, which serves plain HTTP.")
+    return problems
+
+
+def _validate_https(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type != DISTRIBUTION:
+        return
+    for problem in https_problems(plain(args.props)):
+        report(HTTPS_INFO.message(subject(args.resource_type, args.name), problem), None)
+
+
+def _remediate_https(args: ResourceValidationArgs) -> Optional[Mapping[str, Any]]:
+    if args.resource_type != DISTRIBUTION:
+        return None
+    props = plain(args.props)
+    if not https_problems(props):
+        return None
+
+    def fixed(behavior: Any) -> Any:
+        if isinstance(behavior, dict) and behavior.get("viewerProtocolPolicy") not in HTTPS_POLICIES \
+                and not is_unknown(behavior.get("viewerProtocolPolicy")):
+            return {**behavior, "viewerProtocolPolicy": "redirect-to-https"}
+        return behavior
+
+    new_props = dict(props)
+    if "defaultCacheBehavior" in new_props:
+        new_props["defaultCacheBehavior"] = fixed(new_props["defaultCacheBehavior"])
+    if isinstance(new_props.get("orderedCacheBehaviors"), list):
+        new_props["orderedCacheBehaviors"] = [fixed(b) for b in new_props["orderedCacheBehaviors"]]
+    return new_props
+
+
+# ---------------------------------------------------------------------------------------
+
+OAC_INFO = RuleInfo(
+    name="cloudfront-s3-origin-access-control",
+    summary="Every S3 origin uses Origin Access Control; the legacy Origin Access Identity is "
+    "never used.",
+    controls=("CloudFront.13",),
+    severity=Severity.MEDIUM,
+    enforcement=EnforcementLevel.MANDATORY,
+    remediation="Create aws.cloudfront.OriginAccessControl (origin_access_control_origin_type="
+    "\"s3\", signing_behavior=\"always\", signing_protocol=\"sigv4\"), set "
+    "origin_access_control_id on the origin, drop s3_origin_config/OriginAccessIdentity, and "
+    "allow cloudfront.amazonaws.com in the bucket policy with aws:SourceArn = the distribution.",
+)
+
+
+def _is_s3_origin(origin: Mapping[str, Any]) -> bool:
+    if origin.get("customOriginConfig"):
+        domain = origin.get("domainName")
+        return isinstance(domain, str) and ".s3." in domain and ".s3-website" not in domain
+    if origin.get("s3OriginConfig") or origin.get("originAccessControlId"):
+        return True
+    domain = origin.get("domainName")
+    if is_unknown(domain):
+        return not origin.get("vpcOriginConfig")
+    return isinstance(domain, str) and (".s3." in domain or domain.endswith(".s3.amazonaws.com"))
+
+
+def oac_problems(props: Mapping[str, Any]) -> list[str]:
+    problems = []
+    for origin in as_list(props.get("origins")):
+        if not isinstance(origin, Mapping) or not _is_s3_origin(origin):
+            continue
+        label = f"origin {origin.get('originId')!r}"
+        oai = dig(origin, "s3OriginConfig", "originAccessIdentity")
+        if oai and not is_unknown(oai):
+            problems.append(f"{label} uses the legacy Origin Access Identity {oai!r}.")
+        if origin.get("customOriginConfig"):
+            problems.append(f"{label} reaches S3 as a custom (website/HTTP) origin, bypassing OAC.")
+        elif not origin.get("originAccessControlId"):
+            problems.append(f"{label} is an S3 origin without originAccessControlId, so the bucket "
+                            "would have to be readable by others.")
+    return problems
+
+
+def _validate_oac(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    label = subject(args.resource_type, args.name)
+    if args.resource_type == ORIGIN_ACCESS_IDENTITY:
+        report(OAC_INFO.message(label, "legacy Origin Access Identity resource."), None)
+    elif args.resource_type == DISTRIBUTION:
+        for problem in oac_problems(plain(args.props)):
+            report(OAC_INFO.message(label, problem), None)
+
+
+# ---------------------------------------------------------------------------------------
+
+TLS_INFO = RuleInfo(
+    name="cloudfront-tls-minimum-protocol",
+    summary="A distribution with a custom certificate uses SNI and at least the configured "
+    "security policy (default TLSv1.2_2021).",
+    controls=("CloudFront.15", "CloudFront.7", "CloudFront.8"),
+    severity=Severity.MEDIUM,
+    enforcement=EnforcementLevel.MANDATORY,
+    remediation="Set viewer_certificate minimum_protocol_version=\"TLSv1.2_2021\" (or newer) "
+    "and ssl_support_method=\"sni-only\".",
+)
+
+TLS_SCHEMA = exemptions_schema({
+    "minimumProtocolVersion": {
+        "type": "string",
+        "enum": list(TLS_POLICY_ORDER),
+        "default": DEFAULT_MINIMUM_TLS_POLICY,
+        "description": "Oldest CloudFront security policy allowed with a custom certificate.",
+    },
+})
+
+
+def tls_problems(props: Mapping[str, Any], minimum: str) -> list[str]:
+    certificate = props.get("viewerCertificate")
+    if not isinstance(certificate, Mapping):
+        return []
+    custom = certificate.get("acmCertificateArn") or certificate.get("iamCertificateId")
+    if not custom or truthy(certificate.get("cloudfrontDefaultCertificate")):
+        return []
+    problems = []
+    version = certificate.get("minimumProtocolVersion")
+    if not is_unknown(version):
+        if version not in TLS_POLICY_ORDER:
+            problems.append(f"minimumProtocolVersion {version!r} is not a known security policy.")
+        elif TLS_POLICY_ORDER.index(version) < TLS_POLICY_ORDER.index(minimum):
+            problems.append(f"minimumProtocolVersion {version!r} is older than {minimum!r}.")
+    method = certificate.get("sslSupportMethod")
+    if not is_unknown(method) and method not in (None, "sni-only"):
+        problems.append(f"sslSupportMethod {method!r}: use 'sni-only' (dedicated IPs allow "
+                        "clients without SNI and cost extra).")
+    return problems
+
+
+def _validate_tls(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type != DISTRIBUTION:
+        return
+    minimum = config_value(args, "minimumProtocolVersion", DEFAULT_MINIMUM_TLS_POLICY)
+    if minimum not in TLS_POLICY_ORDER:
+        minimum = DEFAULT_MINIMUM_TLS_POLICY
+    for problem in tls_problems(plain(args.props), minimum):
+        report(TLS_INFO.message(subject(args.resource_type, args.name), problem), None)
+
+
+# ---------------------------------------------------------------------------------------
+
+WAF_INFO = RuleInfo(
+    name="cloudfront-waf-enabled",
+    summary="When the pack config sets required=true, every distribution is associated with "
+    "an AWS WAF web ACL.",
+    controls=("CloudFront.6",),
+    severity=Severity.MEDIUM,
+    enforcement=EnforcementLevel.MANDATORY,
+    remediation="Create an aws.wafv2.WebAcl with scope \"CLOUDFRONT\" (in us-east-1) and set "
+    "web_acl_id on the distribution (config key securestore:wafEnabled=true).",
+)
+
+WAF_SCHEMA = exemptions_schema({
+    "required": {
+        "type": "boolean",
+        "default": False,
+        "description": "Require a WAF web ACL on every distribution (set for prod).",
+    },
+})
+
+
+def _validate_waf(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type != DISTRIBUTION or not truthy(config_value(args, "required", False)):
+        return
+    web_acl = plain(args.props).get("webAclId")
+    if not web_acl and not is_unknown(web_acl):
+        report(WAF_INFO.message(subject(args.resource_type, args.name), "no webAclId."), None)
+
+
+# ---------------------------------------------------------------------------------------
+
+LOGGING_INFO = RuleInfo(
+    name="cloudfront-access-logging",
+    summary="Every distribution logs viewer requests: standard logging (loggingConfig) or a "
+    "CloudWatch log delivery source of type ACCESS_LOGS with a delivery.",
+    controls=("CloudFront.5",),
+    severity=Severity.MEDIUM,
+    enforcement=EnforcementLevel.ADVISORY,
+    remediation="Add aws.cloudwatch.LogDeliverySource(log_type=\"ACCESS_LOGS\", resource_arn="
+    "distribution.arn), a LogDeliveryDestination (S3 log bucket) and a LogDelivery joining "
+    "them (or logging_config with the log bucket).",
+)
+
+
+def _refers_to(node: Any, key: str, target: Any) -> bool:
+    value = node.props.get(key)
+    if isinstance(value, str) and value and not is_unknown(value):
+        return value in (target.props.get("arn"), target.props.get("name"), target.props.get("id"))
+    return target.urn in node.property_dependencies.get(key, [])
+
+
+def _validate_cf_logging(args: StackValidationArgs, report: ReportViolation) -> None:
+    index = StackIndex(args.resources)
+    exempt = config_value(args, "exemptResources", [])
+    sources = index.of_type(LOG_DELIVERY_SOURCE)
+    deliveries = index.of_type(LOG_DELIVERY)
+    for distribution in index.of_type(DISTRIBUTION):
+        if isinstance(exempt, list) and distribution.name in exempt:
+            continue
+        if dig(distribution.props, "loggingConfig", "bucket"):
+            continue
+        own_sources = [s for s in sources if _refers_to(s, "resourceArn", distribution)
+                       and s.props.get("logType") in (None, "ACCESS_LOGS")]
+        delivered = [s for s in own_sources
+                     if any(_refers_to(d, "deliverySourceName", s) for d in deliveries)]
+        if not delivered:
+            problem = ("its log delivery source has no LogDelivery." if own_sources
+                       else "no loggingConfig and no ACCESS_LOGS delivery source.")
+            report(LOGGING_INFO.message(subject(distribution.type, distribution.name), problem),
+                   distribution.urn)
+
+
+POLICIES = [
+    resource_policy(HTTPS_INFO, _validate_https, remediate=_remediate_https),
+    resource_policy(OAC_INFO, _validate_oac),
+    resource_policy(TLS_INFO, _validate_tls, config_schema=TLS_SCHEMA),
+    resource_policy(WAF_INFO, _validate_waf, config_schema=WAF_SCHEMA),
+    stack_policy(LOGGING_INFO, _validate_cf_logging),
+]

@@ -1,0 +1,647 @@
+"""S3 rules: every bucket private, encrypted with our key, versioned, logged, TLS-only.
+
+Resource rules check one resource at a time (a public access block's flags, an ACL, a
+policy document). Stack rules join each bucket (``Bucket`` and the deprecated
+``BucketV2``) to its separate settings resources through ``joins.StackIndex`` and also
+read the deprecated inline bucket arguments, so a setting can be neither missing nor
+hidden in an old-style argument.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping, Optional
+
+from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, Severity
+from pulumi_policy import StackValidationArgs
+
+from .common import (
+    UNKNOWN,
+    RuleInfo,
+    as_list,
+    check_document,
+    config_value,
+    dig,
+    effect,
+    exemptions_schema,
+    first_present,
+    grants_action,
+    is_public_principal,
+    is_unknown,
+    load_document,
+    plain,
+    public_allow_statements,
+    principal_values,
+    resource_policy,
+    resources,
+    stack_policy,
+    statement_label,
+    statements,
+    subject,
+    truthy,
+    UnparseablePolicy,
+)
+from .joins import (
+    ACL,
+    BUCKET_TYPES,
+    CORS,
+    ENCRYPTION,
+    LIFECYCLE,
+    LOGGING,
+    OWNERSHIP_CONTROLS,
+    POLICY,
+    PUBLIC_ACCESS_BLOCK,
+    VERSIONING,
+    WEBSITE,
+    Node,
+    StackIndex,
+)
+
+ACCOUNT_PUBLIC_ACCESS_BLOCK = "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock"
+PAB_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+PUBLIC_CANNED_ACLS = frozenset({"public-read", "public-read-write", "authenticated-read"})
+PUBLIC_GRANTEE_URIS = (
+    "http://acs.amazonaws.com/groups/global/AllUsers",
+    "http://acs.amazonaws.com/groups/global/AuthenticatedUsers",
+)
+WRITE_METHODS = frozenset({"PUT", "POST", "DELETE"})
+KMS_ALGORITHMS = frozenset({"aws:kms", "aws:kms:dsse"})
+SSE_S3_ALGORITHM = "AES256"
+AWS_MANAGED_S3_KEY_MARKERS = ("alias/aws/s3",)
+DEFAULT_MAX_ABORT_DAYS = 7
+POLICY_ADMIN_ACTIONS = (
+    "s3:DeleteBucketPolicy",
+    "s3:PutBucketAcl",
+    "s3:PutBucketPolicy",
+    "s3:PutEncryptionConfiguration",
+    "s3:PutObjectAcl",
+)
+"""Actions FSBP S3.6 forbids a bucket policy to grant to other accounts."""
+
+
+def _exempt_names(args: Any) -> set[str]:
+    value = config_value(args, "exemptResources", [])
+    return set(value) if isinstance(value, list) else set()
+
+
+def _buckets(index: StackIndex, args: Any) -> list[Node]:
+    exempt = _exempt_names(args)
+    return [b for b in index.buckets if b.name not in exempt]
+
+
+# ---------------------------------------------------------------------------------------
+# s3-public-access-block-all-flags  (resource, remediable)
+# ---------------------------------------------------------------------------------------
+
+PAB_FLAGS_INFO = RuleInfo(
+    name="s3-public-access-block-all-flags",
+    summary="Every S3 public access block (bucket or account) sets all four flags to true.",
+    controls=("S3.1", "S3.8", "S3.2", "S3.3"),
+    severity=Severity.CRITICAL,
+    enforcement=EnforcementLevel.MANDATORY,
+    remediation="Set block_public_acls, block_public_policy, ignore_public_acls and "
+    "restrict_public_buckets to True on the BucketPublicAccessBlock (or run this rule with "
+    "enforcementLevel 'remediate' to have Pulumi set them).",
+)
+
+
+def pab_flag_problems(props: Mapping[str, Any]) -> list[str]:
+    off = [flag for flag in PAB_FLAGS if not is_unknown(props.get(flag)) and not truthy(props.get(flag))]
+    return [f"{', '.join(off)} not true, so public ACLs or policies can expose objects."] if off else []
+
+
+def _validate_pab_flags(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type not in PUBLIC_ACCESS_BLOCK + (ACCOUNT_PUBLIC_ACCESS_BLOCK,):
+        return
+    for problem in pab_flag_problems(plain(args.props)):
+        report(PAB_FLAGS_INFO.message(subject(args.resource_type, args.name), problem), None)
+
+
+def _remediate_pab_flags(args: ResourceValidationArgs) -> Optional[Mapping[str, Any]]:
+    if args.resource_type not in PUBLIC_ACCESS_BLOCK + (ACCOUNT_PUBLIC_ACCESS_BLOCK,):
+        return None
+    props = plain(args.props)
+    if not pab_flag_problems(props):
+        return None
+    return {**props, **{flag: True for flag in PAB_FLAGS}}
+
+
+# ---------------------------------------------------------------------------------------
+# s3-no-public-acl  (resource)
+# ---------------------------------------------------------------------------------------
+
+NO_PUBLIC_ACL_INFO = RuleInfo(
+    name="s3-no-public-acl",
+    summary="No bucket or bucket ACL grants access to AllUsers or AuthenticatedUsers "
+    "(canned public-read, public-read-write, authenticated-read or explicit grants).",
+    controls=("S3.2", "S3.3", "S3.12"),
+    severity=Severity.CRITICAL,
+    enforcement=EnforcementLevel.MANDATORY,
+    remediation="Remove the acl/grants (ACLs stay disabled by BucketOwnershipControls "
+    "BucketOwnerEnforced) and grant access with IAM or a scoped bucket policy instead.",
+)
+
+
+def _public_grants(grants: Iterable[Any]) -> list[str]:
+    found = []
+    for grant in grants:
+        if not isinstance(grant, Mapping):
+            continue
+        grantee = grant.get("grantee") if isinstance(grant.get("grantee"), Mapping) else grant
+        uri = grantee.get("uri") if isinstance(grantee, Mapping) else None
+        if isinstance(uri, str) and uri in PUBLIC_GRANTEE_URIS:
+            permissions = as_list(grant.get("permissions")) or as_list(grant.get("permission"))
+            found.append(f"grant of {'/'.join(str(p) for p in permissions) or 'access'} to {uri.rsplit('/', 1)[-1]}")
+    return found
+
+
+def public_acl_problems(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    problems = []
+    acl = props.get("acl")
+    if isinstance(acl, str) and acl in PUBLIC_CANNED_ACLS:
+        problems.append(f"canned ACL '{acl}' makes objects readable by others.")
+    grants: list[Any] = list(as_list(props.get("grants")))
+    grants += as_list(dig(props, "accessControlPolicy", "grants"))
+    problems += [f"{g}." for g in _public_grants(grants)]
+    return problems
+
+
+def _validate_no_public_acl(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type not in BUCKET_TYPES + ACL:
+        return
+    for problem in public_acl_problems(args.resource_type, plain(args.props)):
+        report(NO_PUBLIC_ACL_INFO.message(subject(args.resource_type, args.name), problem), None)
+
+
+# ---------------------------------------------------------------------------------------
+# s3-bucket-policy-no-public-access  (resource)
+# ---------------------------------------------------------------------------------------
+
+POLICY_NOT_PUBLIC_INFO = RuleInfo(
+    name="s3-bucket-policy-no-public-access",
+    summary="Bucket policies grant nothing to '*' (read or write) or to a service without "
+    "aws:SourceArn/aws:SourceAccount, and no policy-administration actions to anyone.",
+    controls=("S3.2", "S3.3", "S3.6"),
+    severity=Severity.CRITICAL,
+    enforcement=EnforcementLevel.MANDATORY,
+    remediation="Scope the Allow to named principals, or add a condition on aws:SourceArn "
+    "(e.g. the CloudFront distribution ARN) / aws:SourceAccount; never grant "
+    "s3:PutBucketPolicy, s3:PutBucketAcl, s3:PutObjectAcl, s3:DeleteBucketPolicy or "
+    "s3:PutEncryptionConfiguration in a bucket policy.",
+)
+
+
+def bucket_policy_problems(document: Any) -> list[str]:
+    problems = [f"{statement_label(i, s)}: {why}." for i, s, why in public_allow_statements(document)]
+    for index, statement in enumerate(statements(document)):
+        if effect(statement) != "Allow":
+            continue
+        admin = [a for a in POLICY_ADMIN_ACTIONS if grants_action(statement, a)]
+        if admin and any(kind != "Service" for kind, _ in principal_values(statement)):
+            problems.append(f"{statement_label(index, statement)}: grants {', '.join(admin)}, "
+                            "which lets the grantee rewrite the bucket's access controls.")
+    return problems
+
+
+def _validate_policy_not_public(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type not in POLICY + BUCKET_TYPES:
+        return
+    props = plain(args.props)
+    check_document(POLICY_NOT_PUBLIC_INFO, report, subject(args.resource_type, args.name),
+                   props.get("policy"), bucket_policy_problems)
+
+
+# ---------------------------------------------------------------------------------------
+# s3-no-website-hosting  (resource)
+# ---------------------------------------------------------------------------------------
+
+NO_WEBSITE_INFO = RuleInfo(
+    name="s3-no-website-hosting",
+    summary="No bucket is configured for static website hosting (an unauthenticated HTTP "
+    "endpoint); content is served through CloudFront with Origin Access Control.",
+    controls=("S3.2",),
+    severity=Severity.HIGH,
+    enforcement=EnforcementLevel.MANDATORY,
+    remediation="Delete the BucketWebsiteConfiguration (or the inline website argument) and "
+    "serve the content through the CloudFront distribution (EdgeDelivery).",
+)
+
+
+def _validate_no_website(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    label = subject(args.resource_type, args.name)
+    if args.resource_type in WEBSITE:
+        report(NO_WEBSITE_INFO.message(label, "website hosting is enabled."), None)
+    elif args.resource_type in BUCKET_TYPES:
+        props = plain(args.props)
+        website = first_present(props, "website", "websites")
+        if as_list(website):
+            report(NO_WEBSITE_INFO.message(label, "the inline website argument enables website hosting."), None)
+
+
+# ---------------------------------------------------------------------------------------
+# s3-cors-no-wildcard-write  (resource, config: allowedOrigins)
+# ---------------------------------------------------------------------------------------
+
+CORS_INFO = RuleInfo(
+    name="s3-cors-no-wildcard-write",
+    summary="No CORS rule lets any origin ('*'), or an origin outside the configured list, "
+    "use write methods (PUT, POST, DELETE).",
+    controls=(),
+    severity=Severity.HIGH,
+    enforcement=EnforcementLevel.MANDATORY,
+    remediation="List the application's exact HTTPS origins in allowed_origins of every CORS "
+    "rule that allows PUT/POST/DELETE (config key corsAllowedOrigins in Pulumi.<stack>.yaml).",
+)
+
+CORS_SCHEMA = exemptions_schema({
+    "allowedOrigins": {
+        "type": "array",
+        "items": {"type": "string"},
+        "default": [],
+        "description": "If not empty, the only origins a CORS rule with write methods may name.",
+    },
+})
+
+
+def cors_problems(rules: Iterable[Any], allowed_origins: list[str]) -> list[str]:
+    problems = []
+    for index, rule in enumerate(rules):
+        if not isinstance(rule, Mapping):
+            continue
+        methods = {str(m).upper() for m in as_list(rule.get("allowedMethods")) if isinstance(m, str)}
+        writes = sorted(methods & WRITE_METHODS)
+        if not writes:
+            continue
+        origins = [o for o in as_list(rule.get("allowedOrigins")) if isinstance(o, str)]
+        label = f"CORS rule {rule.get('id')!r}" if rule.get("id") else f"CORS rule #{index}"
+        if "*" in origins:
+            problems.append(f"{label} allows {'/'.join(writes)} from any origin ('*').")
+        elif allowed_origins:
+            outside = [o for o in origins if o not in allowed_origins]
+            if outside:
+                problems.append(f"{label} allows {'/'.join(writes)} from {', '.join(outside)}, "
+                                f"not in allowedOrigins {allowed_origins}.")
+        if any(o.startswith("http://") for o in origins):
+            problems.append(f"{label} allows {'/'.join(writes)} from a plain-HTTP origin.")
+    return problems
+
+
+def _validate_cors(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type not in CORS + BUCKET_TYPES:
+        return
+    props = plain(args.props)
+    allowed = config_value(args, "allowedOrigins", [])
+    for problem in cors_problems(as_list(props.get("corsRules")), allowed if isinstance(allowed, list) else []):
+        report(CORS_INFO.message(subject(args.resource_type, args.name), problem), None)
+
+
+# ---------------------------------------------------------------------------------------
+# Stack rules: a bucket joined to its settings
+# ---------------------------------------------------------------------------------------
+
+HAS_PAB_INFO = RuleInfo(
+    name="s3-bucket-has-public-access-block",
+    summary="Every bucket has its own BucketPublicAccessBlock (joined by the block's bucket "
+    "value, or its property dependency when the value is unknown).",
+    controls=("S3.8", "S3.2", "S3.3"),
+    severity=Severity.CRITICAL,
+    enforcement=EnforcementLevel.MANDATORY,
+    remediation="Create aws.s3.BucketPublicAccessBlock(f\"{name}-public-access-block\", "
+    "bucket=bucket.id, block_public_acls=True, block_public_policy=True, "
+    "ignore_public_acls=True, restrict_public_buckets=True) for this bucket.",
+)
+
+
+def _validate_has_pab(args: StackValidationArgs, report: ReportViolation) -> None:
+    index = StackIndex(args.resources)
+    for bucket in _buckets(index, args):
+        if not index.settings_of(bucket, PUBLIC_ACCESS_BLOCK):
+            report(HAS_PAB_INFO.message(subject(bucket.type, bucket.name),
+                                        "no public access block names this bucket."), bucket.urn)
+
+
+ACLS_DISABLED_INFO = RuleInfo(
+    name="s3-bucket-acls-disabled",
+    summary="Every bucket disables ACLs with BucketOwnershipControls 'BucketOwnerEnforced' "
+    "and sets no ACL or grants of its own.",
+    controls=("S3.12",),
+    severity=Severity.MEDIUM,
+    enforcement=EnforcementLevel.MANDATORY,
+    remediation="Create aws.s3.BucketOwnershipControls with rule object_ownership="
+    "\"BucketOwnerEnforced\" for this bucket and remove any acl/grants/BucketAcl.",
+)
+
+
+def _validate_acls_disabled(args: StackValidationArgs, report: ReportViolation) -> None:
+    index = StackIndex(args.resources)
+    for bucket in _buckets(index, args):
+        label = subject(bucket.type, bucket.name)
+        controls = index.settings_of(bucket, OWNERSHIP_CONTROLS)
+        ownership = [dig(c.props, "rule", "objectOwnership") for c in controls]
+        if not controls:
+            report(ACLS_DISABLED_INFO.message(label, "no BucketOwnershipControls, so ACLs stay enabled."), bucket.urn)
+        for value in ownership:
+            if not is_unknown(value) and value != "BucketOwnerEnforced":
+                report(ACLS_DISABLED_INFO.message(label, f"object ownership is {value!r}, so ACLs are enabled."),
+                       bucket.urn)
+        acl = bucket.props.get("acl")
+        if isinstance(acl, str) and acl not in ("", "private"):
+            report(ACLS_DISABLED_INFO.message(label, f"inline acl {acl!r} is set."), bucket.urn)
+        if as_list(bucket.props.get("grants")):
+            report(ACLS_DISABLED_INFO.message(label, "inline grants are set."), bucket.urn)
+        for acl_resource in index.settings_of(bucket, ACL):
+            report(ACLS_DISABLED_INFO.message(label, f"BucketAcl '{acl_resource.name}' manages an ACL on it."),
+                   bucket.urn)
+
+
+ENCRYPTION_INFO = RuleInfo(
+    name="s3-bucket-default-encryption-kms",
+    summary="Every bucket has default encryption: SSE-KMS with a customer-managed key for "
+    "data buckets; SSE-S3 (AES256) only for buckets that receive logs, where AWS requires it.",
+    controls=("S3.17", "S3.4"),
+    severity=Severity.HIGH,
+    enforcement=EnforcementLevel.MANDATORY,
+    remediation="Create aws.s3.BucketServerSideEncryptionConfiguration for this bucket with "
+    "sse_algorithm=\"aws:kms\", kms_master_key_id=<EncryptionKey ARN> and "
+    "bucket_key_enabled=True (log-delivery buckets: sse_algorithm=\"AES256\").",
+)
+
+ENCRYPTION_SCHEMA = exemptions_schema({
+    "logBuckets": {
+        "type": "array",
+        "items": {"type": "string"},
+        "default": [],
+        "description": "Logical names of extra log buckets allowed SSE-S3 (log targets found "
+        "in the stack are recognised without this).",
+    },
+})
+
+
+def _sse_defaults(holder: Mapping[str, Any], *, inline: bool) -> list[Any]:
+    """Every applyServerSideEncryptionByDefault block, in v7, V2 and inline shapes."""
+    confs = [holder]
+    if inline:
+        confs = as_list(first_present(holder, "serverSideEncryptionConfiguration",
+                                      "serverSideEncryptionConfigurations"))
+    found: list[Any] = []
+    for conf in confs:
+        if not isinstance(conf, Mapping):
+            continue
+        for rule in as_list(first_present(conf, "rules", "rule")):
+            if isinstance(rule, Mapping):
+                found += as_list(first_present(rule, "applyServerSideEncryptionByDefault",
+                                               "applyServerSideEncryptionByDefaults"))
+    return found
+
+
+def encryption_problems(defaults: list[Any], *, log_bucket: bool) -> list[str]:
+    if not defaults:
+        return ["no default encryption rule (applyServerSideEncryptionByDefault)."]
+    problems = []
+    for default in defaults:
+        if not isinstance(default, Mapping):
+            continue
+        algorithm = default.get("sseAlgorithm")
+        key = default.get("kmsMasterKeyId")
+        if is_unknown(algorithm):
+            continue
+        if algorithm in KMS_ALGORITHMS:
+            if key is None or key == "":
+                problems.append(f"{algorithm} without kmsMasterKeyId uses the AWS-managed key "
+                                "(aws/s3), whose policy cannot be scoped.")
+            elif isinstance(key, str) and any(m in key for m in AWS_MANAGED_S3_KEY_MARKERS):
+                problems.append(f"kmsMasterKeyId {key!r} is the AWS-managed key, not ours.")
+        elif algorithm == SSE_S3_ALGORITHM:
+            if not log_bucket:
+                problems.append("SSE-S3 (AES256) on a data bucket; only log-delivery buckets may "
+                                "use it.")
+        else:
+            problems.append(f"unsupported sseAlgorithm {algorithm!r}.")
+    return problems
+
+
+def _validate_encryption(args: StackValidationArgs, report: ReportViolation) -> None:
+    index = StackIndex(args.resources)
+    log_names = config_value(args, "logBuckets", [])
+    log_urns = index.log_target_buckets()
+    for bucket in _buckets(index, args):
+        is_log = bucket.urn in log_urns or (isinstance(log_names, list) and bucket.name in log_names)
+        defaults: list[Any] = _sse_defaults(bucket.props, inline=True)
+        for setting in index.settings_of(bucket, ENCRYPTION):
+            defaults += _sse_defaults(setting.props, inline=False)
+        for problem in encryption_problems(defaults, log_bucket=is_log):
+            report(ENCRYPTION_INFO.message(subject(bucket.type, bucket.name), problem), bucket.urn)
+
+
+VERSIONING_INFO = RuleInfo(
+    name="s3-bucket-versioning-enabled",
+    summary="Every bucket has versioning Enabled (never Suspended), so overwrites and deletes "
+    "can be undone.",
+    controls=("S3.14",),
+    severity=Severity.LOW,
+    enforcement=EnforcementLevel.ADVISORY,
+    remediation="Create aws.s3.BucketVersioning for this bucket with versioning_configuration "
+    "status=\"Enabled\".",
+)
+
+
+def versioning_states(bucket: Node, settings: list[Node]) -> list[Any]:
+    states: list[Any] = []
+    for versioning in as_list(first_present(bucket.props, "versioning", "versionings")):
+        if isinstance(versioning, Mapping) and "enabled" in versioning:
+            enabled = versioning.get("enabled")
+            states.append(UNKNOWN if is_unknown(enabled) else ("Enabled" if truthy(enabled) else "Suspended"))
+    for setting in settings:
+        states.append(dig(setting.props, "versioningConfiguration", "status"))
+    return states
+
+
+def _validate_versioning(args: StackValidationArgs, report: ReportViolation) -> None:
+    index = StackIndex(args.resources)
+    for bucket in _buckets(index, args):
+        label = subject(bucket.type, bucket.name)
+        states = versioning_states(bucket, index.settings_of(bucket, VERSIONING))
+        if not states:
+            report(VERSIONING_INFO.message(label, "versioning is not configured."), bucket.urn)
+        for state in states:
+            if not is_unknown(state) and state != "Enabled":
+                report(VERSIONING_INFO.message(label, f"versioning status is {state!r}."), bucket.urn)
+
+
+LIFECYCLE_INFO = RuleInfo(
+    name="s3-bucket-lifecycle-abort-multipart",
+    summary="Every bucket has an enabled lifecycle rule covering the whole bucket that aborts "
+    "incomplete multipart uploads.",
+    controls=("S3.13",),
+    severity=Severity.LOW,
+    enforcement=EnforcementLevel.ADVISORY,
+    remediation="Add a BucketLifecycleConfiguration rule with status=\"Enabled\", an empty "
+    "filter and abort_incomplete_multipart_upload days_after_initiation <= the configured "
+    "maximum (default 7).",
+)
+
+LIFECYCLE_SCHEMA = exemptions_schema({
+    "maxDaysAfterInitiation": {
+        "type": "integer",
+        "minimum": 1,
+        "default": DEFAULT_MAX_ABORT_DAYS,
+        "description": "Longest time an incomplete multipart upload may keep its parts.",
+    },
+})
+
+
+def _whole_bucket(filter_: Any, prefix: Any) -> bool:
+    if isinstance(prefix, str) and prefix:
+        return False
+    if isinstance(filter_, list):
+        filter_ = filter_[0] if filter_ else None
+    if not isinstance(filter_, Mapping):
+        return True
+    return not any(filter_.get(k) for k in ("prefix", "tag", "and", "objectSizeGreaterThan",
+                                             "objectSizeLessThan"))
+
+
+def abort_days(bucket: Node, settings: list[Node]) -> tuple[bool, list[Any]]:
+    """(has any lifecycle, days of each enabled whole-bucket abort rule)."""
+    has_lifecycle = False
+    days: list[Any] = []
+    for rule in as_list(bucket.props.get("lifecycleRules")):
+        has_lifecycle = True
+        if isinstance(rule, Mapping) and truthy(rule.get("enabled")) and _whole_bucket(None, rule.get("prefix")):
+            value = rule.get("abortIncompleteMultipartUploadDays")
+            if value not in (None, 0):
+                days.append(value)
+    for setting in settings:
+        has_lifecycle = True
+        for rule in as_list(setting.props.get("rules")):
+            if not isinstance(rule, Mapping) or rule.get("status") != "Enabled":
+                continue
+            if not _whole_bucket(rule.get("filter"), rule.get("prefix")):
+                continue
+            value = dig(rule, "abortIncompleteMultipartUpload", "daysAfterInitiation")
+            if value not in (None, 0):
+                days.append(value)
+    return has_lifecycle, days
+
+
+def _validate_lifecycle(args: StackValidationArgs, report: ReportViolation) -> None:
+    index = StackIndex(args.resources)
+    max_days = config_value(args, "maxDaysAfterInitiation", DEFAULT_MAX_ABORT_DAYS)
+    for bucket in _buckets(index, args):
+        label = subject(bucket.type, bucket.name)
+        has_lifecycle, days = abort_days(bucket, index.settings_of(bucket, LIFECYCLE))
+        if not has_lifecycle:
+            report(LIFECYCLE_INFO.message(label, "no lifecycle configuration."), bucket.urn)
+        elif not days:
+            report(LIFECYCLE_INFO.message(label, "no enabled whole-bucket rule aborts incomplete "
+                                                 "multipart uploads, so their parts are billed forever."),
+                   bucket.urn)
+        elif all(isinstance(d, (int, float)) and d > max_days for d in days):
+            report(LIFECYCLE_INFO.message(label, f"incomplete uploads are kept {min(days)} days "
+                                                 f"(maximum {max_days})."), bucket.urn)
+
+
+TLS_ONLY_INFO = RuleInfo(
+    name="s3-bucket-policy-denies-insecure-transport",
+    summary="Every bucket's policy denies all S3 actions on the bucket and its objects to "
+    "everyone when aws:SecureTransport is false.",
+    controls=("S3.5",),
+    severity=Severity.HIGH,
+    enforcement=EnforcementLevel.MANDATORY,
+    remediation="Attach a BucketPolicy with {\"Sid\": \"DenyInsecureTransport\", \"Effect\": "
+    "\"Deny\", \"Principal\": \"*\", \"Action\": \"s3:*\", \"Resource\": [bucket_arn, "
+    "bucket_arn + \"/*\"], \"Condition\": {\"Bool\": {\"aws:SecureTransport\": \"false\"}}}.",
+)
+
+
+def denies_insecure_transport(document: Any) -> bool:
+    for statement in statements(document):
+        if effect(statement) != "Deny" or not is_public_principal(statement):
+            continue
+        if not (grants_action(statement, "s3:GetObject") and grants_action(statement, "s3:PutObject")):
+            continue
+        condition = statement.get("Condition")
+        if not isinstance(condition, Mapping):
+            continue
+        bool_clauses = [c for op, c in condition.items()
+                        if op in ("Bool", "BoolIfExists") and isinstance(c, Mapping)]
+        insecure = any(str(v).lower() == "false"
+                       for clause in bool_clauses
+                       for k, vals in clause.items() if k.lower() == "aws:securetransport"
+                       for v in as_list(vals))
+        covers_objects = any(r == "*" or r.endswith("/*") for r in resources(statement))
+        if insecure and covers_objects:
+            return True
+    return False
+
+
+def _validate_tls_only(args: StackValidationArgs, report: ReportViolation) -> None:
+    index = StackIndex(args.resources)
+    for bucket in _buckets(index, args):
+        label = subject(bucket.type, bucket.name)
+        raw_documents = [p.props.get("policy") for p in index.settings_of(bucket, POLICY)]
+        if bucket.props.get("policy"):
+            raw_documents.append(bucket.props.get("policy"))
+        parsed = []
+        for raw in raw_documents:
+            try:
+                parsed.append(load_document(raw))
+            except UnparseablePolicy:
+                continue
+        if any(d is UNKNOWN for d in parsed):
+            continue
+        if not parsed:
+            report(TLS_ONLY_INFO.message(label, "no bucket policy, so plain-HTTP requests are allowed."),
+                   bucket.urn)
+        elif not any(denies_insecure_transport(d) for d in parsed):
+            report(TLS_ONLY_INFO.message(label, "the bucket policy has no Deny on "
+                                                "aws:SecureTransport=false covering its objects."),
+                   bucket.urn)
+
+
+ACCESS_LOGGING_INFO = RuleInfo(
+    name="s3-bucket-access-logging",
+    summary="Every bucket that is not itself a log destination sends server access logs to "
+    "another bucket.",
+    controls=("S3.9",),
+    severity=Severity.MEDIUM,
+    enforcement=EnforcementLevel.ADVISORY,
+    remediation="Create aws.s3.BucketLogging for this bucket with target_bucket=<the log "
+    "bucket> and a target_prefix (the log bucket uses SSE-S3 and must not log to itself).",
+)
+
+
+def _validate_access_logging(args: StackValidationArgs, report: ReportViolation) -> None:
+    index = StackIndex(args.resources)
+    log_targets = index.log_target_buckets()
+    for bucket in _buckets(index, args):
+        if bucket.urn in log_targets:
+            continue
+        label = subject(bucket.type, bucket.name)
+        targets: list[Any] = []
+        for setting in index.settings_of(bucket, LOGGING):
+            target = index.bucket_for(setting, "targetBucket")
+            value = setting.props.get("targetBucket")
+            targets.append(target.urn if target is not None else value)
+        for logging in as_list(first_present(bucket.props, "logging", "loggings")):
+            if isinstance(logging, Mapping) and logging.get("targetBucket"):
+                targets.append(logging.get("targetBucket"))
+        if not targets:
+            report(ACCESS_LOGGING_INFO.message(label, "server access logging is not enabled."), bucket.urn)
+        elif all(t == bucket.urn for t in targets):
+            report(ACCESS_LOGGING_INFO.message(label, "it logs to itself, which loops."), bucket.urn)
+
+
+POLICIES = [
+    resource_policy(PAB_FLAGS_INFO, _validate_pab_flags, remediate=_remediate_pab_flags),
+    resource_policy(NO_PUBLIC_ACL_INFO, _validate_no_public_acl),
+    resource_policy(POLICY_NOT_PUBLIC_INFO, _validate_policy_not_public),
+    resource_policy(NO_WEBSITE_INFO, _validate_no_website),
+    resource_policy(CORS_INFO, _validate_cors, config_schema=CORS_SCHEMA),
+    stack_policy(HAS_PAB_INFO, _validate_has_pab),
+    stack_policy(ACLS_DISABLED_INFO, _validate_acls_disabled),
+    stack_policy(ENCRYPTION_INFO, _validate_encryption, config_schema=ENCRYPTION_SCHEMA),
+    stack_policy(VERSIONING_INFO, _validate_versioning),
+    stack_policy(LIFECYCLE_INFO, _validate_lifecycle, config_schema=LIFECYCLE_SCHEMA),
+    stack_policy(TLS_ONLY_INFO, _validate_tls_only),
+    stack_policy(ACCESS_LOGGING_INFO, _validate_access_logging),
+]

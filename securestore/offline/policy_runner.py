@@ -1,0 +1,305 @@
+"""Runs the CrossGuard pack over an offline ``StackGraph`` the way the Pulumi engine would.
+
+The rules are the real ``pulumi_policy`` policies from ``policies/``; this module only
+plays the engine's part (``Analyze``, ``AnalyzeStack`` and ``Remediate`` in
+``pulumi_policy.policy._PolicyAnalyzerServicer``): each resource's inputs are wrapped in
+the same unknown-checking proxy, resource policies get ``ResourceValidationArgs``, stack
+policies get ``StackValidationArgs`` whose ``PolicyResource`` objects carry outputs,
+parent, dependencies and property dependencies, and enforcement levels and per-policy
+config follow ``--policy-pack-config`` semantics (a level, or an object with
+``enforcementLevel`` and properties; schema defaults filled in).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import importlib
+import inspect
+import json
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Optional, Sequence
+
+from .graph import RecordedResource, StackGraph
+
+REMEDIATION_MARKER = " Remediation: "
+LEVELS = ("advisory", "mandatory", "remediate", "disabled")
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One reported violation, with everything a reader needs to fix it."""
+
+    policy: str
+    enforcement: str
+    severity: str
+    controls: str
+    urn: str
+    resource_type: str
+    resource_name: str
+    problem: str
+    remediation: str
+
+    @property
+    def mandatory(self) -> bool:
+        return self.enforcement == "mandatory"
+
+
+@dataclass(frozen=True)
+class Remediation:
+    policy: str
+    urn: str
+    changed: tuple[str, ...]
+    """Top-level properties the remediation rewrote."""
+
+
+@dataclass
+class PolicyReport:
+    stack: str
+    pack: str
+    policies_run: int
+    violations: list[Violation] = field(default_factory=list)
+    remediations: list[Remediation] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    """Policies that could not run on a resource (unknown value) or said not applicable."""
+
+    @property
+    def mandatory(self) -> list[Violation]:
+        return [v for v in self.violations if v.mandatory]
+
+    @property
+    def advisory(self) -> list[Violation]:
+        return [v for v in self.violations if not v.mandatory]
+
+    @property
+    def passed(self) -> bool:
+        return not self.mandatory
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "stack": self.stack,
+            "pack": self.pack,
+            "policiesRun": self.policies_run,
+            "mandatoryViolations": len(self.mandatory),
+            "advisoryViolations": len(self.advisory),
+            "violations": [asdict(v) for v in self.violations],
+            "remediations": [asdict(r) for r in self.remediations],
+            "skipped": list(self.skipped),
+        }
+
+    def format_text(self) -> str:
+        lines = [
+            f"Policy pack {self.pack} ({self.policies_run} policies) on stack {self.stack}: "
+            f"{len(self.mandatory)} mandatory, {len(self.advisory)} advisory violation(s)"
+        ]
+        for v in sorted(self.violations, key=lambda v: (not v.mandatory, v.policy, v.urn)):
+            lines += [
+                f"  [{v.enforcement}] {v.policy}  ({v.controls or 'no FSBP control'}; {v.severity})",
+                f"      resource:    {v.resource_type} '{v.resource_name}'",
+                f"      problem:     {v.problem}",
+                f"      remediation: {v.remediation}",
+            ]
+        for r in self.remediations:
+            lines.append(f"  [remediated] {r.policy} rewrote {', '.join(r.changed)} of {r.urn}")
+        for note in self.skipped:
+            lines.append(f"  [skipped] {note}")
+        lines.append("Policy check " + ("passed." if self.passed else "FAILED: fix the mandatory violations above."))
+        return "\n".join(lines)
+
+
+def load_policies(project_dir: Optional[Path] = None) -> tuple[str, list[Any]]:
+    """``(pack name, policies)`` from ``<project_dir>/policies/rules``."""
+    root = str(Path(project_dir).resolve()) if project_dir else None
+    if root and root not in sys.path:
+        sys.path.insert(0, root)
+    rules = importlib.import_module("policies.rules")
+    return rules.PACK_NAME, list(rules.ALL_POLICIES)
+
+
+def load_policy_config(path: Path) -> dict[str, Any]:
+    """A ``--policy-pack-config`` JSON file; a clear error names what is wrong."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except OSError as exc:
+        raise ValueError(f"cannot read policy config {path}: {exc.strerror}") from exc
+    except ValueError as exc:
+        raise ValueError(f"policy config {path} is not valid JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ValueError(f"policy config {path} must be a JSON object of policy name -> level/config")
+    return data
+
+
+def _resolve_config(policy: Any, config: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """(enforcement level, properties) for ``policy`` after ``config`` and schema defaults."""
+    level = policy.enforcement_level.value if policy.enforcement_level else "advisory"
+    properties: dict[str, Any] = {}
+    schema = getattr(policy.config_schema, "properties", None) or {}
+    for key, spec in schema.items():
+        if "default" in spec:
+            properties[key] = copy.deepcopy(spec["default"])
+    for key in ("all", policy.name):
+        entry = config.get(key)
+        if isinstance(entry, str):
+            level = entry
+        elif isinstance(entry, Mapping) and key == policy.name:
+            for k, v in entry.items():
+                if k == "enforcementLevel":
+                    level = v
+                else:
+                    if k not in schema:
+                        raise ValueError(f"policy config for {policy.name!r} has unknown property {k!r}; "
+                                         f"allowed: {sorted(schema)}")
+                    properties[k] = v
+    if level not in LEVELS:
+        raise ValueError(f"policy config for {policy.name!r}: enforcement level {level!r} is not one of {LEVELS}")
+    return level, properties
+
+
+def _await(result: Any) -> Any:
+    if inspect.isawaitable(result):
+        loop = asyncio.new_event_loop()
+        try:
+            return loop.run_until_complete(result)
+        finally:
+            loop.close()
+    return result
+
+
+def _options(resource: RecordedResource) -> Any:
+    from pulumi_policy import PolicyCustomTimeouts, PolicyResourceOptions
+
+    return PolicyResourceOptions(resource.protect, [], None, [], PolicyCustomTimeouts(0, 0, 0), [],
+                                 resource.parent)
+
+
+def _split_message(message: str, default_remediation: str) -> tuple[str, str]:
+    if REMEDIATION_MARKER in message:
+        problem, remediation = message.split(REMEDIATION_MARKER, 1)
+        return problem.strip(), remediation.strip()
+    return message.strip(), default_remediation or ""
+
+
+def run_policies(
+    graph: StackGraph,
+    *,
+    policies: Optional[Iterable[Any]] = None,
+    config: Optional[Mapping[str, Any]] = None,
+    pack_name: Optional[str] = None,
+    project_dir: Optional[Path] = None,
+) -> PolicyReport:
+    """Evaluate every policy over ``graph``; never raises for a violation, only reports it."""
+    from pulumi_policy import (
+        PolicyResource,
+        ResourceValidationArgs,
+        ResourceValidationPolicy,
+        StackValidationArgs,
+        StackValidationPolicy,
+    )
+    from pulumi_policy.policy import _NotApplicableError
+    from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
+
+    if policies is None:
+        pack_name, policies = load_policies(project_dir)
+    policies = list(policies)
+    config = dict(config or {})
+    report = PolicyReport(stack=graph.stack, pack=pack_name or "policies", policies_run=0)
+    by_urn = graph.by_urn()
+    resolved = {p.name: _resolve_config(p, config) for p in policies}
+    active = [p for p in policies if resolved[p.name][0] != "disabled"]
+    report.policies_run = len(active)
+
+    def reporter(policy: Any, level: str, default_resource: Optional[RecordedResource]):
+        def report_violation(message: str, urn: Optional[str] = None) -> None:
+            resource = default_resource if default_resource is not None else by_urn.get(urn or "")
+            problem, remediation = _split_message(message or "", policy.remediation_steps or "")
+            report.violations.append(Violation(
+                policy=policy.name,
+                enforcement="mandatory" if level == "remediate" else level,
+                severity=policy.severity.value if policy.severity else "unspecified",
+                controls=getattr(policy.framework, "reference", "") or "",
+                urn=resource.urn if resource else (urn or ""),
+                resource_type=resource.type if resource else "pulumi:pulumi:Stack",
+                resource_name=resource.name if resource else graph.stack,
+                problem=problem,
+                remediation=remediation,
+            ))
+        return report_violation
+
+    # Remediate, then Analyze, per resource: the engine's order for resource policies.
+    current_inputs: dict[str, dict[str, Any]] = {}
+    for resource in graph.resources:
+        inputs = copy.deepcopy(resource.inputs)
+        for policy in active:
+            level, properties = resolved[policy.name]
+            if level != "remediate" or not isinstance(policy, ResourceValidationPolicy) \
+                    or not policy.has_remediation():
+                continue
+            args = ResourceValidationArgs(resource.type, unknown_checking_proxy(copy.deepcopy(inputs)),
+                                          resource.urn, resource.name, _options(resource), None, properties)
+            try:
+                new_props = _await(policy.remediate(args))
+            except UnknownValueError as exc:
+                report.skipped.append(f"{policy.name} on {resource.name}: {exc.message}")
+                continue
+            except _NotApplicableError:
+                continue
+            if new_props:
+                new_plain = json.loads(json.dumps(_unproxy(new_props)))
+                changed = tuple(sorted(k for k in set(new_plain) | set(inputs)
+                                       if new_plain.get(k) != inputs.get(k)))
+                inputs = new_plain
+                report.remediations.append(Remediation(policy.name, resource.urn, changed))
+        current_inputs[resource.urn] = inputs
+
+        for policy in active:
+            level, properties = resolved[policy.name]
+            if not isinstance(policy, ResourceValidationPolicy) or not policy.has_validation():
+                continue
+            args = ResourceValidationArgs(resource.type, unknown_checking_proxy(copy.deepcopy(inputs)),
+                                          resource.urn, resource.name, _options(resource), None, properties)
+            try:
+                _await(policy.validate(args, reporter(policy, level, resource)))
+            except UnknownValueError as exc:
+                report.skipped.append(f"{policy.name} on {resource.name}: {exc.message}")
+            except _NotApplicableError as exc:
+                report.skipped.append(f"{policy.name} on {resource.name}: not applicable ({exc.message})")
+
+    # AnalyzeStack: every resource with its outputs, parents and dependencies linked.
+    for policy in active:
+        if not isinstance(policy, StackValidationPolicy):
+            continue
+        level, properties = resolved[policy.name]
+        stack_resources = {}
+        for r in graph.resources:
+            props = copy.deepcopy(r.outputs) if r.outputs else copy.deepcopy(current_inputs.get(r.urn, r.inputs))
+            stack_resources[r.urn] = PolicyResource(r.type, unknown_checking_proxy(props), r.urn, r.name,
+                                                    _options(r), None, None, [], {})
+        for r in graph.resources:
+            node = stack_resources[r.urn]
+            node.parent = stack_resources.get(r.parent) if r.parent else None
+            node.dependencies = [stack_resources[d] for d in r.dependencies if d in stack_resources]
+            node.property_dependencies = {
+                key: [stack_resources[d] for d in urns if d in stack_resources]
+                for key, urns in r.property_dependencies.items()
+            }
+        args = StackValidationArgs(list(stack_resources.values()), properties)
+        try:
+            _await(policy.validate(args, reporter(policy, level, None)))
+        except UnknownValueError as exc:
+            report.skipped.append(f"{policy.name} on the stack: {exc.message}")
+        except _NotApplicableError as exc:
+            report.skipped.append(f"{policy.name} on the stack: not applicable ({exc.message})")
+    return report
+
+
+def _unproxy(value: Any) -> Any:
+    """Plain JSON-able data from what a remediation returned (dicts, lists, proxies)."""
+    if isinstance(value, Mapping):
+        return {k: _unproxy(value[k]) for k in value}
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
+        return [_unproxy(v) for v in value]
+    if hasattr(value, "value") and type(value).__name__ == "Secret":
+        return _unproxy(value.value)
+    return value
