@@ -98,7 +98,8 @@ def regional_endpoint(bucket: str, region_name: str, endpoint_url: Optional[str]
     bucket goes in the path instead, since such endpoints have no per-bucket DNS names.
     """
     if endpoint_url is None:
-        return S3Endpoint("https", f"{bucket}.s3.{region_name}.amazonaws.com", "")
+        suffix = "amazonaws.com.cn" if region_name.startswith("cn-") else "amazonaws.com"
+        return S3Endpoint("https", f"{bucket}.s3.{region_name}.{suffix}", "")
     parts = urlsplit(endpoint_url)
     if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
         raise ValueError(f"endpoint_url {endpoint_url!r} must be an http(s) URL with a host")
