@@ -40,12 +40,41 @@ DEFAULTS: dict[str, Any] = {
     "kmsAdminArns": [],
     "protect": False,
     "forceDestroy": False,
+    "cloudfrontPublicKeyPem": "",
+    "cloudfrontPriceClass": "PriceClass_100",
+    "geoRestrictionType": "none",
+    "geoRestrictionLocations": [],
+    "customDomain": "",
+    "acmCertificateArn": "",
+    "wafEnabled": True,
+    "wafRateLimit": 2000,
+    "cloudTrailEnabled": True,
+    "cloudTrailCloudWatchLogs": False,
+    "cloudTrailLogRetentionDays": 365,
+    "notificationEmail": "",
 }
 """Every key this program reads, with its default. Keys without the namespace prefix."""
 
 _NAME_PREFIX = re.compile(r"^[a-z][a-z0-9-]{1,23}[a-z0-9]$")
 _HTTPS_ORIGIN = re.compile(r"^https://([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,63}(:\d{1,5})?$")
 _LOCAL_ORIGIN = re.compile(r"^https?://(localhost|127\.0\.0\.1)(:\d{1,5})?$")
+PRICE_CLASSES = ("PriceClass_100", "PriceClass_200", "PriceClass_All")
+GEO_RESTRICTION_TYPES = ("none", "whitelist", "blacklist")
+WAF_RATE_LIMIT_RANGE = (10, 2_000_000_000)
+"""Requests per source IP per 5-minute window; the range AWS WAF accepts."""
+CLOUDFRONT_KEY_BITS = 2048
+"""CloudFront key groups accept RSA 2048-bit public keys."""
+CLOUDWATCH_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+    2922, 3288, 3653,
+)
+"""The only retention periods CloudWatch Logs accepts."""
+_COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
+_HOSTNAME = re.compile(r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_ACM_US_EAST_1_ARN = re.compile(
+    r"^arn:aws:acm:us-east-1:\d{12}:certificate/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+)
+_EMAIL = re.compile(r"^[^@\s]+@([a-z0-9-]+\.)+[a-z]{2,63}$", re.IGNORECASE)
 _IAM_PRINCIPAL_ARN = re.compile(
     r"^arn:aws(-cn|-us-gov)?:iam::\d{12}:(root|(role|user)/[A-Za-z0-9+=,.@_/-]{1,512})$"
 )
@@ -91,6 +120,34 @@ class StorageSettings:
 
 
 @dataclass(frozen=True)
+class EdgeSettings:
+    """CloudFront delivery: the signer's public key, reach, certificate and WAF."""
+
+    public_key_pem: Optional[str]
+    """RSA public key (PEM) whose private half signs URLs and cookies; never the private key.
+    None (dev only): no signer exists, so every private path answers 403."""
+    price_class: str
+    geo_restriction_type: str
+    geo_restriction_locations: tuple[str, ...]
+    custom_domain: Optional[str]
+    """Alternate domain name; None serves on the *.cloudfront.net name."""
+    acm_certificate_arn: Optional[str]
+    """ACM certificate in us-east-1 for ``custom_domain``; set exactly when it is."""
+    waf_enabled: bool
+    waf_rate_limit: int
+
+
+@dataclass(frozen=True)
+class AuditSettings:
+    """Upload notifications and the CloudTrail data-event trail."""
+
+    cloudtrail_enabled: bool
+    cloudtrail_cloudwatch_logs: bool
+    cloudtrail_log_retention_days: int
+    notification_email: Optional[str]
+
+
+@dataclass(frozen=True)
 class StackSettings:
     """Everything ``__main__.py`` needs, validated."""
 
@@ -101,6 +158,8 @@ class StackSettings:
     protect: bool
     key: KeySettings
     storage: StorageSettings
+    edge: EdgeSettings
+    audit: AuditSettings
 
     @property
     def resource_prefix(self) -> str:
@@ -277,6 +336,116 @@ def _key(raw: Mapping[str, Any]) -> KeySettings:
     return KeySettings(window, admins, algorithm)
 
 
+def _public_key_pem(raw: Mapping[str, Any], environment: str) -> Optional[str]:
+    """A real RSA-2048 public key; a private key is refused so that none lands in config."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    pem = _str(raw, "cloudfrontPublicKeyPem").strip()
+    if "PRIVATE KEY" in pem:
+        raise SettingsError(
+            "cloudfrontPublicKeyPem",
+            "<a private key, not shown>",
+            "the PUBLIC key only; keep the private key in your signer's secret store",
+        )
+    allowed = (
+        "an RSA 2048-bit public key in PEM (-----BEGIN PUBLIC KEY-----); it verifies "
+        "signed URLs and cookies, so private paths cannot be served without it"
+    )
+    if not pem:
+        if environment == "prod":
+            raise SettingsError("cloudfrontPublicKeyPem", pem, f"required when environment is prod: {allowed}")
+        return None
+    try:
+        key = load_pem_public_key(pem.encode())
+    except ValueError:
+        raise SettingsError("cloudfrontPublicKeyPem", pem[:40] + "...", allowed) from None
+    if not isinstance(key, rsa.RSAPublicKey) or key.key_size != CLOUDFRONT_KEY_BITS:
+        raise SettingsError("cloudfrontPublicKeyPem", pem[:40] + "...", allowed)
+    return pem + "\n"
+
+
+def _edge(raw: Mapping[str, Any], environment: str) -> EdgeSettings:
+    price_class = _str(raw, "cloudfrontPriceClass")
+    if price_class not in PRICE_CLASSES:
+        raise SettingsError("cloudfrontPriceClass", price_class, f"one of {', '.join(PRICE_CLASSES)}")
+    geo_type = _str(raw, "geoRestrictionType")
+    if geo_type not in GEO_RESTRICTION_TYPES:
+        raise SettingsError(
+            "geoRestrictionType", geo_type, f"one of {', '.join(GEO_RESTRICTION_TYPES)}"
+        )
+    locations = _str_list(raw, "geoRestrictionLocations")
+    for code in locations:
+        if not _COUNTRY_CODE.match(code):
+            raise SettingsError(
+                "geoRestrictionLocations", code, "ISO 3166-1 alpha-2 country codes such as DE"
+            )
+    if geo_type == "none" and locations:
+        raise SettingsError(
+            "geoRestrictionLocations", list(locations), "empty when geoRestrictionType is none"
+        )
+    if geo_type != "none" and not locations:
+        raise SettingsError(
+            "geoRestrictionLocations", [], f"at least one country when geoRestrictionType is {geo_type}"
+        )
+    domain = _str(raw, "customDomain").strip().lower() or None
+    certificate = _str(raw, "acmCertificateArn").strip() or None
+    if domain is not None and not _HOSTNAME.match(domain):
+        raise SettingsError("customDomain", domain, "a DNS host name such as files.example.com, or empty")
+    if certificate is not None and not _ACM_US_EAST_1_ARN.match(certificate):
+        raise SettingsError(
+            "acmCertificateArn",
+            certificate,
+            "an ACM certificate ARN in us-east-1 (CloudFront reads certificates only there)",
+        )
+    if (domain is None) != (certificate is None):
+        raise SettingsError(
+            "acmCertificateArn" if domain else "customDomain",
+            certificate if domain else domain,
+            "customDomain and acmCertificateArn are set together or not at all",
+        )
+    waf_enabled = _bool(raw, "wafEnabled")
+    if environment == "prod" and not waf_enabled:
+        raise SettingsError("wafEnabled", waf_enabled, "true when environment is prod")
+    return EdgeSettings(
+        public_key_pem=_public_key_pem(raw, environment),
+        price_class=price_class,
+        geo_restriction_type=geo_type,
+        geo_restriction_locations=locations,
+        custom_domain=domain,
+        acm_certificate_arn=certificate,
+        waf_enabled=waf_enabled,
+        waf_rate_limit=_in_range(
+            "wafRateLimit",
+            _int(raw, "wafRateLimit"),
+            *WAF_RATE_LIMIT_RANGE,
+            "requests per IP per 5 minutes",
+        ),
+    )
+
+
+def _audit(raw: Mapping[str, Any], environment: str) -> AuditSettings:
+    enabled = _bool(raw, "cloudTrailEnabled")
+    if environment == "prod" and not enabled:
+        raise SettingsError("cloudTrailEnabled", enabled, "true when environment is prod")
+    retention = _int(raw, "cloudTrailLogRetentionDays")
+    if retention not in CLOUDWATCH_RETENTION_DAYS:
+        raise SettingsError(
+            "cloudTrailLogRetentionDays",
+            retention,
+            f"one of the periods CloudWatch Logs accepts: {', '.join(map(str, CLOUDWATCH_RETENTION_DAYS))}",
+        )
+    email = _str(raw, "notificationEmail").strip() or None
+    if email is not None and not _EMAIL.match(email):
+        raise SettingsError("notificationEmail", email, "one e-mail address, or empty for none")
+    return AuditSettings(
+        cloudtrail_enabled=enabled,
+        cloudtrail_cloudwatch_logs=_bool(raw, "cloudTrailCloudWatchLogs"),
+        cloudtrail_log_retention_days=retention,
+        notification_email=email,
+    )
+
+
 def parse(raw: Mapping[str, Any], *, project: str, stack: str) -> StackSettings:
     """Validate raw config (keys without namespace; strings or already-typed values)."""
     unknown = sorted(set(raw) - set(DEFAULTS))
@@ -306,6 +475,8 @@ def parse(raw: Mapping[str, Any], *, project: str, stack: str) -> StackSettings:
             ),
             force_destroy=force_destroy,
         ),
+        edge=_edge(raw, environment),
+        audit=_audit(raw, environment),
     )
 
 
