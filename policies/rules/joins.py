@@ -134,7 +134,8 @@ class StackIndex:
         return [s for s in self.of_type(*types) if self.bucket_for(s, key) is bucket]
 
     def log_target_buckets(self) -> set[str]:
-        """URNs of buckets that receive logs (S3 access logs, CloudFront, CloudWatch delivery).
+        """URNs of buckets that receive other resources' logs (S3 access logs, CloudFront,
+        CloudWatch delivery); a bucket logging to itself does not make itself a log bucket.
 
         AWS only delivers S3 server access logs to buckets encrypted with SSE-S3, so these
         buckets are exempt from the customer-key requirement and from logging themselves.
@@ -142,14 +143,14 @@ class StackIndex:
         targets: set[str] = set()
         for setting in self.of_type(*LOGGING):
             target = self.bucket_for(setting, "targetBucket")
-            if target is not None:
+            if target is not None and target is not self.bucket_for(setting):
                 targets.add(target.urn)
         for bucket in self.buckets:
             for logging in as_list(bucket.props.get("logging")) + as_list(bucket.props.get("loggings")):
                 if isinstance(logging, dict):
                     probe = Node("inline", bucket.name, bucket.urn, {"b": logging.get("targetBucket")})
                     target = self.bucket_for(probe, "b")
-                    if target is not None:
+                    if target is not None and target is not bucket:
                         targets.add(target.urn)
         for distribution in self.of_type(CLOUDFRONT_DISTRIBUTION):
             logging = distribution.props.get("loggingConfig")

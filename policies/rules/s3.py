@@ -10,6 +10,7 @@ hidden in an old-style argument.
 from __future__ import annotations
 
 from typing import Any, Iterable, Mapping, Optional
+from urllib.parse import urlsplit
 
 from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, Severity
 from pulumi_policy import StackValidationArgs
@@ -243,8 +244,8 @@ def _validate_no_website(args: ResourceValidationArgs, report: ReportViolation) 
 
 CORS_INFO = RuleInfo(
     name="s3-cors-no-wildcard-write",
-    summary="No CORS rule lets any origin ('*'), or an origin outside the configured list, "
-    "use write methods (PUT, POST, DELETE).",
+    summary="No CORS rule lets any origin ('*'), a plain-HTTP origin other than loopback, or "
+    "an origin outside the configured list use write methods (PUT, POST, DELETE).",
     controls=(),
     severity=Severity.HIGH,
     enforcement=EnforcementLevel.MANDATORY,
@@ -260,6 +261,18 @@ CORS_SCHEMA = exemptions_schema({
         "description": "If not empty, the only origins a CORS rule with write methods may name.",
     },
 })
+
+
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+def _is_loopback_origin(origin: str) -> bool:
+    """``http://localhost:3000`` and friends: a developer's own browser, not the network."""
+    try:
+        host = urlsplit(origin).hostname
+    except ValueError:
+        return False
+    return host in LOOPBACK_HOSTS
 
 
 def cors_problems(rules: Iterable[Any], allowed_origins: list[str]) -> list[str]:
@@ -280,8 +293,10 @@ def cors_problems(rules: Iterable[Any], allowed_origins: list[str]) -> list[str]
             if outside:
                 problems.append(f"{label} allows {'/'.join(writes)} from {', '.join(outside)}, "
                                 f"not in allowedOrigins {allowed_origins}.")
-        if any(o.startswith("http://") for o in origins):
-            problems.append(f"{label} allows {'/'.join(writes)} from a plain-HTTP origin.")
+        plain_http = [o for o in origins if o.startswith("http://") and not _is_loopback_origin(o)]
+        if plain_http:
+            problems.append(f"{label} allows {'/'.join(writes)} from plain-HTTP origin(s) "
+                            f"{', '.join(plain_http)}, which a network attacker can impersonate.")
     return problems
 
 
