@@ -16,6 +16,7 @@ from typing import Optional, Sequence
 
 COMMAND_MODULES: tuple[str, ...] = (
     "securestore.offline.command",
+    "securestore.transfer.cli",
 )
 
 

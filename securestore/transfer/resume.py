@@ -1,0 +1,146 @@
+"""The state file that lets a killed multipart upload finish without resending its parts.
+
+It is a journal of JSON lines: a header naming the upload (bucket, key, upload id, part size,
+checksum algorithm, and the file's size and modification time, so that a changed file is not
+resumed), then one line per completed part with its ETag and checksum. A line is appended as
+each part completes, so the cost stays constant per part however many parts there are, and a
+line cut short by ``kill -9`` is simply ignored when the journal is read back.
+
+The journal only records; the uploader decides. On success or abort the file is removed; only
+a process that died without running its cleanup leaves one behind.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+import threading
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Optional, Union
+
+STATE_FORMAT_VERSION = 1
+STATE_SUFFIX = ".state.json"
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+@dataclass(frozen=True)
+class UploadIdentity:
+    """What must match for an old upload to be continued rather than restarted."""
+
+    bucket: str
+    key: str
+    path: str
+    file_size: int
+    mtime_ns: int
+    part_size: int
+    checksum_algorithm: str
+
+
+@dataclass
+class UploadState:
+    identity: UploadIdentity
+    upload_id: str
+    created_at: str
+    parts: dict[int, tuple[str, str]] = field(default_factory=dict)  # number -> (etag, checksum b64)
+
+
+def default_state_path(path: PathLike, bucket: str, key: str, cache_dir: Optional[PathLike] = None) -> Path:
+    """``$XDG_CACHE_HOME/securestore/uploads/<hash of file, bucket, key>.state.json``."""
+    if cache_dir is None:
+        cache_dir = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "securestore" / "uploads"
+    name = hashlib.sha256("\0".join((os.path.abspath(path), bucket, key)).encode()).hexdigest()[:32]
+    return Path(cache_dir) / f"{name}{STATE_SUFFIX}"
+
+
+class UploadJournal:
+    """Appends an upload's progress to ``path``; thread-safe for concurrent part completions."""
+
+    def __init__(self, path: PathLike) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._handle = None
+
+    def load(self) -> Optional[UploadState]:
+        """The recorded upload, or ``None`` when there is no usable journal."""
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        lines = text.splitlines()
+        if not lines:
+            return None
+        try:
+            header = json.loads(lines[0])
+            if header.get("version") != STATE_FORMAT_VERSION:
+                return None
+            state = UploadState(
+                identity=UploadIdentity(**header["identity"]),
+                upload_id=header["upload_id"],
+                created_at=header["created_at"],
+            )
+        except (ValueError, KeyError, TypeError):
+            return None
+        for line in lines[1:]:
+            try:
+                entry = json.loads(line)
+                state.parts[int(entry["part"])] = (str(entry["etag"]), str(entry["checksum"]))
+            except (ValueError, KeyError, TypeError):
+                continue  # a line cut short when the process was killed
+        return state
+
+    def start(self, identity: UploadIdentity, upload_id: str) -> None:
+        """Write a fresh header (replacing any old journal) and keep the file open for appends."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        header = {
+            "version": STATE_FORMAT_VERSION,
+            "identity": asdict(identity),
+            "upload_id": upload_id,
+            "created_at": _dt.datetime.now(_dt.timezone.utc).isoformat(),
+        }
+        temporary = self.path.with_name(self.path.name + ".tmp")
+        with open(temporary, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(header) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, self.path)
+        self._open_for_append()
+
+    def resume(self, state: UploadState) -> None:
+        """Continue appending to an existing journal (rewritten to drop any cut-off line)."""
+        self.start(state.identity, state.upload_id)
+        for number, (etag, checksum) in sorted(state.parts.items()):
+            self.record(number, etag, checksum)
+
+    def record(self, part_number: int, etag: str, checksum: str) -> None:
+        line = json.dumps({"part": part_number, "etag": etag, "checksum": checksum}) + "\n"
+        with self._lock:
+            if self._handle is not None:
+                self._handle.write(line)
+                self._handle.flush()  # reaches the kernel: survives kill -9 of this process
+
+    def discard(self) -> None:
+        """Close and delete the journal (the upload completed or was aborted)."""
+        with self._lock:
+            if self._handle is not None:
+                self._handle.close()
+                self._handle = None
+        try:
+            self.path.unlink()
+        except FileNotFoundError:
+            pass
+
+    def close(self) -> None:
+        with self._lock:
+            if self._handle is not None:
+                self._handle.close()
+                self._handle = None
+
+    def _open_for_append(self) -> None:
+        with self._lock:
+            if self._handle is not None:
+                self._handle.close()
+            self._handle = open(self.path, "a", encoding="utf-8")
