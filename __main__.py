@@ -8,6 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import settings as stack_settings
+from components.access import AccessRoles, AccessRolesArgs
 from components.encryption import EncryptionKey, EncryptionKeyArgs
 from components.storage import SecureBucket, SecureBucketArgs
 
@@ -48,7 +49,30 @@ storage = SecureBucket(
     ),
 )
 
-storage.attach_policies()
+access = AccessRoles(
+    f"{prefix}-access",
+    AccessRolesArgs(
+        bucket_arn=storage.bucket_arn,
+        kms_key_arn=key.key_arn,
+        account_id=account_id,
+        region=region,
+        partition=partition,
+        ec2_access_mode=settings.access.ec2_access_mode,
+        uploader_trusted_arns=settings.access.uploader_trusted_arns,
+        uploader_external_id=settings.access.uploader_external_id,
+        uploader_require_mfa=settings.access.uploader_require_mfa,
+        permissions_boundary_arn=settings.access.permissions_boundary_arn,
+        max_session_duration_seconds=settings.access.max_session_duration_seconds,
+        tags=settings.tags,
+    ),
+)
+
+data_bucket_statements = pulumi.Output.all(access.bucket_policy_statements()).apply(
+    lambda groups: [statement for group in groups for statement in group]
+)
+"""Grants and denies other components add to the data bucket's policy, combined."""
+
+storage.attach_policies(data_statements=data_bucket_statements)
 key.attach_policy()
 
 pulumi.export("environment", settings.environment)
@@ -59,3 +83,9 @@ pulumi.export("logBucketName", storage.log_bucket_name)
 pulumi.export("kmsKeyArn", key.key_arn)
 pulumi.export("kmsKeyId", key.key_id)
 pulumi.export("kmsAliasName", key.alias_name)
+pulumi.export("lambdaRoleArn", access.lambda_role_arn)
+pulumi.export("ec2RoleArn", access.ec2_role_arn)
+pulumi.export("ec2InstanceProfileName", access.ec2_instance_profile_name)
+pulumi.export("uploaderRoleArn", access.uploader_role_arn)
+pulumi.export("tenantRoleArn", access.tenant_role_arn)
+pulumi.export("leastPrivilegePolicyArn", access.least_privilege_policy_arn)

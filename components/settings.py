@@ -52,6 +52,12 @@ DEFAULTS: dict[str, Any] = {
     "cloudTrailCloudWatchLogs": False,
     "cloudTrailLogRetentionDays": 365,
     "notificationEmail": "",
+    "ec2AccessMode": "read-only",
+    "uploaderTrustedPrincipalArns": [],
+    "uploaderExternalId": "",
+    "uploaderRequireMfa": False,
+    "permissionsBoundaryArn": "",
+    "roleMaxSessionSeconds": 3600,
 }
 """Every key this program reads, with its default. Keys without the namespace prefix."""
 
@@ -148,6 +154,19 @@ class AuditSettings:
 
 
 @dataclass(frozen=True)
+class AccessSettings:
+    """The IAM roles (Lambda, EC2, uploader, tenant) and what they may do."""
+
+    ec2_access_mode: str
+    uploader_trusted_arns: tuple[str, ...]
+    """Empty: this account's root (resolved by the program, which knows the account)."""
+    uploader_external_id: str
+    uploader_require_mfa: bool
+    permissions_boundary_arn: Optional[str]
+    max_session_duration_seconds: int
+
+
+@dataclass(frozen=True)
 class StackSettings:
     """Everything ``__main__.py`` needs, validated."""
 
@@ -160,6 +179,7 @@ class StackSettings:
     storage: StorageSettings
     edge: EdgeSettings
     audit: AuditSettings
+    access: AccessSettings
 
     @property
     def resource_prefix(self) -> str:
@@ -446,6 +466,56 @@ def _audit(raw: Mapping[str, Any], environment: str) -> AuditSettings:
     )
 
 
+EC2_ACCESS_MODES = ("read-only", "read-write")
+ROLE_SESSION_SECONDS_RANGE = (3600, 43200)
+"""IAM accepts a role maximum session duration of 1 to 12 hours."""
+_EXTERNAL_ID = re.compile(r"^[A-Za-z0-9+=,.@:/_-]{2,1224}$")
+_POLICY_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::(\d{12}|aws):policy/[A-Za-z0-9+=,.@_/-]{1,512}$")
+
+
+def _access(raw: Mapping[str, Any], environment: str, resource_prefix: str) -> AccessSettings:
+    mode = _str(raw, "ec2AccessMode")
+    if mode not in EC2_ACCESS_MODES:
+        raise SettingsError("ec2AccessMode", mode, f"one of {', '.join(EC2_ACCESS_MODES)}")
+    trusted = _str_list(raw, "uploaderTrustedPrincipalArns")
+    for arn in trusted:
+        if not _IAM_PRINCIPAL_ARN.match(arn):
+            raise SettingsError(
+                "uploaderTrustedPrincipalArns",
+                arn,
+                "exact IAM principal ARNs (no wildcards): arn:aws:iam::<12-digit account>:"
+                "role/<name>, :user/<name> or :root",
+            )
+    external_id = _str(raw, "uploaderExternalId")
+    if not external_id:
+        if environment == "prod":
+            raise SettingsError(
+                "uploaderExternalId", external_id, "a unique external id in prod (2-1224 of [A-Za-z0-9+=,.@:/_-])"
+            )
+        external_id = f"{resource_prefix}-uploader"
+    if not _EXTERNAL_ID.match(external_id):
+        raise SettingsError("uploaderExternalId", external_id, "2-1224 characters of [A-Za-z0-9+=,.@:/_-]")
+    boundary = _str(raw, "permissionsBoundaryArn")
+    if boundary and not _POLICY_ARN.match(boundary):
+        raise SettingsError(
+            "permissionsBoundaryArn", boundary, "empty, or an IAM policy ARN arn:aws:iam::<account|aws>:policy/<name>"
+        )
+    seconds = _in_range(
+        "roleMaxSessionSeconds",
+        _int(raw, "roleMaxSessionSeconds"),
+        *ROLE_SESSION_SECONDS_RANGE,
+        "maximum role session in seconds",
+    )
+    return AccessSettings(
+        ec2_access_mode=mode,
+        uploader_trusted_arns=trusted,
+        uploader_external_id=external_id,
+        uploader_require_mfa=_bool(raw, "uploaderRequireMfa"),
+        permissions_boundary_arn=boundary or None,
+        max_session_duration_seconds=seconds,
+    )
+
+
 def parse(raw: Mapping[str, Any], *, project: str, stack: str) -> StackSettings:
     """Validate raw config (keys without namespace; strings or already-typed values)."""
     unknown = sorted(set(raw) - set(DEFAULTS))
@@ -477,6 +547,7 @@ def parse(raw: Mapping[str, Any], *, project: str, stack: str) -> StackSettings:
         ),
         edge=_edge(raw, environment),
         audit=_audit(raw, environment),
+        access=_access(raw, environment, f"{_name_prefix(raw)}-{stack}"),
     )
 
 

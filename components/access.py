@@ -1,0 +1,243 @@
+"""``AccessRoles``: the IAM roles through which workloads reach the data bucket.
+
+* Lambda role: trusted by ``lambda.amazonaws.com`` for this account only; logs through the
+  AWS managed basic-execution policy; object read/write/delete; KMS through S3 only.
+* EC2 role and instance profile: read-only or read-write, from config.
+* Uploader role (seed 001): STS by configured principals with an external id (and MFA),
+  tagged with ``tenant_id``; puts and multipart uploads under that tenant's prefix only.
+* Tenant role (ABAC): assumed by the backends with a ``tenant_id`` session tag; get, put,
+  delete and list only under ``${aws:PrincipalTag/tenant_id}/``.
+* A customer-managed least-privilege policy (seed 003) for the app's other principals.
+
+Documents come from the pure builders in ``role_policies``; this module only wires them.
+The bucket-policy half of tenant isolation is ``bucket_policy_statements``, which
+``__main__.py`` passes to ``SecureBucket.attach_policies``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Optional, Sequence, TypedDict
+
+import pulumi
+import pulumi_aws as aws
+
+from . import role_policies
+from .policy_common import Statement
+
+TYPE_TOKEN = "securestore:access:AccessRoles"
+
+
+class AccessRolesArgs(TypedDict):
+    bucket_arn: pulumi.Input[str]
+    """The data bucket every role works on."""
+    kms_key_arn: pulumi.Input[str]
+    """The bucket's customer-managed key; KMS permissions name only this key."""
+    account_id: pulumi.Input[str]
+    """Limits the Lambda trust (``aws:SourceAccount``); default uploader principal's account."""
+    region: pulumi.Input[str]
+    """``kms:ViaService`` is ``s3.<region>.amazonaws.com``."""
+    partition: pulumi.Input[str]
+    ec2_access_mode: str
+    """``read-only`` or ``read-write``."""
+    uploader_trusted_arns: Sequence[str]
+    """Principals that may assume the uploader role; empty: this account's root."""
+    uploader_external_id: str
+    """Required ``sts:ExternalId`` of the uploader role."""
+    uploader_require_mfa: bool
+    """Also require ``aws:MultiFactorAuthPresent`` to assume the uploader role."""
+    permissions_boundary_arn: Optional[str]
+    """Permissions boundary set on every role, or None."""
+    max_session_duration_seconds: int
+    """Longest session of every role (3600-43200)."""
+    tags: dict[str, str]
+
+
+class AccessRoles(pulumi.ComponentResource):
+    """The Lambda, EC2, uploader and tenant roles, and the least-privilege managed policy."""
+
+    lambda_role: aws.iam.Role
+    ec2_role: aws.iam.Role
+    ec2_instance_profile: aws.iam.InstanceProfile
+    uploader_role: aws.iam.Role
+    tenant_role: aws.iam.Role
+    least_privilege_policy: aws.iam.Policy
+    lambda_role_arn: pulumi.Output[str]
+    ec2_role_arn: pulumi.Output[str]
+    ec2_instance_profile_name: pulumi.Output[str]
+    uploader_role_arn: pulumi.Output[str]
+    tenant_role_arn: pulumi.Output[str]
+    least_privilege_policy_arn: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: AccessRolesArgs, opts: Optional[pulumi.ResourceOptions] = None
+    ) -> None:
+        super().__init__(TYPE_TOKEN, name, None, opts)
+        self._name = name
+        self._args = args
+        child = pulumi.ResourceOptions(parent=self)
+        resources = pulumi.Output.all(args["bucket_arn"], args["kms_key_arn"], args["region"])
+
+        self.lambda_role = self._role(
+            "lambda",
+            "Backend functions: read/write/delete tenant files in the data bucket",
+            pulumi.Output.from_input(args["account_id"]).apply(
+                lambda account: json.dumps(
+                    role_policies.service_trust_policy("lambda.amazonaws.com", account)
+                )
+            ),
+        )
+        aws.iam.RolePolicyAttachment(
+            f"{name}-lambda-basic-execution",
+            aws.iam.RolePolicyAttachmentArgs(
+                role=self.lambda_role.name,
+                policy_arn=pulumi.Output.from_input(args["partition"]).apply(
+                    lambda partition: role_policies.aws_managed_policy_arn(
+                        role_policies.LAMBDA_BASIC_EXECUTION_POLICY, partition
+                    )
+                ),
+            ),
+            child,
+        )
+
+        self.ec2_role = self._role(
+            "ec2",
+            f"Application servers: {args['ec2_access_mode']} access to the data bucket",
+            json.dumps(role_policies.service_trust_policy("ec2.amazonaws.com")),
+        )
+        self.ec2_instance_profile = aws.iam.InstanceProfile(
+            f"{name}-ec2-profile",
+            aws.iam.InstanceProfileArgs(role=self.ec2_role.name, tags=args["tags"]),
+            child,
+        )
+
+        self.uploader_role = self._role(
+            "uploader",
+            "Uploader (STS, external id, tenant_id session tag): uploads under its tenant prefix",
+            self._uploader_trust(),
+        )
+
+        backends = [self.lambda_role.arn]
+        if args["ec2_access_mode"] == "read-write":
+            backends.append(self.ec2_role.arn)
+        self.tenant_role = self._role(
+            "tenant",
+            "Tenant-scoped access (ABAC): only ${aws:PrincipalTag/tenant_id}/ in the data bucket",
+            pulumi.Output.all(*backends).apply(
+                lambda arns: json.dumps(role_policies.tenant_role_trust_policy(arns))
+            ),
+        )
+
+        tenant_arn = self.tenant_role.arn
+        self._inline(
+            self.lambda_role,
+            "lambda-data-access",
+            pulumi.Output.all(resources, tenant_arn).apply(
+                lambda r: role_policies.lambda_policy(
+                    bucket_arn=r[0][0], kms_key_arn=r[0][1], region=r[0][2], tenant_role_arn=r[1]
+                )
+            ),
+        )
+        self._inline(
+            self.ec2_role,
+            "ec2-data-access",
+            pulumi.Output.all(resources, tenant_arn).apply(
+                lambda r: role_policies.ec2_policy(
+                    mode=args["ec2_access_mode"],
+                    bucket_arn=r[0][0],
+                    kms_key_arn=r[0][1],
+                    region=r[0][2],
+                    tenant_role_arn=r[1],
+                )
+            ),
+        )
+        self._inline(
+            self.uploader_role,
+            "uploader-tenant-uploads",
+            resources.apply(
+                lambda r: role_policies.uploader_policy(
+                    bucket_arn=r[0], kms_key_arn=r[1], region=r[2]
+                )
+            ),
+        )
+        self._inline(
+            self.tenant_role,
+            "tenant-prefix-access",
+            resources.apply(
+                lambda r: role_policies.tenant_policy(bucket_arn=r[0], kms_key_arn=r[1], region=r[2])
+            ),
+        )
+
+        self.least_privilege_policy = aws.iam.Policy(
+            f"{name}-least-privilege",
+            aws.iam.PolicyArgs(
+                description="Least-privilege access to the data bucket and its key (through S3 only)",
+                policy=resources.apply(
+                    lambda r: json.dumps(
+                        role_policies.least_privilege_policy(
+                            bucket_arn=r[0], kms_key_arn=r[1], region=r[2]
+                        )
+                    )
+                ),
+                tags=args["tags"],
+            ),
+            child,
+        )
+
+        self.lambda_role_arn = self.lambda_role.arn
+        self.ec2_role_arn = self.ec2_role.arn
+        self.ec2_instance_profile_name = self.ec2_instance_profile.name
+        self.uploader_role_arn = self.uploader_role.arn
+        self.tenant_role_arn = self.tenant_role.arn
+        self.least_privilege_policy_arn = self.least_privilege_policy.arn
+        self.register_outputs(
+            {
+                "lambda_role_arn": self.lambda_role_arn,
+                "ec2_role_arn": self.ec2_role_arn,
+                "ec2_instance_profile_name": self.ec2_instance_profile_name,
+                "uploader_role_arn": self.uploader_role_arn,
+                "tenant_role_arn": self.tenant_role_arn,
+                "least_privilege_policy_arn": self.least_privilege_policy_arn,
+            }
+        )
+
+    def _role(self, role: str, description: str, trust: pulumi.Input[str]) -> aws.iam.Role:
+        args = self._args
+        return aws.iam.Role(
+            f"{self._name}-{role}",
+            aws.iam.RoleArgs(
+                description=description,
+                assume_role_policy=trust,
+                max_session_duration=args["max_session_duration_seconds"],
+                permissions_boundary=args["permissions_boundary_arn"] or None,
+                tags=args["tags"],
+            ),
+            pulumi.ResourceOptions(parent=self),
+        )
+
+    def _inline(self, role: aws.iam.Role, suffix: str, document: pulumi.Output[dict]) -> None:
+        aws.iam.RolePolicy(
+            f"{self._name}-{suffix}",
+            aws.iam.RolePolicyArgs(role=role.id, policy=document.apply(json.dumps)),
+            pulumi.ResourceOptions(parent=self),
+        )
+
+    def _uploader_trust(self) -> pulumi.Output[str]:
+        """Configured principals, or this account's root when none are configured."""
+        args = self._args
+        configured = list(args["uploader_trusted_arns"])
+        return pulumi.Output.all(args["account_id"], args["partition"]).apply(
+            lambda a: json.dumps(
+                role_policies.uploader_trust_policy(
+                    configured or [f"arn:{a[1]}:iam::{a[0]}:root"],
+                    args["uploader_external_id"],
+                    args["uploader_require_mfa"],
+                )
+            )
+        )
+
+    def bucket_policy_statements(self) -> pulumi.Output[list[Statement]]:
+        """Data-bucket statements that confine ``tenant_id``-tagged principals to their prefix."""
+        return pulumi.Output.from_input(self._args["bucket_arn"]).apply(
+            role_policies.tenant_isolation_statements
+        )
