@@ -1,0 +1,51 @@
+"""Packaging: light runtime dependencies, Pulumi's requirements match the infra extra."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+
+
+def _names(requirements: list[str]) -> set[str]:
+    return {r.split(";")[0].split("[")[0].split("<")[0].split(">")[0].split("=")[0].strip() for r in requirements}
+
+
+def test_base_dependencies_are_only_what_the_client_needs():
+    """boto3 + cryptography for signing; crc32c and tqdm for the transfer client. No Pulumi."""
+    assert _names(PYPROJECT["project"]["dependencies"]) == {"boto3", "cryptography", "crc32c", "tqdm"}
+
+
+def test_pulumi_requirements_match_the_infra_extra():
+    """Pulumi's python runtime installs requirements.txt: same pins as `pip install .[infra]`."""
+    lines = [
+        line.strip() for line in (ROOT / "requirements.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert sorted(lines) == sorted(PYPROJECT["project"]["optional-dependencies"]["infra"])
+
+
+def test_names_are_securestore_everywhere():
+    """Project, package and command share one name."""
+    assert PYPROJECT["project"]["name"] == "securestore"
+    assert PYPROJECT["project"]["scripts"] == {"securestore": "securestore.cli:main"}
+    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    assert project["name"] == "securestore"
+    assert project["runtime"]["name"] == "python"
+    assert project["runtime"]["options"]["virtualenv"]
+
+
+def test_cli_help_lists_commands_without_loading_pulumi():
+    """`securestore --help` stays fast: registering commands imports neither pulumi nor boto3."""
+    code = (
+        "import sys\nfrom securestore.cli import build_parser\nbuild_parser()\n"
+        "print(sorted(m for m in ('pulumi', 'pulumi_aws', 'boto3') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
