@@ -27,6 +27,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="directory holding Pulumi.yaml (default: the current directory or a parent)",
     )
     parser.add_argument("--json", action="store_true", help="print the graph as JSON")
+    parser.add_argument(
+        "--policy-pack-config",
+        type=Path,
+        default=None,
+        help="policy config JSON as for `pulumi preview --policy-pack-config` "
+        "(default: policies/config/<stack>.json when it exists)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -45,13 +52,20 @@ def run(args: argparse.Namespace) -> int:
         print(f"  ({len(exc.graph.resources)} resources were registered before it failed)", file=sys.stderr)
         return 1
 
+    from .policy_runner import check_stack_policies
+
+    policy_report = check_stack_policies(graph, args.project_dir, args.policy_pack_config)
+    exit_code = 0 if policy_report.passed else 1
     if args.json:
-        print(json.dumps(to_json(graph), indent=2, sort_keys=True, default=str))
-        return 0
+        print(json.dumps({**to_json(graph), "policy": policy_report.to_dict()},
+                         indent=2, sort_keys=True, default=str))
+        return exit_code
     print(f"Previewing stack {graph.project}/{graph.stack} offline (mocked engine, no AWS calls)\n")
     print(render_tree(graph))
     print()
     print(render_summary(graph))
     print()
     print(render_exports(graph))
-    return 0
+    print()
+    print(policy_report.format_text())
+    return exit_code

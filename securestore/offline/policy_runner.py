@@ -118,6 +118,16 @@ def load_policies(project_dir: Optional[Path] = None) -> tuple[str, list[Any]]:
     return rules.PACK_NAME, list(rules.ALL_POLICIES)
 
 
+POLICY_CONFIG_DIR = Path("policies") / "config"
+
+
+def default_config_path(project_dir: Path, stack: str) -> Optional[Path]:
+    """``policies/config/<stack>.json`` when it exists: the file the README passes to
+    ``pulumi preview --policy-pack-config`` for that stack."""
+    path = Path(project_dir) / POLICY_CONFIG_DIR / f"{stack}.json"
+    return path if path.is_file() else None
+
+
 def load_policy_config(path: Path) -> dict[str, Any]:
     """A ``--policy-pack-config`` JSON file; a clear error names what is wrong."""
     try:
@@ -129,6 +139,19 @@ def load_policy_config(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ValueError(f"policy config {path} must be a JSON object of policy name -> level/config")
     return data
+
+
+def check_stack_policies(graph: StackGraph, project_dir: Optional[Path] = None,
+                         config_path: Optional[Path] = None) -> PolicyReport:
+    """What ``securestore preview`` reports: the pack from ``<project>/policies`` with the
+    stack's policy config (``config_path``, else ``policies/config/<stack>.json``)."""
+    from .project import find_project_dir
+
+    directory = find_project_dir(project_dir)
+    path = config_path or default_config_path(directory, graph.stack)
+    config = load_policy_config(path) if path else {}
+    pack_name, policies = load_policies(directory)
+    return run_policies(graph, policies=policies, config=config, pack_name=pack_name)
 
 
 def _resolve_config(policy: Any, config: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
