@@ -17,6 +17,7 @@ from typing import Optional, Sequence
 COMMAND_MODULES: tuple[str, ...] = (
     "securestore.offline.command",
     "securestore.transfer.cli",
+    "securestore.client_cli",
 )
 
 

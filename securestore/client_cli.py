@@ -1,0 +1,300 @@
+"""Command-line access to the client: ``key``, ``presign put|post|get``, ``sign-url``,
+``sign-cookies`` and ``assume``.
+
+Registration only declares parsers (no boto3 or cryptography import), so ``securestore key``
+starts fast. Defaults come from the environment so that a backend's settings can be reused:
+``SECURESTORE_BUCKET``, ``SECURESTORE_KMS_KEY_ID``, ``SECURESTORE_S3_ENDPOINT_URL``,
+``AWS_REGION``/``AWS_DEFAULT_REGION``, ``SECURESTORE_CF_DOMAIN``, ``SECURESTORE_CF_KEY_PAIR_ID``,
+``SECURESTORE_CF_PRIVATE_KEY`` (a path). ``--json`` prints one JSON object on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import datetime as _dt
+import hashlib
+import json
+import os
+import sys
+from typing import Any, Optional
+
+_READ_CHUNK = 1024 * 1024
+
+
+def _iso_date(text: str) -> _dt.date:
+    try:
+        return _dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"date {text!r} is not YYYY-MM-DD") from None
+
+
+def _aware_datetime(text: str) -> _dt.datetime:
+    try:
+        moment = _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 date-time") from None
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} has no time zone; add Z or +00:00")
+    return moment
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must not be negative")
+    return value
+
+
+def _env(name: str, *fallbacks: str) -> Optional[str]:
+    for candidate in (name, *fallbacks):
+        value = os.environ.get(candidate)
+        if value:
+            return value
+    return None
+
+
+def _emit(args: argparse.Namespace, payload: dict[str, Any], text_lines: list[str]) -> int:
+    if args.json:
+        print(json.dumps(payload, indent=2, ensure_ascii=False))
+    else:
+        print("\n".join(text_lines))
+    return 0
+
+
+def _require(value: Optional[str], flag: str, env: str) -> str:
+    from securestore.cli import UsageError
+
+    if not value:
+        raise UsageError(f"{flag} is required (or set {env})")
+    return value
+
+
+# ------------------------------------------------------------------ key
+def _handle_key(args: argparse.Namespace) -> int:
+    from securestore.keys import build_tenant_key
+
+    allowed = set(args.allowed_modules.split(",")) if args.allowed_modules else None
+    key = build_tenant_key(args.tenant, args.module, args.filename, args.date, allowed_modules=allowed)
+    return _emit(args, {"key": key.key, "tenant_id": key.tenant_id, "module": key.module,
+                        "date": key.date.isoformat(), "filename": key.filename}, [key.key])
+
+
+# ------------------------------------------------------------------ presign
+def _presigner(args: argparse.Namespace):
+    import boto3
+
+    from securestore.cli import UsageError
+    from securestore.s3presign import S3Presigner
+
+    region = _require(args.region, "--region", "AWS_REGION")
+    session = boto3.Session(profile_name=args.profile, region_name=region)
+    credentials = session.get_credentials()
+    if credentials is None:
+        raise UsageError("no AWS credentials found (environment, profile or instance role)")
+    return S3Presigner(
+        bucket=_require(args.bucket, "--bucket", "SECURESTORE_BUCKET"),
+        region_name=region,
+        kms_key_id=_require(args.kms_key_id, "--kms-key-id", "SECURESTORE_KMS_KEY_ID"),
+        credentials=credentials,
+        endpoint_url=args.endpoint_url,
+    )
+
+
+def _file_sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(_READ_CHUNK), b""):
+            digest.update(chunk)
+    return base64.b64encode(digest.digest()).decode("ascii")
+
+
+def _handle_presign_put(args: argparse.Namespace) -> int:
+    from securestore.cli import UsageError
+
+    if args.checksum_sha256 and args.file:
+        raise UsageError("give --checksum-sha256 or --file, not both")
+    checksum = args.checksum_sha256 or (_file_sha256(args.file) if args.file else None)
+    put = _presigner(args).presign_put(args.tenant, args.module, args.filename, content_type=args.content_type,
+                                       date=args.date, checksum_sha256=checksum, expires_in=args.expires_in)
+    return _emit(args, put.as_dict(), [put.url, *(f"{k}: {v}" for k, v in put.headers.items())])
+
+
+def _handle_presign_post(args: argparse.Namespace) -> int:
+    post = _presigner(args).presign_post(args.tenant, args.module, args.filename, content_type=args.content_type,
+                                         max_bytes=args.max_bytes, min_bytes=args.min_bytes, date=args.date,
+                                         expires_in=args.expires_in)
+    return _emit(args, post.as_dict(), [post.url, *(f"{k}={v}" for k, v in post.fields.items())])
+
+
+def _handle_presign_get(args: argparse.Namespace) -> int:
+    get = _presigner(args).presign_get(args.tenant, args.key, download_name=args.download_name,
+                                       disposition="inline" if args.inline else "attachment",
+                                       expires_in=args.expires_in)
+    return _emit(args, get.as_dict(), [get.url])
+
+
+# ------------------------------------------------------------------ CloudFront
+def _cloudfront_signer(args: argparse.Namespace):
+    from securestore.cloudfront import CloudFrontSigner
+
+    key_path = _require(args.private_key, "--private-key", "SECURESTORE_CF_PRIVATE_KEY")
+    try:
+        with open(key_path, "rb") as handle:
+            pem = handle.read()
+    except OSError as exc:
+        raise ValueError(f"cannot read private key {key_path!r}: {exc.strerror}") from None
+    return CloudFrontSigner(
+        key_pair_id=_require(args.key_pair_id, "--key-pair-id", "SECURESTORE_CF_KEY_PAIR_ID"),
+        private_key=pem,
+        domain=_require(args.domain, "--domain", "SECURESTORE_CF_DOMAIN"),
+        hash_algorithm=args.hash_algorithm,
+    )
+
+
+def _handle_sign_url(args: argparse.Namespace) -> int:
+    url = _cloudfront_signer(args).tenant_url(args.tenant, args.key, expires_in=args.expires_in,
+                                              starts_at=args.starts_at, ip_range=args.ip_range)
+    return _emit(args, {"url": url, "key": args.key, "tenant_id": args.tenant}, [url])
+
+
+def _handle_sign_cookies(args: argparse.Namespace) -> int:
+    signed = _cloudfront_signer(args).tenant_cookies(args.tenant, expires_in=args.expires_in,
+                                                     starts_at=args.starts_at, ip_range=args.ip_range,
+                                                     cookie_domain=args.cookie_domain)
+    return _emit(args, signed.as_dict(), [f"Set-Cookie: {h}" for h in signed.set_cookie_headers()])
+
+
+# ------------------------------------------------------------------ STS
+def _handle_assume(args: argparse.Namespace) -> int:
+    import boto3
+    from botocore.config import Config
+
+    from securestore.cli import UsageError
+    from securestore.sts import assume_role_session, credentials_expiry
+
+    if bool(args.mfa_serial) != bool(args.mfa_code):
+        raise UsageError("--mfa-serial and --mfa-code go together")
+    region = _require(args.region, "--region", "AWS_REGION")
+    sts_client = boto3.Session(profile_name=args.profile, region_name=region).client(
+        "sts", region_name=region, endpoint_url=args.endpoint_url, config=Config(signature_version="v4"))
+    session = assume_role_session(
+        args.role_arn, tenant_id=args.tenant_id, external_id=args.external_id, mfa_serial=args.mfa_serial,
+        mfa_token_provider=(lambda: args.mfa_code) if args.mfa_code else None,
+        duration_seconds=args.duration_seconds, region_name=region, sts_client=sts_client,
+        session_name=args.session_name,
+    )
+    frozen = session.get_credentials().get_frozen_credentials()
+    expiry = credentials_expiry(session)
+    payload = {  # the AWS CLI credential_process format, so `assume --json` can be one
+        "Version": 1, "AccessKeyId": frozen.access_key, "SecretAccessKey": frozen.secret_key,
+        "SessionToken": frozen.token, "Expiration": expiry.isoformat() if expiry else None,
+    }
+    lines = [f"export AWS_ACCESS_KEY_ID={frozen.access_key}", f"export AWS_SECRET_ACCESS_KEY={frozen.secret_key}",
+             f"export AWS_SESSION_TOKEN={frozen.token}", f"# expires {payload['Expiration']}"]
+    return _emit(args, payload, lines)
+
+
+# ------------------------------------------------------------------ parsers
+def _add_json(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def _add_s3_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--bucket", default=_env("SECURESTORE_BUCKET"), help="bucket (env SECURESTORE_BUCKET)")
+    parser.add_argument("--kms-key-id", default=_env("SECURESTORE_KMS_KEY_ID"),
+                        help="KMS key id or ARN uploads are encrypted with (env SECURESTORE_KMS_KEY_ID)")
+    parser.add_argument("--region", default=_env("AWS_REGION", "AWS_DEFAULT_REGION"), help="AWS region")
+    parser.add_argument("--endpoint-url", default=_env("SECURESTORE_S3_ENDPOINT_URL"),
+                        help="custom S3 endpoint, path-style (LocalStack)")
+    parser.add_argument("--profile", default=None, help="AWS profile whose credentials sign")
+    parser.add_argument("--expires-in", type=_positive_int, default=15 * 60, help="seconds (default 900, max 7 days)")
+    _add_json(parser)
+
+
+def _add_upload_target(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("tenant")
+    parser.add_argument("module")
+    parser.add_argument("filename")
+    parser.add_argument("--content-type", required=True)
+    parser.add_argument("--date", type=_iso_date, default=None, help="YYYY-MM-DD (default: today, UTC)")
+
+
+def _add_cloudfront_options(parser: argparse.ArgumentParser, default_expiry: int) -> None:
+    parser.add_argument("--domain", default=_env("SECURESTORE_CF_DOMAIN"), help="distribution domain")
+    parser.add_argument("--key-pair-id", default=_env("SECURESTORE_CF_KEY_PAIR_ID"), help="CloudFront public key id")
+    parser.add_argument("--private-key", default=_env("SECURESTORE_CF_PRIVATE_KEY"), help="path to the RSA PEM")
+    parser.add_argument("--hash-algorithm", choices=("SHA1", "SHA256"), default="SHA1")
+    parser.add_argument("--expires-in", type=_positive_int, default=default_expiry, help="seconds")
+    parser.add_argument("--starts-at", type=_aware_datetime, default=None, help="ISO 8601, e.g. 2026-05-04T12:00Z")
+    parser.add_argument("--ip-range", default=None, help="viewer IP or CIDR the signature is limited to")
+    _add_json(parser)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    key = subparsers.add_parser("key", help="build a tenant object key",
+                                description="Print tenant_id/module/yyyy/mm/dd/filename, or exit 2 with the reason.")
+    key.add_argument("tenant")
+    key.add_argument("module")
+    key.add_argument("filename")
+    key.add_argument("--date", type=_iso_date, default=None, help="YYYY-MM-DD (default: today, UTC)")
+    key.add_argument("--allowed-modules", default=None, help="comma-separated modules this deployment allows")
+    _add_json(key)
+    key.set_defaults(handler=_handle_key)
+
+    presign = subparsers.add_parser("presign", help="pre-signed S3 upload/download URLs")
+    actions = presign.add_subparsers(dest="presign_action", metavar="ACTION", required=True)
+    put = actions.add_parser("put", help="pre-signed PUT with SSE-KMS and content type signed in")
+    _add_upload_target(put)
+    put.add_argument("--checksum-sha256", default=None, help="base64 SHA-256 S3 will enforce")
+    put.add_argument("--file", default=None, help="compute --checksum-sha256 from this file")
+    _add_s3_options(put)
+    put.set_defaults(handler=_handle_presign_put)
+    post = actions.add_parser("post", help="browser POST form with size range and content type")
+    _add_upload_target(post)
+    post.add_argument("--max-bytes", type=_positive_int, required=True)
+    post.add_argument("--min-bytes", type=_positive_int, default=0)
+    _add_s3_options(post)
+    post.set_defaults(handler=_handle_presign_post)
+    get = actions.add_parser("get", help="pre-signed GET of one of the tenant's keys")
+    get.add_argument("tenant")
+    get.add_argument("key")
+    get.add_argument("--download-name", default=None)
+    get.add_argument("--inline", action="store_true", help="Content-Disposition inline instead of attachment")
+    _add_s3_options(get)
+    get.set_defaults(handler=_handle_presign_get)
+
+    sign_url = subparsers.add_parser("sign-url", help="CloudFront signed URL for one tenant key")
+    sign_url.add_argument("tenant")
+    sign_url.add_argument("key")
+    _add_cloudfront_options(sign_url, 15 * 60)
+    sign_url.set_defaults(handler=_handle_sign_url)
+
+    cookies = subparsers.add_parser("sign-cookies", help="CloudFront signed cookies for a tenant's whole prefix")
+    cookies.add_argument("tenant")
+    cookies.add_argument("--cookie-domain", default=None)
+    _add_cloudfront_options(cookies, 60 * 60)
+    cookies.set_defaults(handler=_handle_sign_cookies)
+
+    assume = subparsers.add_parser("assume", help="assume the uploader or tenant role (temporary credentials)")
+    assume.add_argument("role_arn")
+    assume.add_argument("--tenant-id", default=None, help="session tag tenant_id (transitive)")
+    assume.add_argument("--external-id", default=None)
+    assume.add_argument("--mfa-serial", default=None)
+    assume.add_argument("--mfa-code", default=None)
+    assume.add_argument("--duration-seconds", type=_positive_int, default=3600)
+    assume.add_argument("--session-name", default=None)
+    assume.add_argument("--region", default=_env("AWS_REGION", "AWS_DEFAULT_REGION"))
+    assume.add_argument("--endpoint-url", default=_env("SECURESTORE_STS_ENDPOINT_URL"))
+    assume.add_argument("--profile", default=None)
+    _add_json(assume)
+    assume.set_defaults(handler=_handle_assume)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    from securestore.cli import main
+
+    sys.exit(main())
