@@ -125,3 +125,18 @@ def test_remediation_turns_rotation_on():
     report = run(stack, {"kms-key-rotation-enabled": "remediate"})
     assert report.violations == []
     assert [(r.policy, r.changed) for r in report.remediations] == [("kms-key-rotation-enabled", ("enableKeyRotation",))]
+
+
+def test_service_confined_by_encryption_context_arn_is_not_public():
+    """CloudWatch Logs confined to our log group by kms:EncryptionContext:aws:logs:arn (AWS's
+    documented key-policy pattern) is restricted; the same grant without it is not."""
+    stack = SecureStack()
+    group = f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:/securestore/trail"
+    statement = {"Sid": "Logs", "Effect": "Allow", "Principal": {"Service": "logs.eu-west-1.amazonaws.com"},
+                 "Action": ["kms:Encrypt*", "kms:Decrypt*"], "Resource": "*",
+                 "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": group}}}
+    _edit(stack, "data-key-policy", policy=policy_json(statement))
+    assert fired(stack) == set()
+    del statement["Condition"]
+    _edit(stack, "data-key-policy", policy=policy_json(statement))
+    assert fired(stack) == {"kms-key-policy-not-public"}

@@ -226,11 +226,17 @@ RESTRICTING_CONDITION_KEYS = frozenset(
         "aws:PrincipalServiceName",
         "aws:userid",
         "aws:username",
+        "aws:SourceOwner",
         "kms:CallerAccount",
+        "kms:EncryptionContext:aws:logs:arn",
+        "kms:EncryptionContext:aws:cloudtrail:arn",
         "sns:Endpoint",
     )
 )
-"""Condition keys that narrow who can use a statement, as the IAM Access Analyzer counts them."""
+"""Condition keys that narrow who can use a statement to our account or resources, as the
+IAM Access Analyzer counts them. The two encryption-context keys are the AWS-documented way
+to confine CloudWatch Logs and CloudTrail to our log group / trails in a key policy: the
+service sets them to the calling resource's ARN, which carries its account."""
 
 
 def restricting_condition_keys(statement: Mapping[str, Any]) -> list[str]:
