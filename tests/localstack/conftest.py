@@ -20,7 +20,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -43,6 +42,16 @@ STOP_TIMEOUT_SECONDS = 15
 HEALTH_POLL_SECONDS = 0.2
 SKIP_ENV = "SECURESTORE_SKIP_LOCALSTACK"
 REGION = "eu-central-1"
+
+
+#: Filled by the fixture and shown at the end of the run (the startup figure the README quotes).
+TIMINGS: dict[str, float] = {}
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if TIMINGS:
+        terminalreporter.write_line(
+            "LocalStack: venv install {install:.1f}s, startup {startup:.1f}s, tests+teardown {session:.1f}s".format(**TIMINGS))
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -164,8 +173,9 @@ def localstack():
                             f"{STARTUP_TIMEOUT_SECONDS}s; log {LOG_FILE}:\n{_log_tail()}", pytrace=False)
             time.sleep(HEALTH_POLL_SECONDS)
         startup_seconds = time.monotonic() - started
-        print(f"\nLocalStack: install {install_seconds:.1f}s, startup {startup_seconds:.1f}s on {endpoint_url}",
-              file=sys.stderr)
+        TIMINGS.update(install=install_seconds, startup=startup_seconds)
         yield LocalStack(endpoint_url, REGION, install_seconds, startup_seconds)
     finally:
         _stop(process)
+        if TIMINGS:
+            TIMINGS["session"] = time.monotonic() - started - TIMINGS["startup"]
