@@ -39,8 +39,11 @@ def data_bucket_policy(
             "Principal": "*",
             "Action": "s3:PutObject",
             "Resource": objects,
+            # Only when the header is sent: UploadPart/CompleteMultipartUpload (also
+            # s3:PutObject) never carry it, and "...IfExists" would deny them (absent = true).
             "Condition": {
-                "StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": sse_algorithm}
+                "Null": {"s3:x-amz-server-side-encryption": "false"},
+                "StringNotEquals": {"s3:x-amz-server-side-encryption": sse_algorithm},
             },
         },
         {
@@ -49,10 +52,10 @@ def data_bucket_policy(
             "Principal": "*",
             "Action": "s3:PutObject",
             "Resource": objects,
+            # An SSE header without our key ARN (absent: S3 would use aws/s3) is denied.
             "Condition": {
-                "ArnNotEqualsIfExists": {
-                    "s3:x-amz-server-side-encryption-aws-kms-key-id": kms_key_arn
-                }
+                "Null": {"s3:x-amz-server-side-encryption": "false"},
+                "ArnNotEquals": {"s3:x-amz-server-side-encryption-aws-kms-key-id": kms_key_arn},
             },
         },
         {

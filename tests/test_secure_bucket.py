@@ -126,11 +126,13 @@ def test_data_bucket_policy_denies_other_encryption_and_sse_c(graph):
     algorithm = statement(document, "DenyUploadsWithAnotherEncryptionAlgorithm")
     assert algorithm["Resource"] == objects and algorithm["Action"] == "s3:PutObject"
     assert algorithm["Condition"] == {
-        "StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}
+        "Null": {"s3:x-amz-server-side-encryption": "false"},
+        "StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"},
     }
     other_key = statement(document, "DenyUploadsWithAnotherKmsKey")
     assert other_key["Condition"] == {
-        "ArnNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn}
+        "Null": {"s3:x-amz-server-side-encryption": "false"},
+        "ArnNotEquals": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn},
     }
     sse_c = statement(document, "DenyCustomerProvidedKeys")
     assert sse_c["Condition"] == {

@@ -1,0 +1,161 @@
+"""The access matrix: callers x operations x keys x transport x encryption headers.
+
+Each cell is one S3 API request. ``checks_for`` turns it into the authorisations AWS makes:
+the S3 action on the object (or bucket) ARN under the data bucket's policy, and, when S3
+uses our key on the caller's behalf, the KMS action under the key policy with
+``kms:ViaService``. The expected outcome of every cell is written in the test module.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Iterator, Optional
+
+from .evaluator import Caller, Check
+from .stack_access import StackAccess
+
+OTHER_ACCOUNT = "210987654321"
+OTHER_ACCOUNT_ROLE = f"arn:aws:iam::{OTHER_ACCOUNT}:role/foreign-admin"
+
+TENANT_KEYS = (
+    "acme/invoices/2026/01/31/po-1.pdf",
+    "globex/invoices/2026/01/31/po-2.pdf",
+    "public/logo.png",
+    "readme.txt",
+    "",
+    "acme",
+    "acme-evil/x",
+    "acme/../globex/x",
+    "ACME/x",
+)
+"""Keys (or, for list, prefixes). ``""`` is the bucket root: a listing without a prefix;
+object operations skip it (S3 has no empty key). ``acme/../globex/x`` is a literal key
+under ``acme/`` (S3 does not resolve dots); ``ACME/x`` differs from ``acme/`` by case."""
+
+OBJECT_OPERATIONS = {
+    # operation: (s3 action, KMS actions S3 performs with the caller's permissions, SSE headers?)
+    "get": ("s3:GetObject", ("kms:Decrypt",), False),
+    "put": ("s3:PutObject", ("kms:GenerateDataKey",), True),
+    "delete": ("s3:DeleteObject", (), False),
+    "mpu-create": ("s3:PutObject", ("kms:GenerateDataKey",), True),
+    "mpu-upload-part": ("s3:PutObject", ("kms:Decrypt",), False),
+    "mpu-complete": ("s3:PutObject", ("kms:Decrypt",), False),
+    "mpu-abort": ("s3:AbortMultipartUpload", (), False),
+    "mpu-list-parts": ("s3:ListMultipartUploadParts", (), False),
+}
+"""S3 authorises CreateMultipartUpload, UploadPart and CompleteMultipartUpload as
+s3:PutObject. For SSE-KMS, S3 generates the data key at create and decrypts it for every
+part and at completion, with the caller's KMS permissions."""
+OPERATIONS = tuple(OBJECT_OPERATIONS) + ("list",)
+
+TRANSPORTS = {
+    "tls1.3": {"aws:SecureTransport": "true", "s3:TlsVersion": "1.3"},
+    "tls1.1": {"aws:SecureTransport": "true", "s3:TlsVersion": "1.1"},
+    "http": {"aws:SecureTransport": "false"},
+}
+
+ENCRYPTION_HEADERS = ("default", "right-key", "kms-without-key", "wrong-algorithm", "wrong-key", "sse-c")
+"""default: no header (bucket default, our key); right-key: algorithm + our key ARN;
+kms-without-key: the algorithm alone (S3 would then use the AWS managed aws/s3 key);
+wrong-algorithm: AES256 (SSE-S3); wrong-key: aws:kms with another key; sse-c: customer key."""
+
+
+@dataclass(frozen=True)
+class Cell:
+    caller: str
+    operation: str
+    key: str
+    transport: str
+    encryption: Optional[str]
+
+    def __str__(self) -> str:
+        extra = f" sse={self.encryption}" if self.encryption else ""
+        return f"{self.caller} {self.operation} {self.key!r} over {self.transport}{extra}"
+
+
+FOREIGN_ADMIN_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Action": ["s3:*", "kms:*"], "Resource": "*"},
+    ],
+}
+"""The worst identity policy another account can give its own principal."""
+
+
+def callers(access: StackAccess) -> dict[str, Caller]:
+    roles = access.roles
+
+    def role_session(name: str, role: str, tags: dict) -> Caller:
+        document = roles[role]
+        return Caller(name, access.account, document.arn, document.identity, {**document.tags, **tags})
+
+    return {
+        "lambda": role_session("lambda", "lambda", {}),
+        "ec2": role_session("ec2", "ec2", {}),
+        "uploader-acme": role_session("uploader-acme", "uploader", {"tenant_id": "acme"}),
+        "tenant-acme": role_session("tenant-acme", "tenant", {"tenant_id": "acme"}),
+        "tenant-globex": role_session("tenant-globex", "tenant", {"tenant_id": "globex"}),
+        "other-account": Caller(
+            "other-account", OTHER_ACCOUNT, OTHER_ACCOUNT_ROLE, (FOREIGN_ADMIN_POLICY,), {"tenant_id": "acme"}
+        ),
+        "anonymous": Caller("anonymous", anonymous=True),
+    }
+
+
+def cells(caller_names) -> Iterator[Cell]:
+    for caller, operation, key, transport in itertools.product(caller_names, OPERATIONS, TENANT_KEYS, TRANSPORTS):
+        if operation != "list" and key == "":
+            continue
+        if operation in OBJECT_OPERATIONS and OBJECT_OPERATIONS[operation][2]:
+            for encryption in ENCRYPTION_HEADERS:
+                yield Cell(caller, operation, key, transport, encryption)
+        else:
+            yield Cell(caller, operation, key, transport, None)
+
+
+def _encryption_context(access: StackAccess, encryption: Optional[str]) -> tuple[dict, Optional[str]]:
+    """Request headers as condition keys, and the KMS key S3 will use (None: no KMS)."""
+    other_key = access.kms_key_arn.rsplit("/", 1)[0] + "/00000000-0000-4000-8000-000000000000"
+    if encryption in (None, "default"):
+        return {}, access.kms_key_arn
+    if encryption == "right-key":
+        return {
+            "s3:x-amz-server-side-encryption": access.sse_algorithm,
+            "s3:x-amz-server-side-encryption-aws-kms-key-id": access.kms_key_arn,
+        }, access.kms_key_arn
+    if encryption == "kms-without-key":
+        return {"s3:x-amz-server-side-encryption": access.sse_algorithm}, None
+    if encryption == "wrong-algorithm":
+        return {"s3:x-amz-server-side-encryption": "AES256"}, None
+    if encryption == "wrong-key":
+        return {
+            "s3:x-amz-server-side-encryption": "aws:kms",
+            "s3:x-amz-server-side-encryption-aws-kms-key-id": other_key,
+        }, other_key
+    if encryption == "sse-c":
+        return {"s3:x-amz-server-side-encryption-customer-algorithm": "AES256"}, None
+    raise ValueError(f"unknown encryption variant {encryption!r}")
+
+
+def checks_for(access: StackAccess, caller: Caller, cell: Cell) -> list[Check]:
+    transport = dict(TRANSPORTS[cell.transport])
+    if cell.operation == "list":
+        context = dict(transport)
+        if cell.key:
+            context["s3:prefix"] = cell.key
+        return [Check("s3:ListBucket", access.bucket_arn, context, access.bucket_policy, access.account)]
+    action, kms_actions, _ = OBJECT_OPERATIONS[cell.operation]
+    headers, kms_key = _encryption_context(access, cell.encryption)
+    checks = [
+        Check(action, f"{access.bucket_arn}/{cell.key}", {**transport, **headers}, access.bucket_policy, access.account)
+    ]
+    if kms_key is not None and kms_actions:
+        kms_context = {
+            "aws:SecureTransport": "true",
+            "kms:ViaService": f"s3.{access.region}.amazonaws.com",
+            "kms:CallerAccount": caller.account or "",
+        }
+        key_policy = access.key_policy if kms_key == access.kms_key_arn else {"Statement": []}
+        checks += [Check(k, kms_key, kms_context, key_policy, access.account) for k in kms_actions]
+    return checks

@@ -1,0 +1,213 @@
+"""Tenant isolation by IAM, proven by an access matrix over the stack's real documents.
+
+Callers (Lambda, EC2, uploader tagged acme, tenant role as acme and as globex, a principal
+of another account, anonymous) x operations (get, put, delete, list, multipart create /
+upload part / complete / abort / list parts) x keys (acme/, globex/, public/, root, tricky
+ones) x transport (TLS 1.3, TLS 1.1, plain HTTP) x encryption headers. Every document
+comes from the offline graph of the stack (what ``pulumi up`` would create); the expected
+outcome of every cell is ``expected()`` below, written from the product promise.
+
+Two evaluators judge each cell: our small IAM evaluator (``access.evaluator``) on every
+cell, and principalmapper on every cell outside its known gaps, which are each shown here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable
+
+import pytest
+
+from access import evaluator, pmapper
+from access.matrix import OBJECT_OPERATIONS, OPERATIONS, Cell, callers, cells, checks_for
+from access.stack_access import StackAccess, stack_access
+
+KeyRule = Callable[[str], bool]
+
+ANY_KEY: KeyRule = lambda key: True  # noqa: E731
+UPLOADS = ("put", "mpu-create", "mpu-upload-part", "mpu-complete", "mpu-abort", "mpu-list-parts")
+
+
+def under(prefix: str) -> KeyRule:
+    """Keys (or list prefixes) inside ``prefix``. ``acme/../globex/x`` IS inside ``acme/``:
+    S3 keys are literal strings, so that object lives under acme/ and nowhere else."""
+    return lambda key: key.startswith(prefix)
+
+
+def grants(caller: str, ec2_mode: str) -> dict[str, KeyRule]:
+    """What each caller may do, by operation, over TLS >= 1.2 with acceptable encryption."""
+    everything = {operation: ANY_KEY for operation in OPERATIONS}
+    if caller == "lambda":
+        return everything
+    if caller == "ec2":
+        return everything if ec2_mode == "read-write" else {"get": ANY_KEY, "list": ANY_KEY}
+    if caller == "uploader-acme":
+        return {operation: under("acme/") for operation in UPLOADS}
+    if caller in ("tenant-acme", "tenant-globex"):
+        tenant = caller.removeprefix("tenant-")
+        return {operation: under(f"{tenant}/") for operation in OPERATIONS}
+    if caller in ("other-account", "anonymous"):
+        return {}
+    raise KeyError(caller)
+
+
+def expected(cell: Cell, ec2_mode: str) -> bool:
+    if cell.transport != "tls1.3":
+        return False  # plain HTTP and TLS < 1.2 are denied to everyone
+    if cell.encryption not in (None, "default", "right-key"):
+        return False  # SSE-S3, another KMS key or SSE-C are refused on upload
+    rule = grants(cell.caller, ec2_mode).get(cell.operation)
+    return rule is not None and rule(cell.key)
+
+
+def ec2_mode(access: StackAccess) -> str:
+    sids = {s.get("Sid") for doc in access.roles["ec2"].identity for s in doc["Statement"]}
+    return "read-write" if "AllowObjectReadWriteDeleteInTheDataBucket" in sids else "read-only"
+
+
+@pytest.fixture(scope="module")
+def matrices(graphs):
+    """Per stack: the access documents, the callers, and every cell with both verdicts."""
+    built = {}
+    for stack, graph in graphs.items():
+        access = stack_access(graph)
+        who = callers(access)
+        rows = []
+        for cell in cells(who):
+            checks = checks_for(access, who[cell.caller], cell)
+            ours = all(evaluator.authorize(who[cell.caller], c) for c in checks)
+            theirs = all(pmapper.pm_authorize(who[cell.caller], c) for c in checks)
+            rows.append((cell, ours, theirs))
+        built[stack] = (access, who, rows)
+    return built
+
+
+@pytest.fixture(params=["dev", "prod"])
+def matrix(request, matrices):
+    return matrices[request.param]
+
+
+def test_stacks_cover_both_ec2_modes(matrices):
+    """The matrix sees EC2 read-write (dev) and read-only (prod)."""
+    assert {ec2_mode(access) for access, _, _ in matrices.values()} == {"read-only", "read-write"}
+
+
+def test_matrix_has_no_unexpected_cell(matrix):
+    """Every cell of the matrix is allowed or denied exactly as the promise says."""
+    access, _, rows = matrix
+    mode = ec2_mode(access)
+    unexpected = [f"{cell}: got {ours}" for cell, ours, _ in rows if ours != expected(cell, mode)]
+    assert len(rows) > 2500
+    assert unexpected == []
+
+
+def test_matrix_allows_what_each_role_is_for(matrix):
+    """Not a deny-everything matrix: each role's purpose is allowed somewhere."""
+    _, _, rows = matrix
+    allowed_callers = {cell.caller for cell, ours, _ in rows if ours}
+    assert allowed_callers == {"lambda", "ec2", "uploader-acme", "tenant-acme", "tenant-globex"}
+
+
+def test_no_tenant_session_reaches_another_prefix(matrix):
+    """A session tagged with a tenant is allowed nothing outside ``<tenant>/`` by any key tried."""
+    _, _, rows = matrix
+    escapes = [
+        str(cell)
+        for cell, ours, _ in rows
+        if ours and cell.caller in ("uploader-acme", "tenant-acme", "tenant-globex")
+        and not cell.key.startswith(cell.caller.split("-")[-1] + "/")
+    ]
+    assert escapes == []
+
+
+def _pm_expected(cell: Cell, mode: str) -> bool:
+    """principalmapper matches Resource ARNs case-insensitively (gap 1), so for object
+    operations it answers ``ACME/x`` as if it were ``acme/x``; everything else is as IAM."""
+    if cell.operation in OBJECT_OPERATIONS:
+        return expected(dataclasses.replace(cell, key=cell.key.lower()), mode)
+    return expected(cell, mode)
+
+
+def test_principalmapper_agrees_on_every_cell_outside_its_gaps(matrix):
+    """principalmapper gives the expected verdict on every cell, except that it folds case."""
+    access, _, rows = matrix
+    mode = ec2_mode(access)
+    disagreements = [f"{cell}: principalmapper {theirs}" for cell, _, theirs in rows if theirs != _pm_expected(cell, mode)]
+    assert disagreements == []
+    folded = [cell for cell, ours, theirs in rows if ours != theirs]
+    assert folded and all(cell.key == "ACME/x" for cell in folded)
+
+
+# --- principalmapper's gaps, each on one concrete request ---------------------------------
+
+
+def _one(matrix, caller: str, operation: str, key: str, encryption=None):
+    access, who, _ = matrix
+    cell = Cell(caller, operation, key, "tls1.3", encryption)
+    return who[caller], checks_for(access, who[caller], cell)
+
+
+def test_gap_principalmapper_folds_case_of_object_keys(matrix):
+    """Gap 1: S3 keys are case-sensitive; principalmapper lets tenant acme read ``ACME/x``."""
+    caller, checks = _one(matrix, "tenant-acme", "get", "ACME/x")
+    assert evaluator.authorize(caller, checks[0]) is False
+    assert pmapper.pm_authorize(caller, checks[0]) is True
+
+
+def test_gap_principalmapper_leaves_variables_in_condition_values(matrix):
+    """Gap 2: without substituting ``${aws:PrincipalTag/tenant_id}`` in ``s3:prefix``
+    conditions principalmapper denies acme listing ``acme/``; IAM allows it, and so do we
+    and principalmapper once the variable is resolved as IAM resolves it."""
+    access, who, _ = matrix
+    caller, (check,) = _one(matrix, "tenant-acme", "list", "acme/")
+    assert evaluator.authorize(caller, check) is True
+    assert pmapper.pm_authorize(caller, check) is True
+    raw = pmapper._new_node(caller)
+    raw.attached_policies = [pmapper.Policy(caller.arn, "raw", doc) for doc in caller.identity]
+    assert pmapper.local_check_authorization_full(
+        raw, check.action, check.resource, dict(check.context),
+        resource_policy=access.bucket_policy, resource_owner=access.account,
+    ) is False
+
+
+def test_gap_principalmapper_string_not_like_on_missing_key():
+    """Gap 3: IAM's ``StringNotLike`` matches when the key is absent; principalmapper's not."""
+    condition = {"StringNotLike": {"s3:prefix": "acme/*"}}
+    assert evaluator._condition_matches(condition, {}) is True
+    assert pmapper.simulation._get_condition_match(condition, pmapper.CaseInsensitiveDict({})) is False
+
+
+# --- defence in depth: the bucket policy alone keeps tenants apart ------------------------
+
+
+@pytest.mark.parametrize(
+    "key,allowed",
+    [
+        ("acme/invoices/2026/01/31/po-1.pdf", True),
+        ("globex/invoices/2026/01/31/po-2.pdf", False),
+        ("public/logo.png", False),
+        ("readme.txt", False),
+        ("acme-evil/x", False),
+        ("ACME/x", False),
+    ],
+)
+def test_bucket_policy_confines_a_tagged_session_with_a_too_broad_policy(matrix, key, allowed):
+    """A session tagged acme that carries the Lambda role's whole-bucket policy still
+    reaches only ``acme/``: the bucket policy denies everything else."""
+    access, who, _ = matrix
+    broad = dataclasses.replace(who["lambda"], name="broad-acme", tags={"tenant_id": "acme"})
+    for operation in ("get", "put", "delete"):
+        checks = checks_for(access, broad, Cell("broad-acme", operation, key, "tls1.3", "default"))
+        assert all(evaluator.authorize(broad, c) for c in checks) is allowed, operation
+        assert all(pmapper.pm_authorize(broad, c) for c in checks) is (allowed or key == "ACME/x")
+
+
+@pytest.mark.parametrize("prefix,allowed", [("acme/", True), ("acme", False), ("globex/", False), ("", False)])
+def test_bucket_policy_confines_listing_of_a_tagged_session(matrix, prefix, allowed):
+    """The same over-broad session may list only under ``acme/``; no prefix is outside."""
+    access, who, _ = matrix
+    broad = dataclasses.replace(who["lambda"], name="broad-acme", tags={"tenant_id": "acme"})
+    (check,) = checks_for(access, broad, Cell("broad-acme", "list", prefix, "tls1.3", None))
+    assert evaluator.authorize(broad, check) is allowed
+    # principalmapper misses the no-prefix case (gap 3) and only that one.
+    assert pmapper.pm_authorize(broad, check) is (allowed or prefix == "")
