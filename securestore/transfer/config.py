@@ -37,6 +37,7 @@ DEFAULT_MAX_ATTEMPTS = 5
 DEFAULT_BACKOFF_BASE_SECONDS = 0.25
 DEFAULT_BACKOFF_MAX_SECONDS = 8.0
 DEFAULT_PROGRESS_INTERVAL_SECONDS = 0.1
+DEFAULT_GRACE_SECONDS = 5.0
 
 _SIZE_UNITS = {
     "": 1, "b": 1,
@@ -89,6 +90,8 @@ class TransferConfig:
     backoff_base_seconds: float = DEFAULT_BACKOFF_BASE_SECONDS
     backoff_max_seconds: float = DEFAULT_BACKOFF_MAX_SECONDS
     progress_interval_seconds: float = DEFAULT_PROGRESS_INTERVAL_SECONDS
+    grace_seconds: float = DEFAULT_GRACE_SECONDS
+    """After a failure or Ctrl-C, how long parts already in flight may take to end before the abort."""
 
     def __post_init__(self) -> None:
         if isinstance(self.part_size, bool) or not isinstance(self.part_size, int):
@@ -121,6 +124,8 @@ class TransferConfig:
                 "backoff_base_seconds must be ≥ 0 and backoff_max_seconds ≥ backoff_base_seconds, got "
                 f"{self.backoff_base_seconds!r} and {self.backoff_max_seconds!r}"
             )
+        if self.grace_seconds < 0:
+            raise ValueError(f"grace_seconds must be ≥ 0, got {self.grace_seconds!r}")
         if self.progress_interval_seconds < 0:
             raise ValueError(f"progress_interval_seconds must be ≥ 0, got {self.progress_interval_seconds!r}")
 

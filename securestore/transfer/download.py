@@ -22,8 +22,8 @@ from __future__ import annotations
 import math
 import os
 import tempfile
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Optional, Union
@@ -33,6 +33,7 @@ from .config import MiB, TransferConfig
 from .errors import ChecksumMismatchError, TransferError, describe_error as _describe
 from .progress import ProgressCallback, ThrottledProgress
 from .retry import RetryPolicy, TransferCancelled
+from .workers import run_parallel
 from .upload import PART_SIZE_METADATA_KEY
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -126,7 +127,8 @@ def download_file(
     try:
         os.ftruncate(descriptor, size)
         digests = _fetch_ranges(client, policy, bucket, key, pinned, ranges, descriptor,
-                                algorithm if part_count else None, config.concurrency, reporter)
+                                algorithm if part_count else None, config.concurrency,
+                                config.grace_seconds, reporter)
         if verify and algorithm is not None:
             if part_count:
                 computed = algorithm.composite(digests[r.index] for r in ranges)
@@ -213,9 +215,8 @@ def _part_ranges(client, policy: RetryPolicy, bucket, key, head, size, part_coun
 
 
 def _fetch_ranges(client, policy: RetryPolicy, bucket, key, pinned, ranges, descriptor,
-                  algorithm: Optional[ChecksumAlgorithm], concurrency, reporter) -> dict[int, bytes]:
-    import threading
-
+                  algorithm: Optional[ChecksumAlgorithm], concurrency, grace_seconds,
+                  reporter) -> dict[int, bytes]:
     cancelled = threading.Event()
     digests: dict[int, bytes] = {}
 
@@ -246,24 +247,8 @@ def _fetch_ranges(client, policy: RetryPolicy, bucket, key, pinned, ranges, desc
         digests[piece.index] = policy.call(attempt, cancelled=cancelled)
         reporter.advance(piece.length)
 
-    if not ranges:
-        return digests
-    executor = ThreadPoolExecutor(max_workers=min(concurrency, len(ranges)),
-                                  thread_name_prefix="securestore-range")
-    futures = [executor.submit(fetch, piece) for piece in ranges]
-    try:
-        for future in as_completed(futures):
-            future.result()
-    except BaseException:
-        cancelled.set()
-        for future in futures:
-            future.cancel()
-        raise
-    finally:
-        try:
-            executor.shutdown(wait=True)
-        except KeyboardInterrupt:
-            pass
+    run_parallel(ranges, fetch, workers=concurrency, cancelled=cancelled,
+                 grace_seconds=grace_seconds, name="securestore-range")
     return digests
 
 

@@ -22,7 +22,6 @@ import os
 import queue
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from typing import Any, Mapping, Optional, Union
 
@@ -32,6 +31,7 @@ from .errors import ChecksumMismatchError, FileChangedError, TransferError, desc
 from .progress import ProgressCallback, ThrottledProgress
 from .resume import UploadIdentity, UploadJournal, UploadState
 from .retry import RetryPolicy, TransferCancelled
+from .workers import run_parallel
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -154,7 +154,7 @@ def _put_single(client, fd, size, bucket, key, config, algorithm: ChecksumAlgori
             f"S3 stored {algorithm.name} {stored} for s3://{bucket}/{key}, expected {checksum}")
     reporter.advance(size)
     return dict(bucket=bucket, key=key, size=size, checksum_algorithm=algorithm.name,
-                checksum=checksum, version_id=response.get("VersionId"),
+                checksum=checksum, version_id=_version_id(response),
                 etag=response.get("ETag"), parts=1, part_size=size, resumed_parts=0)
 
 
@@ -221,7 +221,8 @@ class _MultipartUpload:
                 if self.journal is not None:
                     self.journal.start(self.identity, self.upload_id)
             resumed_parts = len(self.digests)
-            self.reporter.advance(sum(self.plan.length(n) for n in self.digests))
+            if self.digests:
+                self.reporter.advance(sum(self.plan.length(n) for n in self.digests))
             self._send_missing_parts()
             response = self._complete()
         except BaseException as error:
@@ -238,7 +239,7 @@ class _MultipartUpload:
         checksum = self._verify(response)
         return dict(bucket=self.bucket, key=self.key, size=self.plan.file_size,
                     checksum_algorithm=self.algorithm.name, checksum=checksum,
-                    version_id=response.get("VersionId"), etag=response.get("ETag"),
+                    version_id=_version_id(response), etag=response.get("ETag"),
                     parts=self.plan.count, part_size=self.plan.part_size,
                     resumed_parts=resumed_parts)
 
@@ -300,24 +301,9 @@ class _MultipartUpload:
     # parts --------------------------------------------------------------------------------------
     def _send_missing_parts(self) -> None:
         missing = [n for n in range(1, self.plan.count + 1) if n not in self.digests]
-        if not missing:
-            return
-        workers = min(self.config.concurrency, len(missing))
-        executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="securestore-part")
-        futures = [executor.submit(self._send_part, number) for number in missing]
-        try:
-            for future in as_completed(futures):
-                future.result()
-        except BaseException:
-            self.cancelled.set()
-            for future in futures:
-                future.cancel()
-            raise
-        finally:
-            try:
-                executor.shutdown(wait=True)  # in-flight parts end before the abort is sent
-            except KeyboardInterrupt:
-                pass
+        run_parallel(missing, self._send_part, workers=self.config.concurrency,
+                     cancelled=self.cancelled, grace_seconds=self.config.grace_seconds,
+                     name="securestore-part")
 
     def _send_part(self, number: int) -> None:
         if self.cancelled.is_set():
@@ -359,9 +345,10 @@ class _MultipartUpload:
         expected = self.algorithm.composite(self.digests[n] for n in sorted(self.digests))
         stored = response.get(self.algorithm.parameter)
         if stored is None:
+            version = _version_id(response)
             head = self.policy.call(lambda: self.client.head_object(
                 Bucket=self.bucket, Key=self.key, ChecksumMode="ENABLED",
-                **({"VersionId": response["VersionId"]} if response.get("VersionId") else {})))
+                **({"VersionId": version} if version else {})))
             stored = head.get(self.algorithm.parameter)
         if _same_composite(stored, expected):
             return expected
@@ -372,8 +359,8 @@ class _MultipartUpload:
 
     def _delete_corrupt(self, response: dict) -> None:
         params = {"Bucket": self.bucket, "Key": self.key}
-        if response.get("VersionId"):
-            params["VersionId"] = response["VersionId"]
+        if _version_id(response):
+            params["VersionId"] = _version_id(response)
         try:
             self.client.delete_object(**params)
         except Exception:  # noqa: BLE001 - the mismatch is the error worth reporting
@@ -396,6 +383,12 @@ class _MultipartUpload:
             if self.journal is not None:
                 self.journal.discard()
         return "the multipart upload was aborted"
+
+
+def _version_id(response: dict) -> Optional[str]:
+    """The new object's version id; ``None`` for an unversioned bucket (some servers say "null")."""
+    version = response.get("VersionId")
+    return None if version in (None, "", "null") else version
 
 
 def _same_composite(stored: Optional[str], expected: str) -> bool:

@@ -1,0 +1,1 @@
+"""Test helpers for the transfer tests: the discard S3 server, the fault proxy, fixtures."""

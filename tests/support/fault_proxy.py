@@ -1,0 +1,225 @@
+"""An HTTP proxy on loopback that breaks chosen S3 requests on purpose.
+
+It sits between a client and a real (moto) S3 endpoint. For every request it asks a rule what to
+do, and records what it saw, so a test can say "drop the connection in the middle of part 2's
+body the first time", "answer 500 to every UploadPart", or "hold part 3 until I say so" and then
+check what the client sent afterwards.
+
+Actions:
+  ``forward``             pass the request upstream and relay the answer
+  ``drop_request_body``   read half the request body, then close the connection
+  ``drop_response_body``  forward, relay the headers and half the body, then close
+  ``error_500``           read the body, answer ``500 InternalError``
+  ``hang``                read the body, then wait until ``release()``; then close
+"""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import threading
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+from urllib.parse import parse_qs, urlsplit
+
+MAX_HEADER_BYTES = 64 * 1024
+HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "expect", "proxy-connection", "te",
+              "upgrade", "content-length"}
+
+
+@dataclass(frozen=True)
+class SeenRequest:
+    method: str
+    path: str
+    query: dict
+    operation: str
+    part_number: Optional[int]
+    attempt: int  # 1 for the first request of this (operation, part, range) in this proxy
+    range: Optional[str] = None
+
+
+def classify(method: str, query: dict) -> str:
+    """The S3 operation a request is, from its method and query string."""
+    if method == "PUT" and "partNumber" in query:
+        return "UploadPart"
+    if method == "POST" and "uploads" in query:
+        return "CreateMultipartUpload"
+    if method == "POST" and "uploadId" in query:
+        return "CompleteMultipartUpload"
+    if method == "DELETE" and "uploadId" in query:
+        return "AbortMultipartUpload"
+    if method == "GET" and "uploadId" in query:
+        return "ListParts"
+    if method == "GET" and "uploads" in query:
+        return "ListMultipartUploads"
+    return {"PUT": "PutObject", "GET": "GetObject", "HEAD": "HeadObject",
+            "DELETE": "DeleteObject"}.get(method, method)
+
+
+Rule = Callable[[SeenRequest], str]
+
+
+def forward_all(request: SeenRequest) -> str:
+    return "forward"
+
+
+@dataclass
+class FaultProxy:
+    upstream_host: str
+    upstream_port: int
+    rule: Rule = forward_all
+    seen: list = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self.endpoint_url = f"http://127.0.0.1:{self.port}"
+        self._lock = threading.Lock()
+        self._attempts: dict[tuple, int] = {}
+        self._released = threading.Event()
+        self.hanging = threading.Event()  # set when a request is being held by ``hang``
+        self._stopping = threading.Event()
+        self._connections: list[socket.socket] = []
+
+    # lifecycle -------------------------------------------------------------------------------
+    def start(self) -> "FaultProxy":
+        threading.Thread(target=self._accept_loop, daemon=True, name="fault-proxy").start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._released.set()
+        self._listener.close()
+        with self._lock:
+            for connection in self._connections:
+                try:
+                    connection.close()
+                except OSError:
+                    pass
+
+    def release(self) -> None:
+        """Let requests held by ``hang`` end (their connection is closed)."""
+        self._released.set()
+
+    def reset(self, rule: Rule = forward_all) -> None:
+        """A new rule and a clean log (attempt counts start again)."""
+        with self._lock:
+            self.rule = rule
+            self.seen = []
+            self._attempts = {}
+            self._released = threading.Event()
+            self.hanging = threading.Event()
+
+    def requests(self, operation: str) -> list[SeenRequest]:
+        with self._lock:
+            return [r for r in self.seen if r.operation == operation]
+
+    # serving ---------------------------------------------------------------------------------
+    def _accept_loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                connection, _ = self._listener.accept()
+            except OSError:
+                return
+            with self._lock:
+                self._connections.append(connection)
+            threading.Thread(target=self._serve, args=(connection,), daemon=True).start()
+
+    def _serve(self, connection: socket.socket) -> None:
+        pending = b""
+        try:
+            while True:
+                while b"\r\n\r\n" not in pending:
+                    chunk = connection.recv(MAX_HEADER_BYTES)
+                    if not chunk:
+                        return
+                    pending += chunk
+                head, _, pending = pending.partition(b"\r\n\r\n")
+                lines = head.decode("latin-1").split("\r\n")
+                method, target, _ = lines[0].split(" ", 2)
+                headers: list[tuple[str, str]] = []
+                for line in lines[1:]:
+                    name, _, value = line.partition(":")
+                    headers.append((name.strip(), value.strip()))
+                lookup = {name.lower(): value for name, value in headers}
+                length = int(lookup.get("content-length", "0") or 0)
+                request = self._record(method, target, lookup.get("range"))
+                with self._lock:
+                    action = self.rule(request)
+                if lookup.get("expect", "").lower() == "100-continue":
+                    connection.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
+                if action == "drop_request_body":
+                    body, pending = self._read_body(connection, pending, length // 2)
+                    return  # closes the connection half-way through the body
+                body, pending = self._read_body(connection, pending, length)
+                if action == "error_500":
+                    payload = (b"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>InternalError"
+                               b"</Code><Message>injected by the fault proxy</Message></Error>")
+                    connection.sendall(b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: "
+                                       b"application/xml\r\nContent-Length: "
+                                       + str(len(payload)).encode() + b"\r\n\r\n" + payload)
+                    continue
+                if action == "hang":
+                    self.hanging.set()
+                    self._released.wait()
+                    return
+                status, reason, response_headers, response_body = self._forward(
+                    method, target, headers, body)
+                out = [f"HTTP/1.1 {status} {reason}"]
+                out += [f"{n}: {v}" for n, v in response_headers if n.lower() not in HOP_BY_HOP]
+                if method == "HEAD":  # no body, but the length of the object it describes
+                    out += [f"Content-Length: {v}" for n, v in response_headers
+                            if n.lower() == "content-length"]
+                else:
+                    out.append(f"Content-Length: {len(response_body)}")
+                head_bytes = ("\r\n".join(out) + "\r\n\r\n").encode("latin-1")
+                if action == "drop_response_body" and method != "HEAD":
+                    connection.sendall(head_bytes + response_body[: len(response_body) // 2])
+                    return
+                connection.sendall(head_bytes + (b"" if method == "HEAD" else response_body))
+        except OSError:
+            return
+        finally:
+            try:
+                connection.close()
+            except OSError:
+                pass
+
+    def _record(self, method: str, target: str, byte_range: Optional[str]) -> SeenRequest:
+        parts = urlsplit(target)
+        query = parse_qs(parts.query, keep_blank_values=True)
+        operation = classify(method, query)
+        part_number = int(query["partNumber"][0]) if "partNumber" in query else None
+        with self._lock:
+            identity = (operation, part_number, byte_range)
+            attempt = self._attempts.get(identity, 0) + 1
+            self._attempts[identity] = attempt
+            request = SeenRequest(method, parts.path, query, operation, part_number, attempt, byte_range)
+            self.seen.append(request)
+        return request
+
+    @staticmethod
+    def _read_body(connection: socket.socket, pending: bytes, length: int) -> tuple[bytes, bytes]:
+        chunks = [pending[:length]]
+        have = len(chunks[0])
+        rest = pending[length:]
+        while have < length:
+            chunk = connection.recv(min(1 << 20, length - have))
+            if not chunk:
+                raise ConnectionError("client closed mid-body")
+            chunks.append(chunk)
+            have += len(chunk)
+        return b"".join(chunks), rest
+
+    def _forward(self, method, target, headers, body):
+        upstream = http.client.HTTPConnection(self.upstream_host, self.upstream_port, timeout=60)
+        try:
+            forwarded = {n: v for n, v in headers if n.lower() not in HOP_BY_HOP}
+            if body or method in ("PUT", "POST"):
+                forwarded["Content-Length"] = str(len(body))
+            upstream.request(method, target, body=body if body else None, headers=forwarded)
+            response = upstream.getresponse()
+            data = response.read()
+            return response.status, response.reason, response.getheaders(), data
+        finally:
+            upstream.close()
