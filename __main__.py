@@ -9,6 +9,8 @@ import pulumi_aws as aws
 
 from components import settings as stack_settings
 from components.access import AccessRoles, AccessRolesArgs
+from components.audit import AuditTrail, AuditTrailArgs
+from components.edge import EdgeDelivery, EdgeDeliveryArgs
 from components.encryption import EncryptionKey, EncryptionKeyArgs
 from components.storage import SecureBucket, SecureBucketArgs
 
@@ -67,13 +69,55 @@ access = AccessRoles(
     ),
 )
 
-data_bucket_statements = pulumi.Output.all(access.bucket_policy_statements()).apply(
-    lambda groups: [statement for group in groups for statement in group]
+edge = EdgeDelivery(
+    f"{prefix}-edge",
+    EdgeDeliveryArgs(
+        bucket_arn=storage.bucket_arn,
+        bucket_regional_domain_name=storage.bucket_regional_domain_name,
+        log_bucket_arn=storage.log_bucket_arn,
+        account_id=account_id,
+        partition=partition,
+        settings=settings.edge,
+        tags=settings.tags,
+    ),
 )
+
+audit = AuditTrail(
+    f"{prefix}-audit",
+    AuditTrailArgs(
+        bucket_id=storage.bucket.id,
+        bucket_arn=storage.bucket_arn,
+        log_bucket_id=storage.log_bucket.id,
+        log_bucket_arn=storage.log_bucket_arn,
+        account_id=account_id,
+        region=region,
+        partition=partition,
+        settings=settings.audit,
+        admin_arns=settings.key.admin_arns,
+        key_deletion_window_days=settings.key.deletion_window_days,
+        force_destroy=settings.storage.force_destroy,
+        protect=settings.protect,
+        tags=settings.tags,
+    ),
+)
+
+
+def combined(*groups: pulumi.Input[list]) -> pulumi.Output[list]:
+    """Statement lists several components add to one policy, concatenated in order."""
+    return pulumi.Output.all(*groups).apply(
+        lambda resolved: [statement for group in resolved for statement in group]
+    )
+
+
+data_bucket_statements = combined(access.bucket_policy_statements(), edge.data_statements)
 """Grants and denies other components add to the data bucket's policy, combined."""
 
-storage.attach_policies(data_statements=data_bucket_statements)
-key.attach_policy()
+_, log_bucket_policy = storage.attach_policies(
+    data_statements=data_bucket_statements,
+    log_statements=combined(edge.log_statements, audit.log_statements),
+)
+key.attach_policy(extra_statements=combined(edge.key_statements))
+edge.deliver_access_logs(after=[log_bucket_policy])
 
 pulumi.export("environment", settings.environment)
 pulumi.export("bucketName", storage.bucket_name)
@@ -89,3 +133,9 @@ pulumi.export("ec2InstanceProfileName", access.ec2_instance_profile_name)
 pulumi.export("uploaderRoleArn", access.uploader_role_arn)
 pulumi.export("tenantRoleArn", access.tenant_role_arn)
 pulumi.export("leastPrivilegePolicyArn", access.least_privilege_policy_arn)
+pulumi.export("distributionId", edge.distribution_id)
+pulumi.export("distributionDomainName", edge.domain_name)
+pulumi.export("cloudfrontKeyGroupId", edge.key_group_id)
+pulumi.export("cloudfrontPublicKeyId", edge.public_key_id)
+pulumi.export("uploadTopicArn", audit.topic_arn)
+pulumi.export("auditTrailArn", audit.trail_arn)

@@ -9,6 +9,7 @@ these mocks do not know fails loudly rather than answering ``{}``.
 from __future__ import annotations
 
 import hashlib
+import threading
 import uuid
 from typing import Any, Callable
 
@@ -58,12 +59,27 @@ class RealisticMocks(pulumi.runtime.Mocks):
             "aws:cloudtrail/trail:Trail": self._trail,
             "aws:wafv2/webAcl:WebAcl": self._web_acl,
             "aws:cloudwatch/logGroup:LogGroup": self._log_group,
+            "aws:cloudfront/originAccessControl:OriginAccessControl": self._cloudfront_id("E"),
+            "aws:cloudfront/publicKey:PublicKey": self._cloudfront_public_key,
+            "aws:cloudfront/keyGroup:KeyGroup": self._cloudfront_uuid,
+            "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy": self._cloudfront_uuid,
+            "aws:cloudfront/function:Function": self._cloudfront_function,
+            "aws:cloudwatch/logDeliverySource:LogDeliverySource": self._delivery_named("delivery-source"),
+            "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination": self._delivery_named(
+                "delivery-destination"
+            ),
+            "aws:cloudwatch/logDelivery:LogDelivery": self._log_delivery,
+            "aws:sns/topicSubscription:TopicSubscription": self._sns_subscription,
         }
+        self._provider_regions: dict[str, str] = {}
+        """Provider id -> region, so resources of an explicit us-east-1 provider get us-east-1 ARNs."""
+        self._local = threading.local()
+        """Region of the resource being made: registrations arrive on executor threads."""
 
     # --- helpers --------------------------------------------------------------------
     def _arn(self, service: str, resource: str, *, region: bool = True, account: bool = True) -> str:
         return (
-            f"arn:aws:{service}:{self.region if region else ''}:"
+            f"arn:aws:{service}:{getattr(self._local, 'region', self.region) if region else ''}:"
             f"{self.account_id if account else ''}:{resource}"
         )
 
@@ -150,6 +166,62 @@ class RealisticMocks(pulumi.runtime.Mocks):
         group = self._auto_name(name, inputs, max_len=512)
         return group, {"name": group, "arn": self._arn("logs", f"log-group:{group}")}
 
+    def _cloudfront_id(self, first: str) -> Callable[[str, State, str], tuple[str, State]]:
+        """CloudFront ids: 13-14 upper-case characters (OAC, public key)."""
+
+        def make(name: str, inputs: State, digest: str) -> tuple[str, State]:
+            resource_id = first + digest[:13].upper()
+            return resource_id, {"etag": "E" + digest[13:26].upper()}
+
+        return make
+
+    def _cloudfront_public_key(self, name: str, inputs: State, digest: str) -> tuple[str, State]:
+        key_id = "K" + digest[:13].upper()
+        return key_id, {
+            "name": self._auto_name(name, inputs, max_len=128),
+            "etag": "E" + digest[13:26].upper(),
+            "callerReference": digest[:20],
+        }
+
+    def _cloudfront_uuid(self, name: str, inputs: State, digest: str) -> tuple[str, State]:
+        """Key groups and response headers policies have UUID ids."""
+        return str(uuid.UUID(digest[:32])), {
+            "name": self._auto_name(name, inputs, max_len=128),
+            "etag": "E" + digest[13:26].upper(),
+        }
+
+    def _cloudfront_function(self, name: str, inputs: State, digest: str) -> tuple[str, State]:
+        function = self._auto_name(name, inputs)
+        return function, {
+            "name": function,
+            "arn": self._arn("cloudfront", f"function/{function}", region=False),
+            "etag": "E" + digest[13:26].upper(),
+            "status": "DEPLOYED",
+            "liveStageEtag": "E" + digest[26:39].upper(),
+        }
+
+    def _delivery_named(self, kind: str) -> Callable[[str, State, str], tuple[str, State]]:
+        """CloudWatch log delivery sources and destinations: ARN from the name."""
+
+        def make(name: str, inputs: State, digest: str) -> tuple[str, State]:
+            physical = self._auto_name(name, inputs, max_len=60)
+            state: State = {"name": physical, "arn": self._arn("logs", f"{kind}:{physical}")}
+            if kind == "delivery-source":
+                state["service"] = "cloudfront"
+            if kind == "delivery-destination":
+                state["deliveryDestinationType"] = "S3"
+            return physical, state
+
+        return make
+
+    def _log_delivery(self, name: str, inputs: State, digest: str) -> tuple[str, State]:
+        delivery_id = digest[:16]
+        return delivery_id, {"arn": self._arn("logs", f"delivery:{delivery_id}")}
+
+    def _sns_subscription(self, name: str, inputs: State, digest: str) -> tuple[str, State]:
+        arn = f"{inputs.get('topic', self._arn('sns', 'topic'))}:{uuid.UUID(digest[:32])}"
+        return arn, {"arn": arn, "pendingConfirmation": inputs.get("protocol") == "email"}
+
     def _generic(self, type_: str, name: str, inputs: State, digest: str) -> tuple[str, State]:
         """Any other type: a stable id, and an ARN only if the provider would compute one."""
         return f"{name}-{digest[:8]}", {}
@@ -160,13 +232,23 @@ class RealisticMocks(pulumi.runtime.Mocks):
         if not args.custom:
             return "", {}
         if args.typ.startswith("pulumi:providers:"):
-            return f"{args.name}-provider", inputs
+            provider_id = f"{args.name}-provider"
+            if inputs.get("region"):
+                self._provider_regions[provider_id] = inputs["region"]
+            return provider_id, inputs
         digest = _digest(args.typ, args.name)
         maker = self._resources.get(args.typ)
-        if maker is None:
-            id_, computed = self._generic(args.typ, args.name, inputs, digest)
-        else:
-            id_, computed = maker(args.name, inputs, digest)
+        provider_id = (args.provider or "").rsplit("::", 1)[-1]
+        self._local.region = inputs.get("region") or self._provider_regions.get(
+            provider_id, self.region
+        )
+        try:
+            if maker is None:
+                id_, computed = self._generic(args.typ, args.name, inputs, digest)
+            else:
+                id_, computed = maker(args.name, inputs, digest)
+        finally:
+            self._local.region = self.region
         return id_, {**inputs, **computed, "id": id_}
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list]:

@@ -1,0 +1,404 @@
+"""``AuditTrail``: who uploaded what, as it happens and for the record.
+
+* Upload notifications: the data bucket publishes ``s3:ObjectCreated:*`` to an SNS topic
+  that only the data bucket (in our account) may publish to, over TLS only, encrypted with
+  the audit key; an e-mail subscription is optional.
+* CloudTrail (prod on, dev off by config): a multi-region trail with log file validation,
+  encrypted with the audit key, recording S3 data events (reads and writes) on the data
+  bucket through advanced event selectors, into its own hardened bucket; optionally also
+  into a KMS-encrypted CloudWatch Logs group.
+
+The audit key is dedicated (rotation on), not the data key: see ``audit_policies`` for why.
+Its policy is inline on the key because everything it names (the topic, the trail, the log
+group) has an explicit name, so every ARN is known before the resource exists.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Optional, Sequence, TypedDict
+
+import pulumi
+import pulumi_aws as aws
+
+from .audit_policies import (
+    TRAIL_ACCESS_LOG_PREFIX,
+    audit_key_policy,
+    log_group_arn,
+    topic_arn,
+    topic_policy,
+    trail_access_log_statement,
+    trail_arn,
+    trail_bucket_policy,
+    trail_logs_role_policy,
+    trail_logs_role_trust,
+)
+from .settings import AuditSettings
+
+TYPE_TOKEN = "securestore:audit:AuditTrail"
+
+OBJECT_CREATED_EVENTS = ["s3:ObjectCreated:*"]
+NONCURRENT_TRAIL_LOG_DAYS = 90
+"""Replaced trail log objects are kept this long (current ones are evidence and stay)."""
+ABORT_MULTIPART_DAYS = 1
+
+
+class AuditTrailArgs(TypedDict):
+    bucket_id: pulumi.Input[str]
+    """Name of the data bucket that notifies on uploads and whose data events are recorded."""
+    bucket_arn: pulumi.Input[str]
+    log_bucket_id: pulumi.Input[str]
+    """The access-log bucket; the trail bucket's server access logs go there."""
+    log_bucket_arn: pulumi.Input[str]
+    account_id: pulumi.Input[str]
+    region: pulumi.Input[str]
+    """Home region of the topic and the trail."""
+    partition: pulumi.Input[str]
+    settings: AuditSettings
+    admin_arns: Sequence[str]
+    """IAM principals that manage (not use) the audit key."""
+    key_deletion_window_days: int
+    force_destroy: bool
+    """Let ``pulumi destroy`` delete a non-empty trail bucket (dev only)."""
+    protect: bool
+    """Protect and retain the audit key and trail bucket (prod)."""
+    tags: dict[str, str]
+
+
+class AuditTrail(pulumi.ComponentResource):
+    """An encrypted upload-notification topic and, when enabled, a data-event trail."""
+
+    key: aws.kms.Key
+    topic: aws.sns.Topic
+    topic_policy: aws.sns.TopicPolicy
+    notification: aws.s3.BucketNotification
+    trail_bucket: Optional[aws.s3.Bucket]
+    trail: Optional[aws.cloudtrail.Trail]
+    key_arn: pulumi.Output[str]
+    topic_arn: pulumi.Output[str]
+    trail_arn: pulumi.Output[Optional[str]]
+    log_statements: pulumi.Output[list]
+    """Grants for the log bucket's policy (the trail bucket's access logs)."""
+
+    def __init__(
+        self, name: str, args: AuditTrailArgs, opts: Optional[pulumi.ResourceOptions] = None
+    ) -> None:
+        super().__init__(TYPE_TOKEN, name, None, opts)
+        self._name = name
+        self._args = args
+        audit = args["settings"]
+        child = pulumi.ResourceOptions(parent=self)
+        keep = pulumi.ResourceOptions(
+            parent=self, protect=args["protect"], retain_on_delete=args["protect"]
+        )
+        self._topic_name = f"{name}-object-created"
+        self._trail_name = f"{name}-data-events" if audit.cloudtrail_enabled else None
+        self._log_group_name = (
+            f"/aws/cloudtrail/{name}"
+            if audit.cloudtrail_enabled and audit.cloudtrail_cloudwatch_logs
+            else None
+        )
+        where = pulumi.Output.all(args["account_id"], args["region"], args["partition"])
+        self._topic_arn_known = where.apply(lambda w: topic_arn(w[1], w[0], self._topic_name, w[2]))
+        self._trail_arn_known = where.apply(
+            lambda w: trail_arn(w[1], w[0], self._trail_name, w[2]) if self._trail_name else None
+        )
+        self._log_group_arn_known = where.apply(
+            lambda w: log_group_arn(w[1], w[0], self._log_group_name, w[2])
+            if self._log_group_name
+            else None
+        )
+
+        self.key = aws.kms.Key(
+            f"{name}-key",
+            aws.kms.KeyArgs(
+                description=f"{name}: encrypts upload notifications and the audit trail",
+                key_usage="ENCRYPT_DECRYPT",
+                customer_master_key_spec="SYMMETRIC_DEFAULT",
+                enable_key_rotation=True,
+                deletion_window_in_days=args["key_deletion_window_days"],
+                bypass_policy_lockout_safety_check=False,
+                policy=pulumi.Output.all(
+                    where, self._topic_arn_known, self._trail_arn_known, self._log_group_arn_known
+                ).apply(
+                    lambda a: json.dumps(
+                        audit_key_policy(
+                            account_id=a[0][0],
+                            region=a[0][1],
+                            partition=a[0][2],
+                            topic_arn=a[1],
+                            admin_arns=args["admin_arns"],
+                            trail_arn=a[2],
+                            log_group_arn=a[3],
+                        )
+                    )
+                ),
+                tags=args["tags"],
+            ),
+            keep,
+        )
+        aws.kms.Alias(
+            f"{name}-key-alias",
+            aws.kms.AliasArgs(name=f"alias/{name}", target_key_id=self.key.key_id),
+            child,
+        )
+        self._notifications(audit)
+        self.trail_bucket = None
+        self.trail = None
+        self.log_statements = pulumi.Output.from_input([])
+        if audit.cloudtrail_enabled:
+            self._cloudtrail(audit)
+
+        self.key_arn = self.key.arn
+        self.topic_arn = self.topic.arn
+        self.trail_arn = self.trail.arn if self.trail else pulumi.Output.from_input(None)
+        self.register_outputs(
+            {"key_arn": self.key_arn, "topic_arn": self.topic_arn, "trail_arn": self.trail_arn}
+        )
+
+    def _notifications(self, audit: AuditSettings) -> None:
+        """Topic, its policy, the bucket notification and the optional e-mail subscription."""
+        args = self._args
+        child = pulumi.ResourceOptions(parent=self)
+        self.topic = aws.sns.Topic(
+            f"{self._name}-object-created",
+            aws.sns.TopicArgs(
+                name=self._topic_name,
+                display_name="securestore uploads",
+                kms_master_key_id=self.key.arn,
+                tags=args["tags"],
+            ),
+            child,
+        )
+        self.topic_policy = aws.sns.TopicPolicy(
+            f"{self._name}-object-created-policy",
+            aws.sns.TopicPolicyArgs(
+                arn=self.topic.arn,
+                policy=pulumi.Output.all(self.topic.arn, args["bucket_arn"], args["account_id"]).apply(
+                    lambda a: json.dumps(
+                        topic_policy(topic_arn=a[0], bucket_arn=a[1], account_id=a[2])
+                    )
+                ),
+            ),
+            child,
+        )
+        # S3 sends a test event when the configuration is saved: the topic policy and the
+        # key policy must already let it publish, or the call fails.
+        self.notification = aws.s3.BucketNotification(
+            f"{self._name}-object-created-notification",
+            aws.s3.BucketNotificationArgs(
+                bucket=args["bucket_id"],
+                topics=[
+                    aws.s3.BucketNotificationTopicArgs(
+                        id="object-created", topic_arn=self.topic.arn, events=OBJECT_CREATED_EVENTS
+                    )
+                ],
+            ),
+            pulumi.ResourceOptions(parent=self, depends_on=[self.topic_policy, self.key]),
+        )
+        if audit.notification_email:
+            aws.sns.TopicSubscription(
+                f"{self._name}-object-created-email",
+                aws.sns.TopicSubscriptionArgs(
+                    topic=self.topic.arn, protocol="email", endpoint=audit.notification_email
+                ),
+                child,
+            )
+
+    def _cloudtrail(self, audit: AuditSettings) -> None:
+        args = self._args
+        bucket_policy = self._trail_bucket()
+        trail_depends: list[pulumi.Resource] = [bucket_policy]
+        cloudwatch = {}
+        if self._log_group_name:
+            group, role, role_policy = self._trail_log_group(audit)
+            trail_depends.append(role_policy)
+            cloudwatch = {
+                "cloud_watch_logs_group_arn": group.arn.apply(lambda arn: f"{arn}:*"),
+                "cloud_watch_logs_role_arn": role.arn,
+            }
+        self.trail = aws.cloudtrail.Trail(
+            f"{self._name}-trail",
+            aws.cloudtrail.TrailArgs(
+                name=self._trail_name,
+                s3_bucket_name=self.trail_bucket.id,
+                is_multi_region_trail=True,
+                include_global_service_events=True,
+                enable_log_file_validation=True,
+                enable_logging=True,
+                kms_key_id=self.key.arn,
+                advanced_event_selectors=self._event_selectors(),
+                tags=args["tags"],
+                **cloudwatch,
+            ),
+            pulumi.ResourceOptions(parent=self, depends_on=trail_depends),
+        )
+
+    def _event_selectors(self) -> list[aws.cloudtrail.TrailAdvancedEventSelectorArgs]:
+        """Management events, plus every S3 object read and write on the data bucket."""
+        selector = aws.cloudtrail.TrailAdvancedEventSelectorFieldSelectorArgs
+        objects_prefix = pulumi.Output.from_input(self._args["bucket_arn"]).apply(
+            lambda arn: f"{arn}/"
+        )
+        return [
+            aws.cloudtrail.TrailAdvancedEventSelectorArgs(
+                name="Management events",
+                field_selectors=[selector(field="eventCategory", equals=["Management"])],
+            ),
+            aws.cloudtrail.TrailAdvancedEventSelectorArgs(
+                name="S3 object reads and writes on the data bucket",
+                field_selectors=[
+                    selector(field="eventCategory", equals=["Data"]),
+                    selector(field="resources.type", equals=["AWS::S3::Object"]),
+                    selector(field="resources.ARN", starts_withs=[objects_prefix]),
+                ],
+            ),
+        ]
+
+    def _trail_bucket(self) -> aws.s3.BucketPolicy:
+        """A private, versioned, KMS-encrypted bucket only this trail writes to."""
+        args = self._args
+        name = f"{self._name}-trail-bucket"
+        child = pulumi.ResourceOptions(parent=self)
+        self.trail_bucket = aws.s3.Bucket(
+            name,
+            aws.s3.BucketArgs(force_destroy=args["force_destroy"], tags=args["tags"]),
+            pulumi.ResourceOptions(
+                parent=self, protect=args["protect"], retain_on_delete=args["protect"]
+            ),
+        )
+        bucket = self.trail_bucket.id
+        aws.s3.BucketOwnershipControls(
+            f"{name}-ownership",
+            aws.s3.BucketOwnershipControlsArgs(
+                bucket=bucket,
+                rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+            ),
+            child,
+        )
+        public_access_block = aws.s3.BucketPublicAccessBlock(
+            f"{name}-public-access",
+            aws.s3.BucketPublicAccessBlockArgs(
+                bucket=bucket,
+                block_public_acls=True,
+                block_public_policy=True,
+                ignore_public_acls=True,
+                restrict_public_buckets=True,
+            ),
+            child,
+        )
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-encryption",
+            aws.s3.BucketServerSideEncryptionConfigurationInitArgs(
+                bucket=bucket,
+                rules=[
+                    aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                        apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                            sse_algorithm="aws:kms", kms_master_key_id=self.key.arn
+                        ),
+                        bucket_key_enabled=True,
+                        blocked_encryption_types=["SSE-C"],
+                    )
+                ],
+            ),
+            child,
+        )
+        aws.s3.BucketVersioning(
+            f"{name}-versioning",
+            aws.s3.BucketVersioningInitArgs(
+                bucket=bucket,
+                versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(
+                    status="Enabled"
+                ),
+            ),
+            child,
+        )
+        aws.s3.BucketLifecycleConfiguration(
+            f"{name}-lifecycle",
+            aws.s3.BucketLifecycleConfigurationArgs(
+                bucket=bucket,
+                rules=[
+                    aws.s3.BucketLifecycleConfigurationRuleArgs(
+                        id="expire-replaced-versions-and-stale-uploads",
+                        status="Enabled",
+                        filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                        noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                            noncurrent_days=NONCURRENT_TRAIL_LOG_DAYS
+                        ),
+                        abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                            days_after_initiation=ABORT_MULTIPART_DAYS
+                        ),
+                    )
+                ],
+            ),
+            child,
+        )
+        aws.s3.BucketLogging(
+            f"{name}-access-logging",
+            aws.s3.BucketLoggingInitArgs(
+                bucket=bucket,
+                target_bucket=args["log_bucket_id"],
+                target_prefix=TRAIL_ACCESS_LOG_PREFIX,
+            ),
+            child,
+        )
+        self.log_statements = pulumi.Output.all(
+            args["log_bucket_arn"], self.trail_bucket.arn, args["account_id"]
+        ).apply(
+            lambda a: [
+                trail_access_log_statement(log_bucket_arn=a[0], trail_bucket_arn=a[1], account_id=a[2])
+            ]
+        )
+        return aws.s3.BucketPolicy(
+            f"{name}-policy",
+            aws.s3.BucketPolicyArgs(
+                bucket=bucket,
+                policy=pulumi.Output.all(
+                    self.trail_bucket.arn, self._trail_arn_known, args["account_id"]
+                ).apply(
+                    lambda a: json.dumps(
+                        trail_bucket_policy(bucket_arn=a[0], trail_arn=a[1], account_id=a[2])
+                    )
+                ),
+            ),
+            pulumi.ResourceOptions(parent=self, depends_on=[public_access_block]),
+        )
+
+    def _trail_log_group(
+        self, audit: AuditSettings
+    ) -> tuple[aws.cloudwatch.LogGroup, aws.iam.Role, aws.iam.RolePolicy]:
+        """A KMS-encrypted log group and the role CloudTrail assumes to write into it."""
+        args = self._args
+        child = pulumi.ResourceOptions(parent=self)
+        group = aws.cloudwatch.LogGroup(
+            f"{self._name}-trail-logs",
+            aws.cloudwatch.LogGroupArgs(
+                name=self._log_group_name,
+                retention_in_days=audit.cloudtrail_log_retention_days,
+                kms_key_id=self.key.arn,
+                tags=args["tags"],
+            ),
+            child,
+        )
+        role = aws.iam.Role(
+            f"{self._name}-trail-logs-role",
+            aws.iam.RoleArgs(
+                description="CloudTrail delivers the data-event trail to its log group",
+                assume_role_policy=pulumi.Output.all(self._trail_arn_known, args["account_id"]).apply(
+                    lambda a: json.dumps(trail_logs_role_trust(trail_arn=a[0], account_id=a[1]))
+                ),
+                tags=args["tags"],
+            ),
+            child,
+        )
+        role_policy = aws.iam.RolePolicy(
+            f"{self._name}-trail-logs-role-policy",
+            aws.iam.RolePolicyArgs(
+                role=role.id,
+                policy=self._log_group_arn_known.apply(
+                    lambda arn: json.dumps(trail_logs_role_policy(log_group_arn=arn))
+                ),
+            ),
+            child,
+        )
+        return group, role, role_policy

@@ -1,0 +1,416 @@
+"""``EdgeDelivery``: CloudFront in front of the private data bucket.
+
+* The bucket stays private: CloudFront signs its origin requests with Origin Access
+  Control (SigV4, always), never the legacy Origin Access Identity, and the bucket policy
+  and key policy grant read/decrypt only to *this* distribution's ARN (``data_statements``
+  and ``key_statements``, attached last by ``__main__.py``: the distribution needs the
+  bucket, the grants need the distribution).
+* Everything is private by default: the default behaviour trusts only the key group built
+  from the configured public key, so a download needs a CloudFront signed URL or signed
+  cookie. Without a key (allowed in dev only) a viewer-request function answers 403, so a
+  missing key can never make private files public.
+* ``public/*`` is the one unsigned path, GET/HEAD only.
+* HTTPS everywhere, security headers on every response, WAF (managed rule groups and a
+  per-IP rate limit) when enabled, access logs through CloudWatch log delivery (v2) into
+  the log bucket, which keeps ACLs disabled.
+
+CloudFront, its WAF web ACL and its log delivery source are global/us-east-1 resources,
+so they use an explicit us-east-1 provider that is a child of this component.
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence, TypedDict
+
+import pulumi
+import pulumi_aws as aws
+
+from .edge_policies import (
+    CLOUDFRONT_LOG_PREFIX,
+    CLOUDFRONT_LOG_REGION,
+    cloudfront_decrypt_statement,
+    cloudfront_read_statement,
+    delivery_source_arn,
+    log_delivery_statement,
+)
+from .settings import EdgeSettings
+
+TYPE_TOKEN = "securestore:edge:EdgeDelivery"
+
+ORIGIN_ID = "data-bucket"
+PUBLIC_PATH_PATTERN = "public/*"
+READ_METHODS = ["GET", "HEAD"]
+VIEWER_PROTOCOL_POLICY = "redirect-to-https"
+MINIMUM_TLS_PROTOCOL = "TLSv1.2_2021"
+"""Used with a custom domain; the default *.cloudfront.net certificate cannot be pinned."""
+CACHE_POLICY_NAME = "Managed-CachingOptimized"
+"""Query strings are not in the cache key; CloudFront checks the signature before the cache."""
+ORIGIN_REQUEST_POLICY_NAME = "Managed-CORS-S3Origin"
+"""Forwards Origin and the CORS request headers, so S3's CORS rules answer browsers."""
+HSTS_MAX_AGE_SECONDS = 2 * 365 * 24 * 3600
+REFERRER_POLICY = "no-referrer"
+"""A signed URL's query string is a bearer credential; never leak it in a Referer header."""
+FRAME_OPTION = "DENY"
+LOG_OUTPUT_FORMAT = "json"
+
+WAF_MANAGED_RULE_GROUPS = (
+    "AWSManagedRulesAmazonIpReputationList",
+    "AWSManagedRulesCommonRuleSet",
+    "AWSManagedRulesKnownBadInputsRuleSet",
+)
+"""Evaluated after the rate limit, in this order."""
+WAF_RATE_RULE_NAME = "rate-limit-per-ip"
+
+DENY_UNSIGNED_FUNCTION_CODE = """\
+function handler(event) {
+  return { statusCode: 403, statusDescription: 'Forbidden' };
+}
+"""
+"""Used only when no public key is configured (dev): nothing private is reachable."""
+
+
+class EdgeDeliveryArgs(TypedDict):
+    bucket_arn: pulumi.Input[str]
+    """The data bucket; CloudFront may read its objects, for this distribution only."""
+    bucket_regional_domain_name: pulumi.Input[str]
+    """Regional endpoint of the data bucket (the OAC origin)."""
+    log_bucket_arn: pulumi.Input[str]
+    """Where access logs are delivered, under ``cloudfront/``."""
+    account_id: pulumi.Input[str]
+    partition: pulumi.Input[str]
+    settings: EdgeSettings
+    """Public key, price class, geo restriction, custom domain, WAF."""
+    tags: dict[str, str]
+
+
+class EdgeDelivery(pulumi.ComponentResource):
+    """A CloudFront distribution that serves private files signed and ``public/*`` unsigned."""
+
+    us_east_1: aws.Provider
+    origin_access_control: aws.cloudfront.OriginAccessControl
+    public_key: Optional[aws.cloudfront.PublicKey]
+    key_group: Optional[aws.cloudfront.KeyGroup]
+    deny_unsigned: Optional[aws.cloudfront.Function]
+    response_headers_policy: aws.cloudfront.ResponseHeadersPolicy
+    web_acl: Optional[aws.wafv2.WebAcl]
+    distribution: aws.cloudfront.Distribution
+    log_delivery: Optional[aws.cloudwatch.LogDelivery]
+    distribution_id: pulumi.Output[str]
+    distribution_arn: pulumi.Output[str]
+    domain_name: pulumi.Output[str]
+    key_group_id: pulumi.Output[Optional[str]]
+    public_key_id: pulumi.Output[Optional[str]]
+    data_statements: pulumi.Output[list]
+    """Grants for the data bucket's policy."""
+    key_statements: pulumi.Output[list]
+    """Grants for the data key's policy."""
+    log_statements: pulumi.Output[list]
+    """Grants for the log bucket's policy."""
+
+    def __init__(
+        self, name: str, args: EdgeDeliveryArgs, opts: Optional[pulumi.ResourceOptions] = None
+    ) -> None:
+        super().__init__(TYPE_TOKEN, name, None, opts)
+        self._name = name
+        self._args = args
+        edge = args["settings"]
+        child = pulumi.ResourceOptions(parent=self)
+
+        self.us_east_1 = aws.Provider(
+            f"{name}-us-east-1", aws.ProviderArgs(region=CLOUDFRONT_LOG_REGION), child
+        )
+        self.origin_access_control = aws.cloudfront.OriginAccessControl(
+            f"{name}-oac",
+            aws.cloudfront.OriginAccessControlArgs(
+                name=f"{name}-oac",
+                description="Signs every origin request to the private data bucket (SigV4)",
+                origin_access_control_origin_type="s3",
+                signing_behavior="always",
+                signing_protocol="sigv4",
+            ),
+            child,
+        )
+        self._signers(edge)
+        self.response_headers_policy = self._security_headers()
+        self.web_acl = self._web_acl(edge) if edge.waf_enabled else None
+
+        cache_policy = aws.cloudfront.get_cache_policy_output(
+            name=CACHE_POLICY_NAME, opts=pulumi.InvokeOutputOptions(parent=self)
+        )
+        origin_request_policy = aws.cloudfront.get_origin_request_policy_output(
+            name=ORIGIN_REQUEST_POLICY_NAME, opts=pulumi.InvokeOutputOptions(parent=self)
+        )
+        self.distribution = aws.cloudfront.Distribution(
+            f"{name}-distribution",
+            aws.cloudfront.DistributionArgs(
+                enabled=True,
+                comment=f"{name}: private files signed, public/* unsigned",
+                is_ipv6_enabled=True,
+                http_version="http2and3",
+                price_class=edge.price_class,
+                aliases=[edge.custom_domain] if edge.custom_domain else None,
+                origins=[
+                    aws.cloudfront.DistributionOriginArgs(
+                        origin_id=ORIGIN_ID,
+                        domain_name=args["bucket_regional_domain_name"],
+                        origin_access_control_id=self.origin_access_control.id,
+                    )
+                ],
+                default_cache_behavior=aws.cloudfront.DistributionDefaultCacheBehaviorArgs(
+                    target_origin_id=ORIGIN_ID,
+                    viewer_protocol_policy=VIEWER_PROTOCOL_POLICY,
+                    allowed_methods=READ_METHODS,
+                    cached_methods=READ_METHODS,
+                    compress=True,
+                    cache_policy_id=cache_policy.id,
+                    origin_request_policy_id=origin_request_policy.id,
+                    response_headers_policy_id=self.response_headers_policy.id,
+                    trusted_key_groups=[self.key_group.id] if self.key_group else None,
+                    function_associations=(
+                        [
+                            aws.cloudfront.DistributionDefaultCacheBehaviorFunctionAssociationArgs(
+                                event_type="viewer-request",
+                                function_arn=self.deny_unsigned.arn,
+                            )
+                        ]
+                        if self.deny_unsigned
+                        else None
+                    ),
+                ),
+                ordered_cache_behaviors=[
+                    aws.cloudfront.DistributionOrderedCacheBehaviorArgs(
+                        path_pattern=PUBLIC_PATH_PATTERN,
+                        target_origin_id=ORIGIN_ID,
+                        viewer_protocol_policy=VIEWER_PROTOCOL_POLICY,
+                        allowed_methods=READ_METHODS,
+                        cached_methods=READ_METHODS,
+                        compress=True,
+                        cache_policy_id=cache_policy.id,
+                        origin_request_policy_id=origin_request_policy.id,
+                        response_headers_policy_id=self.response_headers_policy.id,
+                    )
+                ],
+                restrictions=aws.cloudfront.DistributionRestrictionsArgs(
+                    geo_restriction=aws.cloudfront.DistributionRestrictionsGeoRestrictionArgs(
+                        restriction_type=edge.geo_restriction_type,
+                        locations=list(edge.geo_restriction_locations),
+                    )
+                ),
+                viewer_certificate=self._viewer_certificate(edge),
+                web_acl_id=self.web_acl.arn if self.web_acl else None,
+                tags=args["tags"],
+            ),
+            child,
+        )
+        self.log_delivery = None
+        self._delivery_source_name = f"{name}-access-logs"
+
+        self.distribution_id = self.distribution.id
+        self.distribution_arn = self.distribution.arn
+        self.domain_name = self.distribution.domain_name
+        self.key_group_id = self.key_group.id if self.key_group else pulumi.Output.from_input(None)
+        self.public_key_id = (
+            self.public_key.id if self.public_key else pulumi.Output.from_input(None)
+        )
+        self.data_statements = pulumi.Output.all(args["bucket_arn"], self.distribution.arn).apply(
+            lambda a: [cloudfront_read_statement(bucket_arn=a[0], distribution_arn=a[1])]
+        )
+        self.key_statements = self.distribution.arn.apply(
+            lambda arn: [cloudfront_decrypt_statement(distribution_arn=arn)]
+        )
+        self.log_statements = pulumi.Output.all(
+            args["log_bucket_arn"], args["account_id"], args["partition"]
+        ).apply(
+            lambda a: [
+                log_delivery_statement(
+                    log_bucket_arn=a[0],
+                    account_id=a[1],
+                    delivery_source_arn=delivery_source_arn(a[1], self._delivery_source_name, a[2]),
+                )
+            ]
+        )
+        self.register_outputs(
+            {
+                "distribution_id": self.distribution_id,
+                "distribution_arn": self.distribution_arn,
+                "domain_name": self.domain_name,
+                "key_group_id": self.key_group_id,
+                "public_key_id": self.public_key_id,
+            }
+        )
+
+    def _signers(self, edge: EdgeSettings) -> None:
+        """The key group that signed URLs/cookies must match, or the 403 function without one."""
+        child = pulumi.ResourceOptions(parent=self)
+        self.public_key = None
+        self.key_group = None
+        self.deny_unsigned = None
+        if edge.public_key_pem is None:
+            self.deny_unsigned = aws.cloudfront.Function(
+                f"{self._name}-deny-unsigned",
+                aws.cloudfront.FunctionArgs(
+                    name=f"{self._name}-deny-unsigned",
+                    runtime="cloudfront-js-2.0",
+                    comment="No signer public key configured: private paths answer 403",
+                    code=DENY_UNSIGNED_FUNCTION_CODE,
+                    publish=True,
+                ),
+                child,
+            )
+            return
+        self.public_key = aws.cloudfront.PublicKey(
+            f"{self._name}-signer-key",
+            aws.cloudfront.PublicKeyArgs(
+                encoded_key=edge.public_key_pem,
+                comment="Verifies signed URLs and cookies for private files",
+            ),
+            child,
+        )
+        self.key_group = aws.cloudfront.KeyGroup(
+            f"{self._name}-signers",
+            aws.cloudfront.KeyGroupArgs(
+                name=f"{self._name}-signers",
+                items=[self.public_key.id],
+                comment="Signers trusted for private (non-public/) paths",
+            ),
+            child,
+        )
+
+    def _security_headers(self) -> aws.cloudfront.ResponseHeadersPolicy:
+        """HSTS, nosniff, frame denial and no Referer on every response, overriding the origin."""
+        headers = aws.cloudfront
+        return headers.ResponseHeadersPolicy(
+            f"{self._name}-security-headers",
+            headers.ResponseHeadersPolicyArgs(
+                name=f"{self._name}-security-headers",
+                comment="Security headers for private and public files",
+                security_headers_config=headers.ResponseHeadersPolicySecurityHeadersConfigArgs(
+                    strict_transport_security=headers.ResponseHeadersPolicySecurityHeadersConfigStrictTransportSecurityArgs(
+                        access_control_max_age_sec=HSTS_MAX_AGE_SECONDS,
+                        include_subdomains=True,
+                        preload=False,
+                        override=True,
+                    ),
+                    content_type_options=headers.ResponseHeadersPolicySecurityHeadersConfigContentTypeOptionsArgs(
+                        override=True
+                    ),
+                    frame_options=headers.ResponseHeadersPolicySecurityHeadersConfigFrameOptionsArgs(
+                        frame_option=FRAME_OPTION, override=True
+                    ),
+                    referrer_policy=headers.ResponseHeadersPolicySecurityHeadersConfigReferrerPolicyArgs(
+                        referrer_policy=REFERRER_POLICY, override=True
+                    ),
+                ),
+            ),
+            pulumi.ResourceOptions(parent=self),
+        )
+
+    @staticmethod
+    def _viewer_certificate(edge: EdgeSettings) -> aws.cloudfront.DistributionViewerCertificateArgs:
+        if edge.custom_domain and edge.acm_certificate_arn:
+            return aws.cloudfront.DistributionViewerCertificateArgs(
+                acm_certificate_arn=edge.acm_certificate_arn,
+                ssl_support_method="sni-only",
+                minimum_protocol_version=MINIMUM_TLS_PROTOCOL,
+            )
+        return aws.cloudfront.DistributionViewerCertificateArgs(cloudfront_default_certificate=True)
+
+    def _web_acl(self, edge: EdgeSettings) -> aws.wafv2.WebAcl:
+        """AWS managed rule groups and a per-IP rate limit; WAF for CloudFront lives in us-east-1."""
+        waf = aws.wafv2
+        metric = self._name.replace("_", "-")
+        rules = [
+            waf.WebAclRuleArgs(
+                name=WAF_RATE_RULE_NAME,
+                priority=0,
+                action=waf.WebAclRuleActionArgs(block=waf.WebAclRuleActionBlockArgs()),
+                statement=waf.WebAclRuleStatementArgs(
+                    rate_based_statement=waf.WebAclRuleStatementRateBasedStatementArgs(
+                        limit=edge.waf_rate_limit, aggregate_key_type="IP"
+                    )
+                ),
+                visibility_config=self._rule_visibility(f"{metric}-{WAF_RATE_RULE_NAME}"),
+            )
+        ]
+        for priority, group in enumerate(WAF_MANAGED_RULE_GROUPS, start=1):
+            rules.append(
+                waf.WebAclRuleArgs(
+                    name=group,
+                    priority=priority,
+                    override_action=waf.WebAclRuleOverrideActionArgs(
+                        none=waf.WebAclRuleOverrideActionNoneArgs()
+                    ),
+                    statement=waf.WebAclRuleStatementArgs(
+                        managed_rule_group_statement=waf.WebAclRuleStatementManagedRuleGroupStatementArgs(
+                            vendor_name="AWS", name=group
+                        )
+                    ),
+                    visibility_config=self._rule_visibility(f"{metric}-{group}"),
+                )
+            )
+        return waf.WebAcl(
+            f"{self._name}-waf",
+            waf.WebAclArgs(
+                scope="CLOUDFRONT",
+                description="Managed protections and a per-IP rate limit for the file CDN",
+                default_action=waf.WebAclDefaultActionArgs(allow=waf.WebAclDefaultActionAllowArgs()),
+                rules=rules,
+                visibility_config=waf.WebAclVisibilityConfigArgs(
+                    cloudwatch_metrics_enabled=True,
+                    metric_name=f"{metric}-waf",
+                    sampled_requests_enabled=True,
+                ),
+                tags=self._args["tags"],
+            ),
+            pulumi.ResourceOptions(parent=self, provider=self.us_east_1),
+        )
+
+    @staticmethod
+    def _rule_visibility(metric_name: str) -> aws.wafv2.WebAclRuleVisibilityConfigArgs:
+        return aws.wafv2.WebAclRuleVisibilityConfigArgs(
+            cloudwatch_metrics_enabled=True, metric_name=metric_name, sampled_requests_enabled=True
+        )
+
+    def deliver_access_logs(self, after: Sequence[pulumi.Resource]) -> aws.cloudwatch.LogDelivery:
+        """Standard logging v2 into the log bucket, created once the log bucket policy exists.
+
+        ``after`` holds the log bucket's policy: without our statement in place first,
+        CloudWatch Logs would try to add its own to the bucket policy (drift) or fail.
+        """
+        if self.log_delivery is not None:
+            raise RuntimeError(f"{self._name}: access log delivery already exists")
+        global_child = pulumi.ResourceOptions(parent=self, provider=self.us_east_1)
+        source = aws.cloudwatch.LogDeliverySource(
+            f"{self._name}-log-source",
+            aws.cloudwatch.LogDeliverySourceArgs(
+                name=self._delivery_source_name,
+                log_type="ACCESS_LOGS",
+                resource_arn=self.distribution.arn,
+                tags=self._args["tags"],
+            ),
+            global_child,
+        )
+        destination = aws.cloudwatch.LogDeliveryDestination(
+            f"{self._name}-log-destination",
+            aws.cloudwatch.LogDeliveryDestinationArgs(
+                name=f"{self._name}-log-bucket",
+                output_format=LOG_OUTPUT_FORMAT,
+                delivery_destination_configuration=aws.cloudwatch.LogDeliveryDestinationDeliveryDestinationConfigurationArgs(
+                    destination_resource_arn=pulumi.Output.from_input(
+                        self._args["log_bucket_arn"]
+                    ).apply(lambda arn: f"{arn}/{CLOUDFRONT_LOG_PREFIX.rstrip('/')}")
+                ),
+                tags=self._args["tags"],
+            ),
+            global_child,
+        )
+        self.log_delivery = aws.cloudwatch.LogDelivery(
+            f"{self._name}-log-delivery",
+            aws.cloudwatch.LogDeliveryArgs(
+                delivery_source_name=source.name,
+                delivery_destination_arn=destination.arn,
+                tags=self._args["tags"],
+            ),
+            pulumi.ResourceOptions(parent=self, provider=self.us_east_1, depends_on=list(after)),
+        )
+        return self.log_delivery
