@@ -1,0 +1,171 @@
+"""The pure builders of edge and audit grants: each is scoped to one resource, and lints clean."""
+
+from __future__ import annotations
+
+import pytest
+
+from components import audit_policies, edge_policies
+from policy_lint import lint
+from stack_helpers import statement
+
+ACCOUNT = "111122223333"
+BUCKET = "arn:aws:s3:::acme-files-data"
+LOG_BUCKET = "arn:aws:s3:::acme-files-logs"
+DISTRIBUTION = edge_policies.distribution_arn(ACCOUNT, "E2ABCDEF123456")
+SOURCE = edge_policies.delivery_source_arn(ACCOUNT, "acme-edge-access-logs")
+TOPIC = audit_policies.topic_arn("eu-west-1", ACCOUNT, "acme-audit-object-created")
+TRAIL = audit_policies.trail_arn("eu-west-1", ACCOUNT, "acme-audit-data-events")
+LOG_GROUP = audit_policies.log_group_arn("eu-west-1", ACCOUNT, "/aws/cloudtrail/acme-audit")
+
+
+def _document(*statements):
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+def test_cloudfront_read_is_get_object_only_for_this_distribution():
+    """Bucket grant: s3:GetObject on objects, only with AWS:SourceArn = this distribution."""
+    grant = edge_policies.cloudfront_read_statement(bucket_arn=BUCKET, distribution_arn=DISTRIBUTION)
+    assert grant["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+    assert grant["Action"] == "s3:GetObject"
+    assert grant["Resource"] == f"{BUCKET}/*"
+    assert grant["Condition"] == {"StringEquals": {"AWS:SourceArn": DISTRIBUTION}}
+    assert lint(_document(grant), "bucket") == []
+
+
+def test_cloudfront_decrypt_is_decrypt_only_for_this_distribution():
+    """Key grant: kms:Decrypt only, only with AWS:SourceArn = this distribution."""
+    grant = edge_policies.cloudfront_decrypt_statement(distribution_arn=DISTRIBUTION)
+    assert grant["Action"] == "kms:Decrypt"
+    assert grant["Condition"] == {"StringEquals": {"AWS:SourceArn": DISTRIBUTION}}
+    assert lint(_document(grant), "key") == []
+
+
+def test_log_delivery_writes_only_cloudfront_prefix_for_our_source_and_account():
+    """Log bucket grant: delivery.logs may PutObject under cloudfront/ for our source and account."""
+    grant = edge_policies.log_delivery_statement(
+        log_bucket_arn=LOG_BUCKET, account_id=ACCOUNT, delivery_source_arn=SOURCE
+    )
+    assert grant["Principal"] == {"Service": "delivery.logs.amazonaws.com"}
+    assert grant["Action"] == "s3:PutObject"
+    assert grant["Resource"] == f"{LOG_BUCKET}/cloudfront/*"
+    assert grant["Condition"]["StringEquals"] == {"aws:SourceAccount": ACCOUNT}
+    assert grant["Condition"]["ArnEquals"] == {"aws:SourceArn": SOURCE}
+    assert SOURCE.startswith(f"arn:aws:logs:us-east-1:{ACCOUNT}:delivery-source:")
+    assert lint(_document(grant), "bucket") == []
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: edge_policies.cloudfront_read_statement(bucket_arn=BUCKET, distribution_arn=None),
+        lambda: edge_policies.cloudfront_read_statement(
+            bucket_arn=BUCKET, distribution_arn="arn:aws:cloudfront::111122223333:distribution/*"
+        ),
+        lambda: edge_policies.cloudfront_decrypt_statement(distribution_arn="None"),
+        lambda: edge_policies.log_delivery_statement(
+            log_bucket_arn=LOG_BUCKET, account_id="1234", delivery_source_arn=SOURCE
+        ),
+        lambda: audit_policies.topic_policy(topic_arn=TOPIC, bucket_arn="None", account_id=ACCOUNT),
+        lambda: audit_policies.trail_bucket_policy(
+            bucket_arn=BUCKET, trail_arn=f"arn:aws:cloudtrail:eu-west-1:{ACCOUNT}:trail/*", account_id=ACCOUNT
+        ),
+        lambda: audit_policies.audit_key_policy(account_id=ACCOUNT, region="eu-west-1", topic_arn=None),
+    ],
+)
+def test_a_missing_or_wildcard_arn_is_refused(build):
+    """A None/"None"/wildcard ARN would widen a grant; the builder raises naming the argument."""
+    with pytest.raises(ValueError, match="must look like"):
+        build()
+
+
+def test_topic_policy_lets_only_the_data_bucket_publish_over_tls():
+    """Topic: s3.amazonaws.com publishes only for the data bucket and account; plain HTTP denied."""
+    document = audit_policies.topic_policy(topic_arn=TOPIC, bucket_arn=BUCKET, account_id=ACCOUNT)
+    allow = statement(document, "AllowS3PublishFromTheDataBucketOnly")
+    assert allow["Principal"] == {"Service": "s3.amazonaws.com"}
+    assert allow["Action"] == "sns:Publish" and allow["Resource"] == TOPIC
+    assert allow["Condition"] == {
+        "ArnEquals": {"aws:SourceArn": BUCKET},
+        "StringEquals": {"aws:SourceAccount": ACCOUNT},
+    }
+    deny = statement(document, "DenyInsecureTransport")
+    assert deny["Effect"] == "Deny" and deny["Action"] == "sns:Publish"
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert [s for s in document["Statement"] if s["Effect"] == "Allow"] == [allow]
+    assert lint(document, "topic") == []
+
+
+def test_audit_key_lets_s3_encrypt_for_this_topic_only():
+    """Audit key: S3 may GenerateDataKey/Decrypt only for this topic's context and our account."""
+    document = audit_policies.audit_key_policy(account_id=ACCOUNT, region="eu-west-1", topic_arn=TOPIC)
+    grant = statement(document, "AllowS3ToEncryptNotificationsForThisTopic")
+    assert grant["Principal"] == {"Service": "s3.amazonaws.com"}
+    assert sorted(grant["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    assert grant["Condition"]["StringEquals"] == {
+        "aws:SourceAccount": ACCOUNT,
+        "kms:EncryptionContext:aws:sns:topicArn": TOPIC,
+    }
+    sids = {s["Sid"] for s in document["Statement"]}
+    assert not any("CloudTrail" in sid or "CloudWatch" in sid for sid in sids)
+    assert all(s.get("Principal") != "*" for s in document["Statement"])
+    assert lint(document, "key") == []
+
+
+def test_audit_key_lets_cloudtrail_and_logs_encrypt_for_this_trail_and_group_only():
+    """With a trail: CloudTrail GenerateDataKey* scoped by SourceArn and context; logs by group ARN."""
+    document = audit_policies.audit_key_policy(
+        account_id=ACCOUNT, region="eu-west-1", topic_arn=TOPIC, trail_arn=TRAIL, log_group_arn=LOG_GROUP
+    )
+    encrypt = statement(document, "AllowCloudTrailToEncryptLogsForThisTrail")
+    assert encrypt["Action"] == "kms:GenerateDataKey*"
+    assert encrypt["Condition"]["StringEquals"] == {
+        "aws:SourceArn": TRAIL,
+        "kms:EncryptionContext:aws:cloudtrail:arn": TRAIL,
+    }
+    decrypt = statement(document, "AllowAccountPrincipalsToDecryptThisTrailsLogs")
+    assert decrypt["Condition"]["StringEquals"]["kms:EncryptionContext:aws:cloudtrail:arn"] == TRAIL
+    logs = statement(document, "AllowCloudWatchLogsForTheTrailLogGroupOnly")
+    assert logs["Principal"] == {"Service": "logs.eu-west-1.amazonaws.com"}
+    assert logs["Condition"] == {"StringEquals": {"kms:EncryptionContext:aws:logs:arn": LOG_GROUP}}
+    assert lint(document, "key") == []
+
+
+def test_trail_bucket_policy_admits_only_this_trail_over_tls():
+    """Trail bucket: CloudTrail's ACL check and write need AWS:SourceArn = the trail; TLS enforced."""
+    document = audit_policies.trail_bucket_policy(bucket_arn=BUCKET, trail_arn=TRAIL, account_id=ACCOUNT)
+    check = statement(document, "AllowCloudTrailAclCheckForThisTrail")
+    write = statement(document, "AllowCloudTrailWriteForThisTrail")
+    assert check["Action"] == "s3:GetBucketAcl" and check["Resource"] == BUCKET
+    assert check["Condition"] == {"StringEquals": {"aws:SourceArn": TRAIL}}
+    assert write["Action"] == "s3:PutObject"
+    assert write["Resource"] == f"{BUCKET}/AWSLogs/{ACCOUNT}/*"
+    assert write["Condition"]["StringEquals"]["aws:SourceArn"] == TRAIL
+    assert statement(document, "DenyInsecureTransport")["Effect"] == "Deny"
+    assert statement(document, "DenyTlsOlderThan12")["Effect"] == "Deny"
+    assert lint(document, "bucket") == []
+
+
+def test_trail_logs_role_is_assumable_by_this_trail_only_and_writes_its_group_only():
+    """Log role: trust scoped by SourceArn/SourceAccount; permissions on the group's streams only."""
+    trust = audit_policies.trail_logs_role_trust(trail_arn=TRAIL, account_id=ACCOUNT)
+    (assume,) = trust["Statement"]
+    assert assume["Principal"] == {"Service": "cloudtrail.amazonaws.com"}
+    assert assume["Condition"] == {
+        "StringEquals": {"aws:SourceArn": TRAIL, "aws:SourceAccount": ACCOUNT}
+    }
+    permissions = audit_policies.trail_logs_role_policy(log_group_arn=LOG_GROUP)
+    (write,) = permissions["Statement"]
+    assert sorted(write["Action"]) == ["logs:CreateLogStream", "logs:PutLogEvents"]
+    assert write["Resource"] == f"{LOG_GROUP}:log-stream:*"
+    assert lint(permissions, "identity") == []
+
+
+def test_trail_access_logs_are_admitted_for_the_trail_bucket_only():
+    """Log bucket grant for the trail bucket's server access logs, under their own prefix."""
+    grant = audit_policies.trail_access_log_statement(
+        log_bucket_arn=LOG_BUCKET, trail_bucket_arn=BUCKET, account_id=ACCOUNT
+    )
+    assert grant["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+    assert grant["Resource"] == f"{LOG_BUCKET}/s3-access-trail/*"
+    assert grant["Condition"]["ArnEquals"] == {"aws:SourceArn": BUCKET}
+    assert lint(_document(grant), "bucket") == []
