@@ -70,3 +70,27 @@ def test_bad_policy_config_is_a_usage_error(tmp_path, capsys):
     assert main(["preview", "-s", "dev", "--project-dir", str(REPO), "--policy-pack-config", str(config)]) == 2
     err = capsys.readouterr().err
     assert "minimumDayz" in err and "kms-key-deletion-window" in err
+
+
+REMOVED_SETTING_FIRES = {
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": "s3-bucket-has-public-access-block",
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": "s3-bucket-acls-disabled",
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration":
+        "s3-bucket-default-encryption-kms",
+    "aws:s3/bucketVersioning:BucketVersioning": "s3-bucket-versioning-enabled",
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": "s3-bucket-lifecycle-abort-multipart",
+    "aws:s3/bucketPolicy:BucketPolicy": "s3-bucket-policy-denies-insecure-transport",
+}
+
+
+@pytest.mark.parametrize("setting_type", list(REMOVED_SETTING_FIRES))
+def test_real_buckets_are_joined_to_their_settings(graph, setting_type):
+    """The clean pass is not vacuous: drop one kind of setting from the real graph and the
+    rule that needs it reports every bucket of the stack."""
+    from dataclasses import replace
+
+    broken = replace(graph, resources=[r for r in graph.resources if r.type != setting_type])
+    report = check_stack_policies(broken, REPO)
+    rule = REMOVED_SETTING_FIRES[setting_type]
+    buckets = {r.name for r in graph.of_type("aws:s3/bucket:Bucket")}
+    assert {v.resource_name for v in report.violations if v.policy == rule} == buckets
