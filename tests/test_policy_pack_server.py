@@ -9,7 +9,6 @@ resources through ``Analyze`` and ``AnalyzeStack``.
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path

@@ -7,7 +7,6 @@ thing, fails here.
 
 from __future__ import annotations
 
-import json
 
 import pytest
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE

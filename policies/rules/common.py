@@ -349,10 +349,7 @@ def exemptions_schema(extra: Optional[dict[str, dict[str, Any]]] = None) -> Poli
 
 def config_value(args: Any, key: str, default: Any) -> Any:
     """A config knob, falling back to the schema default when the engine sent none."""
-    try:
-        config = plain(args.get_config()) or {}
-    except Exception:  # an engine without config support
-        config = {}
+    config = plain(args.get_config()) or {}
     value = config.get(key, default) if isinstance(config, Mapping) else default
     return default if value is None else value
 

@@ -7,7 +7,7 @@ They read every place a policy document can hide: managed ``Policy``, ``RolePoli
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, Severity
 
