@@ -148,3 +148,18 @@ def test_assume_rejects_bad_role_before_calling_aws(capsys, aws_env):
     assert "role_arn 'not-an-arn' is not an IAM role ARN" in capsys.readouterr().err
     assert main(["assume", "arn:aws:iam::123456789012:role/x", "--mfa-serial", "arn:aws:iam::123456789012:mfa/a"]) == 2
     assert "--mfa-serial and --mfa-code go together" in capsys.readouterr().err
+
+
+def test_client_path_imports_neither_pulumi_nor_heavy_modules_at_registration():
+    """Backends import the client without Pulumi; `securestore key` does not even load boto3."""
+    code = (
+        "import sys\n"
+        "import securestore.keys, securestore.s3presign, securestore.cloudfront, securestore.sts\n"
+        "assert not [m for m in sys.modules if m.startswith('pulumi')], 'pulumi imported'\n"
+        "import securestore.client_cli, argparse\n"
+        "parser = argparse.ArgumentParser(); securestore.client_cli.register(parser.add_subparsers())\n"
+        "heavy = [m for m in ('boto3', 'botocore', 'cryptography', 'pulumi') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert result.returncode == 0, result.stderr

@@ -14,6 +14,7 @@ deselects them too).
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import json
 import os
 import shutil
@@ -28,7 +29,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-VENV = REPO / ".venv-localstack"
+#: Override with SECURESTORE_LOCALSTACK_VENV (e.g. to time a cold install elsewhere).
+VENV = Path(os.environ.get("SECURESTORE_LOCALSTACK_VENV") or REPO / ".venv-localstack")
 STATE_DIR = REPO / ".localstack"  # git-ignored: server log
 LOG_FILE = STATE_DIR / "server.log"
 PACKAGES = ("localstack-core[runtime]", "cbor2<6", "pyopenssl<24.3")
@@ -79,12 +81,27 @@ def _python_313() -> str:
 
 
 def ensure_localstack_venv() -> float:
-    """Create ``.venv-localstack`` with localstack-core if it is missing; return seconds spent."""
+    """Create ``.venv-localstack`` with localstack-core if it is missing; return seconds spent.
+
+    A file lock serialises concurrent test sessions (two engineers, or xdist workers) so that
+    they do not pip-install into the same virtualenv at once.
+    """
     wanted = "\n".join(PACKAGES)
     if READY_STAMP.exists() and READY_STAMP.read_text() == wanted:
         return 0.0
     started = time.monotonic()
     STATE_DIR.mkdir(exist_ok=True)
+    with (STATE_DIR / "install.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not (READY_STAMP.exists() and READY_STAMP.read_text() == wanted):
+                _install(wanted)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return time.monotonic() - started
+
+
+def _install(wanted: str) -> None:
     install_log = STATE_DIR / "install.log"
     with install_log.open("w") as log:
         if not (VENV / "bin" / "python").exists():
@@ -98,7 +115,6 @@ def ensure_localstack_venv() -> float:
         tail = install_log.read_text()[-2000:]
         raise RuntimeError(f"pip install {' '.join(PACKAGES)} failed (exit {result.returncode}):\n{tail}")
     READY_STAMP.write_text(wanted)
-    return time.monotonic() - started
 
 
 def _free_port() -> int:
