@@ -5,7 +5,9 @@ from __future__ import annotations
 import threading
 
 import pytest
-from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError
+from botocore.exceptions import (
+    ClientError, ConnectionClosedError, EndpointConnectionError, IncompleteReadError,
+)
 
 from securestore.transfer.progress import ThrottledProgress, terminal_bar
 from securestore.transfer.retry import RetryPolicy, TransferCancelled, is_retryable
@@ -75,6 +77,7 @@ def _client_error(status, code):
     (_client_error(400, "RequestTimeout"), True),
     (ConnectionClosedError(endpoint_url="http://x"), True),
     (EndpointConnectionError(endpoint_url="http://x"), True),
+    (IncompleteReadError(actual_bytes=1, expected_bytes=2), True),
     (_client_error(403, "AccessDenied"), False),
     (_client_error(404, "NoSuchUpload"), False),
     (ValueError("bug"), False),

@@ -15,7 +15,10 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Optional, TypeVar
 
-from botocore.exceptions import ClientError, ConnectionError as BotoConnectionError, HTTPClientError
+from botocore.exceptions import (
+    ClientError, ConnectionError as BotoConnectionError, HTTPClientError, IncompleteReadError,
+)
+from urllib3.exceptions import HTTPError as Urllib3Error
 
 T = TypeVar("T")
 
@@ -31,8 +34,9 @@ class TransferCancelled(Exception):
 
 def is_retryable(error: BaseException) -> bool:
     """Whether sending the same request again may succeed."""
-    if isinstance(error, (HTTPClientError, BotoConnectionError, ConnectionError, TimeoutError)):
-        return True
+    if isinstance(error, (HTTPClientError, BotoConnectionError, IncompleteReadError, Urllib3Error,
+                          ConnectionError, TimeoutError)):
+        return True  # dropped or cut-off connections, including a response body cut short
     if isinstance(error, ClientError):
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
         code = error.response.get("Error", {}).get("Code", "")

@@ -140,8 +140,9 @@ class DiscardS3Server:
                         if not received:
                             return
                         remaining -= received
-                with self._lock:
-                    self.bytes_received += length
+                if method == "PUT":  # object bytes (parts or single PUT), not XML bodies
+                    with self._lock:
+                        self.bytes_received += length
                 status, extra_headers, body = self._respond(method, target, headers, keep)
                 response = [f"HTTP/1.1 {status}", f"Content-Length: {len(body)}",
                             "x-amz-request-id: DISCARD", *extra_headers, "", ""]

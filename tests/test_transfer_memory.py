@@ -1,0 +1,70 @@
+"""Peak memory of an upload stays within concurrency × part size + 64 MiB, whatever the file size.
+
+Each upload runs in a fresh process (the CLI, as a user runs it) against the discard S3 server,
+and reports its own ``ru_maxrss``. The files are sparse, so making them costs no disk or time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+try:
+    from support.discard_s3 import DiscardS3Server
+    from support.transfer_fixtures import CREDENTIALS
+except ImportError:  # pragma: no cover - when tests/ is a package
+    from tests.support.discard_s3 import DiscardS3Server
+    from tests.support.transfer_fixtures import CREDENTIALS
+
+MiB = 1024 * 1024
+ROOT = Path(__file__).resolve().parent.parent
+SLACK = 64 * MiB
+CHILD = """
+import json, resource, sys
+from securestore.cli import main
+code = main(sys.argv[1:])
+print(json.dumps({"code": code, "peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
+"""
+
+
+@pytest.fixture(scope="module")
+def sink():
+    with DiscardS3Server() as server:
+        yield server
+
+
+def _peak_upload(tmp_path, sink, file_size, part_size_mib, concurrency) -> int:
+    path = tmp_path / f"sparse-{file_size}.bin"
+    with open(path, "wb") as handle:
+        handle.truncate(file_size)
+    env = {**os.environ, **CREDENTIALS,
+           "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    completed = subprocess.run(
+        [sys.executable, "-c", CHILD, "upload", str(path), "--key", "k", "--bucket", "memory",
+         "--endpoint-url", sink.endpoint_url, "--region", "us-east-1",
+         "--part-size", f"{part_size_mib}MiB", "--concurrency", str(concurrency)],
+        env=env, capture_output=True, text=True, timeout=120)
+    report = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert report["code"] == 0, completed.stderr
+    return report["peak"]
+
+
+@pytest.mark.parametrize("part_size_mib, concurrency", [(8, 2), (16, 4)])
+def test_peak_rss_is_bounded_by_concurrency_times_part_size(tmp_path, sink, part_size_mib, concurrency):
+    budget = concurrency * part_size_mib * MiB
+    received_before = sink.bytes_received
+    peak = _peak_upload(tmp_path, sink, 6 * budget + 3 * MiB + 1, part_size_mib, concurrency)
+    assert sink.bytes_received - received_before == 6 * budget + 3 * MiB + 1
+    assert peak <= budget + SLACK, f"peak RSS {peak / MiB:.0f} MiB > {(budget + SLACK) / MiB:.0f} MiB"
+
+
+def test_peak_rss_does_not_grow_with_file_size(tmp_path, sink):
+    small = _peak_upload(tmp_path, sink, 40 * MiB, 8, 2)
+    large = _peak_upload(tmp_path, sink, 400 * MiB, 8, 2)
+    assert large <= 16 * MiB + SLACK
+    assert large - small < 8 * MiB, f"{small / MiB:.0f} MiB for 40 MiB, {large / MiB:.0f} MiB for 400 MiB"
