@@ -85,7 +85,8 @@ def _new_node(caller: Caller) -> Node:
     )
     return Node(
         caller.arn, "AROA" + caller.name.upper().replace("-", "")[:17].ljust(17, "X"), policies,
-        [], EMPTY_TRUST, None, 0, False, False, boundary, False, dict(caller.tags),
+        [], EMPTY_TRUST if ":role/" in caller.arn else None, None, 0, False, False, boundary, False,
+        dict(caller.tags),
     )
 
 

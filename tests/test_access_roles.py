@@ -1,0 +1,237 @@
+"""The access roles: trust, permissions, wiring and outputs, for both stacks.
+
+Trust policies are evaluated, not just compared: each case asks both our evaluator and
+principalmapper whether a caller may ``sts:AssumeRole``/``sts:TagSession`` with the given
+external id, MFA state and session tags, against the trust policy from the stack's graph.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from access import evaluator, pmapper
+from access.evaluator import Caller, Check
+from access.stack_access import stack_access
+from components import role_policies
+from components.settings import SettingsError, parse
+from securestore.offline.engine import evaluate_stack
+from stack_helpers import named
+
+ROLE = "aws:iam/role:Role"
+OTHER_ACCOUNT = "210987654321"
+
+
+def _both(caller: Caller, check: Check) -> bool:
+    """Our evaluator's verdict, after checking that principalmapper gives the same one."""
+    ours = evaluator.authorize(caller, check)
+    assert pmapper.pm_authorize(caller, check) is ours, f"principalmapper disagrees on {caller.name} {check.action}"
+    return ours
+
+
+def _assume(access, role: str, caller: Caller, *, tags=None, external_id=None, mfa=None, action="sts:AssumeRole"):
+    context = {"aws:SecureTransport": "true"}
+    if tags is not None:
+        for key, value in tags.items():
+            context[f"aws:RequestTag/{key}"] = value
+        context["aws:TagKeys"] = sorted(tags)
+    if external_id is not None:
+        context["sts:ExternalId"] = external_id
+    if mfa is not None:
+        context["aws:MultiFactorAuthPresent"] = "true" if mfa else "false"
+    target = access.roles[role]
+    return _both(caller, Check(action, target.arn, context, target.trust, access.account))
+
+
+def _user(account: str, role_arn: str) -> Caller:
+    """An IAM user allowed by its own identity policy to assume and tag ``role_arn``."""
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": ["sts:AssumeRole", "sts:TagSession"], "Resource": role_arn}],
+    }
+    return Caller("user", account, f"arn:aws:iam::{account}:user/uploader-cli", (policy,))
+
+
+def _session(access, role: str) -> Caller:
+    document = access.roles[role]
+    return Caller(role, access.account, document.arn, document.identity, dict(document.tags))
+
+
+# --- wiring -------------------------------------------------------------------------------
+
+
+def test_four_roles_children_of_access_roles(graph):
+    """Lambda, EC2, uploader and tenant roles exist, parented to the component, 1 h sessions."""
+    component = graph.one("securestore:access:AccessRoles")
+    roles = [r for r in graph.of_type(ROLE) if r.parent == component.urn]
+    assert sorted(r.name.rsplit("-", 1)[1] for r in roles) == ["ec2", "lambda", "tenant", "uploader"]
+    assert all(r.inputs["maxSessionDuration"] == 3600 for r in roles)
+    assert all("permissionsBoundary" not in r.inputs for r in roles)
+
+
+def test_lambda_logs_through_the_aws_managed_basic_execution_policy(graph):
+    """CloudWatch Logs come from AWSLambdaBasicExecutionRole via a RolePolicyAttachment."""
+    attachment = named(graph, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "-lambda-basic-execution")
+    lambda_role = named(graph, ROLE, "-access-lambda")
+    assert attachment.inputs["role"] == lambda_role.outputs["name"]
+    assert attachment.inputs["policyArn"] == "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+
+
+def test_ec2_instance_profile_carries_the_ec2_role(graph):
+    """The instance profile wraps the EC2 role; its name is exported."""
+    profile = named(graph, "aws:iam/instanceProfile:InstanceProfile", "-ec2-profile")
+    assert profile.inputs["role"] == named(graph, ROLE, "-access-ec2").outputs["name"]
+    assert graph.exports["ec2InstanceProfileName"] == profile.outputs["name"]
+
+
+def test_outputs_name_every_role_and_the_managed_policy(graph):
+    """Every role ARN, the instance profile name and the managed policy ARN are exported."""
+    access = stack_access(graph)
+    exported = {
+        "lambdaRoleArn": "lambda", "ec2RoleArn": "ec2", "uploaderRoleArn": "uploader", "tenantRoleArn": "tenant",
+    }
+    for export, role in exported.items():
+        assert graph.exports[export] == access.roles[role].arn
+    policy = named(graph, "aws:iam/policy:Policy", "-access-least-privilege")
+    assert graph.exports["leastPrivilegePolicyArn"] == policy.outputs["arn"]
+
+
+def test_bucket_policy_carries_the_tenant_isolation_denies(graph):
+    """The data bucket policy holds both isolation denies, built for this bucket."""
+    access = stack_access(graph)
+    statements = {s.get("Sid"): s for s in access.bucket_policy["Statement"]}
+    for expected in role_policies.tenant_isolation_statements(access.bucket_arn):
+        assert statements[expected["Sid"]] == expected
+
+
+# --- trust, evaluated -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "service,account,allowed",
+    [("lambda.amazonaws.com", None, True), ("lambda.amazonaws.com", OTHER_ACCOUNT, False), ("ec2.amazonaws.com", None, False)],
+)
+def test_lambda_trust_is_the_lambda_service_for_this_account(graph, service, allowed, account):
+    """Only Lambda, and only on behalf of this account (aws:SourceAccount), assumes the role."""
+    access = stack_access(graph)
+    caller = Caller(service, service=service)
+    context = {"aws:SourceAccount": account or access.account}
+    role = access.roles["lambda"]
+    assert _both(caller, Check("sts:AssumeRole", role.arn, context, role.trust, access.account)) is allowed
+
+
+@pytest.mark.parametrize("service,allowed", [("ec2.amazonaws.com", True), ("lambda.amazonaws.com", False)])
+def test_ec2_trust_is_the_ec2_service(graph, service, allowed):
+    access = stack_access(graph)
+    role = access.roles["ec2"]
+    check = Check("sts:AssumeRole", role.arn, {}, role.trust, access.account)
+    assert _both(Caller(service, service=service), check) is allowed
+
+
+def _uploader_external_id(graph) -> str:
+    trust = stack_access(graph).roles["uploader"].trust
+    return trust["Statement"][0]["Condition"]["StringEquals"]["sts:ExternalId"]
+
+
+def test_uploader_needs_external_id_tenant_tag_and_prod_mfa(graph):
+    """STS by this account's principals with the external id and a tenant_id tag; MFA in prod."""
+    access = stack_access(graph)
+    user = _user(access.account, access.roles["uploader"].arn)
+    external_id = _uploader_external_id(graph)
+    acme = {"tenant_id": "acme"}
+    prod = graph.stack == "prod"
+    assert _assume(access, "uploader", user, tags=acme, external_id=external_id, mfa=True)
+    assert _assume(access, "uploader", user, tags=acme, external_id=external_id, mfa=True, action="sts:TagSession")
+    assert _assume(access, "uploader", user, tags=acme, external_id=external_id, mfa=False) is not prod
+    assert not _assume(access, "uploader", user, tags=acme, mfa=True)
+    assert not _assume(access, "uploader", user, tags=acme, external_id="guess", mfa=True)
+    assert not _assume(access, "uploader", user, external_id=external_id, mfa=True)
+    assert not _assume(access, "uploader", user, tags={"tenant_id": ""}, external_id=external_id, mfa=True)
+
+
+def test_uploader_may_tag_the_session_with_tenant_id_only(graph):
+    """sts:TagSession is refused when any tag key other than tenant_id is passed."""
+    access = stack_access(graph)
+    user = _user(access.account, access.roles["uploader"].arn)
+    tags = {"tenant_id": "acme", "role": "admin"}
+    assert not _assume(access, "uploader", user, tags=tags, external_id=_uploader_external_id(graph), mfa=True,
+                       action="sts:TagSession")
+
+
+def test_uploader_is_not_assumable_from_another_account(graph):
+    access = stack_access(graph)
+    stranger = _user(OTHER_ACCOUNT, access.roles["uploader"].arn)
+    assert not _assume(access, "uploader", stranger, tags={"tenant_id": "acme"},
+                       external_id=_uploader_external_id(graph), mfa=True)
+
+
+def test_tenant_role_is_assumed_by_backends_with_a_tenant_tag(graph):
+    """Lambda (and EC2 in read-write mode) assume the tenant role only with a tenant_id tag."""
+    access = stack_access(graph)
+    backend = _session(access, "lambda")
+    assert _assume(access, "tenant", backend, tags={"tenant_id": "acme"})
+    assert _assume(access, "tenant", backend, tags={"tenant_id": "acme"}, action="sts:TagSession")
+    assert not _assume(access, "tenant", backend)
+    assert not _assume(access, "tenant", backend, tags={"tenant_id": "acme", "x": "y"}, action="sts:TagSession")
+    assert not _assume(access, "tenant", _session(access, "uploader"), tags={"tenant_id": "acme"})
+    ec2_writes = graph.stack == "dev"  # dev: read-write, prod: read-only
+    assert _assume(access, "tenant", _session(access, "ec2"), tags={"tenant_id": "acme"}) is ec2_writes
+
+
+# --- config -------------------------------------------------------------------------------
+
+
+def test_configured_principals_boundary_and_session_length_reach_every_role():
+    """uploaderTrustedPrincipalArns replaces the account root; the boundary and the session
+    length apply to every role."""
+    ci = "arn:aws:iam::123456789012:role/ci-uploader"
+    boundary = "arn:aws:iam::123456789012:policy/workload-boundary"
+    graph = evaluate_stack("dev", config_overrides={
+        "uploaderTrustedPrincipalArns": [ci], "permissionsBoundaryArn": boundary, "roleMaxSessionSeconds": 7200,
+    })
+    access = stack_access(graph)
+    for statement in access.roles["uploader"].trust["Statement"]:
+        assert statement["Principal"] == {"AWS": [ci]}
+    roles = [r for r in graph.of_type(ROLE) if r.parent == graph.one("securestore:access:AccessRoles").urn]
+    assert {r.inputs["permissionsBoundary"] for r in roles} == {boundary}
+    assert {r.inputs["maxSessionDuration"] for r in roles} == {7200}
+
+
+def test_default_uploader_principal_is_this_accounts_root(dev_graph):
+    access = stack_access(dev_graph)
+    for statement in access.roles["uploader"].trust["Statement"]:
+        assert statement["Principal"] == {"AWS": [f"arn:aws:iam::{access.account}:root"]}
+
+
+@pytest.mark.parametrize(
+    "key,value,environment,words",
+    [
+        ("ec2AccessMode", "admin", "dev", "read-only, read-write"),
+        ("uploaderTrustedPrincipalArns", ["arn:aws:iam::*:root"], "dev", "no wildcards"),
+        ("uploaderTrustedPrincipalArns", ["*"], "dev", "no wildcards"),
+        ("uploaderExternalId", "", "prod", "unique external id in prod"),
+        ("uploaderExternalId", "bad id!", "dev", "2-1224"),
+        ("permissionsBoundaryArn", "arn:aws:iam::123456789012:role/x", "dev", "policy ARN"),
+        ("roleMaxSessionSeconds", 60, "dev", "between 3600 and 43200"),
+    ],
+)
+def test_bad_access_settings_name_key_and_rule(key, value, environment, words):
+    raw = {"environment": environment, key: value}
+    if environment == "prod":
+        raw.update(protect=True, forceDestroy=False, cloudfrontPublicKeyPem=_prod_pem())
+        raw.setdefault("uploaderExternalId", "x")
+    with pytest.raises(SettingsError) as caught:
+        parse(raw, project="securestore", stack=environment)
+    assert f"securestore:{key}" in str(caught.value) and words in str(caught.value)
+
+
+def _prod_pem() -> str:
+    import yaml
+    from pathlib import Path
+
+    prod = yaml.safe_load((Path(__file__).resolve().parents[1] / "Pulumi.prod.yaml").read_text())
+    return prod["config"]["securestore:cloudfrontPublicKeyPem"]
+
+
+def test_dev_without_external_id_gets_a_per_stack_default():
+    """In dev an unset external id becomes ``<namePrefix>-<stack>-uploader``."""
+    assert parse({}, project="securestore", stack="dev").access.uploader_external_id == "securestore-dev-uploader"
