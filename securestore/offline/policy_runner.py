@@ -237,6 +237,10 @@ def run_policies(
         def report_violation(message: str, urn: Optional[str] = None) -> None:
             resource = default_resource if default_resource is not None else by_urn.get(urn or "")
             problem, remediation = _split_message(message or "", policy.remediation_steps or "")
+            if resource is not None:
+                # The report line already names the resource; drop the rule's own prefix.
+                prefix = f"{resource.type.split(':')[-1]} '{resource.name}': "
+                problem = problem[len(prefix):] if problem.startswith(prefix) else problem
             report.violations.append(Violation(
                 policy=policy.name,
                 enforcement="mandatory" if level == "remediate" else level,
