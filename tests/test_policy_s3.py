@@ -406,3 +406,31 @@ def test_violation_names_resource_and_remediation():
     assert violation.resource_type == "aws:s3/bucket:Bucket" and violation.resource_name == "data-bucket"
     assert "S3.8" in violation.controls
     assert "BucketPublicAccessBlock" in violation.remediation and "restrict_public_buckets" in violation.remediation
+
+
+def test_v2_lifecycle_and_logging_resources_are_joined():
+    """BucketLifecycleConfigurationV2 and BucketLoggingV2 satisfy (and can break) the same rules."""
+    stack = SecureStack()
+    lifecycle, logging = stack.get("data-bucket-lifecycle"), stack.get("data-bucket-logging")
+    stack.remove(lifecycle.name)
+    stack.remove(logging.name)
+    stack.add("aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2", "lifecycle-v2",
+              lifecycle.inputs, deps={"bucket": [stack.data_bucket]})
+    stack.add("aws:s3/bucketLoggingV2:BucketLoggingV2", "logging-v2", logging.inputs,
+              deps={"bucket": [stack.data_bucket], "targetBucket": [stack.log_bucket]})
+    assert fired(stack) == set()
+    _edit(stack, "lifecycle-v2", rules=[{"id": "x", "status": "Enabled", "expiration": {"days": 30}}])
+    assert fired(stack) == {"s3-bucket-lifecycle-abort-multipart"}
+
+
+def test_inline_lifecycle_rules_and_logging_on_bucket():
+    """The deprecated inline lifecycleRules/logging arguments of Bucket are judged too."""
+    stack = SecureStack()
+    stack.remove("data-bucket-lifecycle")
+    stack.remove("data-bucket-logging")
+    _edit(stack, "data-bucket", lifecycleRules=[{"enabled": True, "abortIncompleteMultipartUploadDays": 3}],
+          logging={"targetBucket": stack.log_bucket.outputs["bucket"], "targetPrefix": "s3/"})
+    assert fired(stack) == set()
+    _edit(stack, "data-bucket", lifecycleRules=[{"enabled": True, "prefix": "tmp/",
+                                                 "abortIncompleteMultipartUploadDays": 3}])
+    assert fired(stack) == {"s3-bucket-lifecycle-abort-multipart"}
