@@ -94,3 +94,11 @@ def test_real_buckets_are_joined_to_their_settings(graph, setting_type):
     rule = REMOVED_SETTING_FIRES[setting_type]
     buckets = {r.name for r in graph.of_type("aws:s3/bucket:Bucket")}
     assert {v.resource_name for v in report.violations if v.policy == rule} == buckets
+
+
+def test_project_without_a_pack_is_a_clear_error(tmp_path):
+    """A project directory with no policies/ fails naming what is missing, not with an ImportError."""
+    from securestore.offline.policy_runner import load_policies
+
+    with pytest.raises(ValueError, match="no policy pack in .*policies"):
+        load_policies(tmp_path)

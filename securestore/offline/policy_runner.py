@@ -112,6 +112,8 @@ class PolicyReport:
 def load_policies(project_dir: Optional[Path] = None) -> tuple[str, list[Any]]:
     """``(pack name, policies)`` from ``<project_dir>/policies/rules``."""
     root = str(Path(project_dir).resolve()) if project_dir else None
+    if root and not (Path(root) / "policies" / "rules" / "__init__.py").is_file():
+        raise ValueError(f"no policy pack in {root}/policies (expected policies/rules/__init__.py)")
     if root and root not in sys.path:
         sys.path.insert(0, root)
     rules = importlib.import_module("policies.rules")
