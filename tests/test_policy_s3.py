@@ -434,3 +434,12 @@ def test_inline_lifecycle_rules_and_logging_on_bucket():
     _edit(stack, "data-bucket", lifecycleRules=[{"enabled": True, "prefix": "tmp/",
                                                  "abortIncompleteMultipartUploadDays": 3}])
     assert fired(stack) == {"s3-bucket-lifecycle-abort-multipart"}
+
+
+def test_unparseable_bucket_policy_is_reported_as_unverifiable():
+    """Garbage policy text is reported as such, not mistaken for a missing policy."""
+    stack = SecureStack()
+    _edit(stack, "data-bucket-policy", policy="{not json")
+    problems = {v.policy: v.problem for v in run(stack).violations}
+    assert "not valid JSON" in problems["s3-bucket-policy-no-public-access"]
+    assert "not valid JSON" in problems["s3-bucket-policy-denies-insecure-transport"]

@@ -155,7 +155,7 @@ def _public_grants(grants: Iterable[Any]) -> list[str]:
     return found
 
 
-def public_acl_problems(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+def public_acl_problems(props: Mapping[str, Any]) -> list[str]:
     problems = []
     acl = props.get("acl")
     if isinstance(acl, str) and acl in PUBLIC_CANNED_ACLS:
@@ -169,7 +169,7 @@ def public_acl_problems(resource_type: str, props: Mapping[str, Any]) -> list[st
 def _validate_no_public_acl(args: ResourceValidationArgs, report: ReportViolation) -> None:
     if args.resource_type not in BUCKET_TYPES + ACL:
         return
-    for problem in public_acl_problems(args.resource_type, plain(args.props)):
+    for problem in public_acl_problems(plain(args.props)):
         report(NO_PUBLIC_ACL_INFO.message(subject(args.resource_type, args.name), problem), None)
 
 
@@ -597,14 +597,18 @@ def _validate_tls_only(args: StackValidationArgs, report: ReportViolation) -> No
         if bucket.props.get("policy"):
             raw_documents.append(bucket.props.get("policy"))
         parsed = []
+        unparseable = 0
         for raw in raw_documents:
             try:
                 parsed.append(load_document(raw))
             except UnparseablePolicy:
-                continue
+                unparseable += 1
         if any(d is UNKNOWN for d in parsed):
             continue
-        if not parsed:
+        if not parsed and unparseable:
+            report(TLS_ONLY_INFO.message(label, "its bucket policy is not valid JSON, so the TLS deny "
+                                                "cannot be verified."), bucket.urn)
+        elif not parsed:
             report(TLS_ONLY_INFO.message(label, "no bucket policy, so plain-HTTP requests are allowed."),
                    bucket.urn)
         elif not any(denies_insecure_transport(d) for d in parsed):
