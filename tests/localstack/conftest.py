@@ -50,10 +50,17 @@ REGION = "eu-central-1"
 TIMINGS: dict[str, float] = {}
 
 
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Add up the time spent in the tests of this directory (setup, call and teardown)."""
+    if report.nodeid.startswith("tests/localstack/"):
+        TIMINGS["tests"] = TIMINGS.get("tests", 0.0) + report.duration
+
+
 def pytest_terminal_summary(terminalreporter) -> None:
-    if TIMINGS:
+    if "startup" in TIMINGS:
         terminalreporter.write_line(
-            "LocalStack: venv install {install:.1f}s, startup {startup:.1f}s, tests+teardown {session:.1f}s".format(**TIMINGS))
+            "LocalStack: venv install {install:.1f}s, server startup {startup:.1f}s, "
+            "localstack tests {tests:.1f}s in all (install, startup and stop included), server stop {stop:.1f}s".format(**TIMINGS))
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -192,6 +199,6 @@ def localstack():
         TIMINGS.update(install=install_seconds, startup=startup_seconds)
         yield LocalStack(endpoint_url, REGION, install_seconds, startup_seconds)
     finally:
+        stopping = time.monotonic()
         _stop(process)
-        if TIMINGS:
-            TIMINGS["session"] = time.monotonic() - started - TIMINGS["startup"]
+        TIMINGS["stop"] = time.monotonic() - stopping
