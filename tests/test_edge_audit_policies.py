@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from components import audit_policies, edge_policies
 from policy_lint import lint
-from stack_helpers import statement
+from stack_helpers import named, policy_of, statement
+
+ROOT = Path(__file__).resolve().parents[1]
 
 ACCOUNT = "111122223333"
 BUCKET = "arn:aws:s3:::acme-files-data"
@@ -169,3 +175,37 @@ def test_trail_access_logs_are_admitted_for_the_trail_bucket_only():
     assert grant["Resource"] == f"{LOG_BUCKET}/s3-access-trail/*"
     assert grant["Condition"]["ArnEquals"] == {"aws:SourceArn": BUCKET}
     assert lint(_document(grant), "bucket") == []
+
+
+# --- as deployed --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("module", ["components.edge_policies", "components.audit_policies"])
+def test_builders_import_no_pulumi(module):
+    """Pure builders: importing one does not load Pulumi, so they lint without an engine."""
+    code = f"import sys, {module}; print('pulumi' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
+
+
+def test_audit_documents_as_deployed_lint_clean(graph):
+    """Audit key, topic, trail bucket and log-role permission documents, exactly as deployed."""
+    documents = [
+        (named(graph, "aws:kms/key:Key", "-audit-key"), "policy", "key"),
+        (graph.one("aws:sns/topicPolicy:TopicPolicy"), "policy", "topic"),
+    ]
+    documents += [(r, "policy", "bucket") for r in graph.of_type("aws:s3/bucketPolicy:BucketPolicy") if "-audit-" in r.name]
+    documents += [(r, "policy", "identity") for r in graph.of_type("aws:iam/rolePolicy:RolePolicy") if "-audit-" in r.name]
+    for resource, key, kind in documents:
+        assert lint(policy_of(resource, key), kind) == [], resource.name
+
+
+def test_edge_grants_join_the_other_components_statements(graph):
+    """The data bucket policy keeps the tenant-isolation denies and adds CloudFront's read grant;
+    the log bucket policy keeps S3's access-log grant and adds log delivery (combined, not replaced)."""
+    data = [s["Sid"] for s in policy_of(named(graph, "aws:s3/bucketPolicy:BucketPolicy", "-storage-data-policy"))["Statement"]]
+    assert "AllowCloudFrontReadForThisDistribution" in data
+    assert "DenyTaggedPrincipalsOutsideTheirTenantPrefix" in data
+    assert "DenyInsecureTransport" in data
+    logs = [s["Sid"] for s in policy_of(named(graph, "aws:s3/bucketPolicy:BucketPolicy", "-storage-logs-policy"))["Statement"]]
+    assert {"AllowServerAccessLogsFromTheDataBucketOnly", "AllowCloudFrontLogDeliveryForThisDistribution"} <= set(logs)
