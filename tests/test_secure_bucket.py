@@ -101,7 +101,7 @@ def test_every_bucket_denies_plain_http_and_old_tls(each_bucket):
 def test_data_bucket_encrypts_with_the_cmk_and_a_bucket_key(graph):
     """SSE-KMS with our customer-managed key (by ARN, wired from the key), bucket key on."""
     bucket = data_bucket(graph)
-    key = graph.one("aws:kms/key:Key")
+    key = named(graph, "aws:kms/key:Key", "-key-cmk")
     encryption = one_setting(graph, bucket, ENCRYPTION)
     rule = encryption.inputs["rules"][0]
     default = rule["applyServerSideEncryptionByDefault"]
@@ -120,7 +120,7 @@ def test_log_bucket_uses_sse_s3(graph):
 def test_data_bucket_policy_denies_other_encryption_and_sse_c(graph):
     """Wrong SSE header, another KMS key and SSE-C are denied on every object."""
     bucket = data_bucket(graph)
-    key_arn = graph.one("aws:kms/key:Key").outputs["arn"]
+    key_arn = named(graph, "aws:kms/key:Key", "-key-cmk").outputs["arn"]
     document = policy_of(one_setting(graph, bucket, POLICY))
     objects = [f"{bucket.outputs['arn']}/*"]
     algorithm = statement(document, "DenyUploadsWithAnotherEncryptionAlgorithm")
