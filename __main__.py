@@ -85,9 +85,9 @@ edge = EdgeDelivery(
 audit = AuditTrail(
     f"{prefix}-audit",
     AuditTrailArgs(
-        bucket_id=storage.bucket.id,
+        bucket_id=storage.bucket_name,
         bucket_arn=storage.bucket_arn,
-        log_bucket_id=storage.log_bucket.id,
+        log_bucket_id=storage.log_bucket_name,
         log_bucket_arn=storage.log_bucket_arn,
         account_id=account_id,
         region=region,
