@@ -62,12 +62,18 @@ def epoch_seconds(moment: _dt.datetime, what: str) -> int:
 
 
 def normalise_ip_range(ip_range: str) -> str:
-    """An IPv4/IPv6 CIDR (a bare address gets /32 or /128); host bits set are refused."""
+    """An IPv4 CIDR (a bare address gets /32, as botocore does); host bits set are refused.
+
+    IPv6 is refused: CloudFront's ``IpAddress`` policy condition matches IPv4 viewers only (its
+    documentation advises not to enable IPv6 on a distribution whose custom policies use it).
+    """
     try:
         network = ipaddress.ip_network(ip_range, strict=True)
     except ValueError as exc:
         raise ValueError(f"ip_range {ip_range!r} is not an IP address or CIDR range: {exc}") from None
-    return ip_range if "/" in ip_range else f"{ip_range}/{network.max_prefixlen}"
+    if network.version != 4:
+        raise ValueError(f"ip_range {ip_range!r} is IPv6; CloudFront signed-URL policies take IPv4 ranges only")
+    return ip_range if "/" in ip_range else f"{ip_range}/32"
 
 
 def build_policy(resource: str, date_less_than: _dt.datetime, date_greater_than: DateOrNone = None,
