@@ -138,7 +138,7 @@ class AuditTrail(pulumi.ComponentResource):
             keep,
         )
         aws.kms.Alias(
-            f"{name}-key-alias",
+            f"{name}-alias",
             aws.kms.AliasArgs(name=f"alias/{name}", target_key_id=self.key.key_id),
             child,
         )

@@ -74,7 +74,7 @@ def test_topic_is_encrypted_with_a_dedicated_rotated_key(graph):
     assert topic.inputs["kmsMasterKeyId"] == key.outputs["arn"]
     assert key.inputs["enableKeyRotation"] is True
     assert key.outputs["arn"] != named(graph, KMS_KEY, "-key-cmk").outputs["arn"]
-    assert named(graph, ALIAS, "-audit-key-alias").inputs["targetKeyId"] == key.outputs["keyId"]
+    assert named(graph, ALIAS, "-audit-alias").inputs["targetKeyId"] == key.outputs["keyId"]
 
 
 def test_audit_key_lets_s3_encrypt_for_this_topic(graph):
