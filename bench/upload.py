@@ -107,7 +107,7 @@ def main() -> int:
     if "--child" in sys.argv:
         return _child(sys.argv[1:])
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=3, help="uploads per client (median taken)")
+    parser.add_argument("--runs", type=int, default=5, help="uploads per client (median taken)")
     parser.add_argument("--explore", action="store_true", help="also measure alternative settings")
     args = parser.parse_args()
 

@@ -144,8 +144,6 @@ def _put_single(client, fd, size, bucket, key, config, algorithm: ChecksumAlgori
               algorithm.parameter: checksum, **extra_args}
     try:
         response = _policy(config).call(lambda: client.put_object(**params))
-    except TransferCancelled:  # pragma: no cover - no cancel event on this path
-        raise
     except Exception as error:
         raise TransferError(f"PUT s3://{bucket}/{key} failed: {_describe(error)}") from error
     stored = response.get(algorithm.parameter)
