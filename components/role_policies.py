@@ -104,10 +104,20 @@ def service_trust_policy(service: str, source_account: Optional[str] = None) -> 
     return document([statement])
 
 
+RESERVED_TENANT_IDS = ("public",)
+"""Prefixes the platform itself uses (``public/`` is served to everyone by CloudFront); the
+same list as ``securestore.keys.RESERVED_TENANT_IDS`` (a test checks)."""
+REFUSED_TENANT_TAG_VALUES = ("*/*",) + RESERVED_TENANT_IDS
+"""A ``/`` would nest one tenant's prefix inside another's; a reserved id is not a tenant."""
+
+
 def _tenant_tag_conditions() -> dict:
-    """The request carries a non-empty ``tenant_id`` tag and no other tag key."""
+    """The request carries a non-empty ``tenant_id`` tag, not a reserved id and without
+    ``/``, and no other tag key."""
+    tag = f"aws:RequestTag/{TENANT_TAG_KEY}"
     return {
-        "StringLike": {f"aws:RequestTag/{TENANT_TAG_KEY}": "?*"},
+        "StringLike": {tag: "?*"},
+        "StringNotLike": {tag: list(REFUSED_TENANT_TAG_VALUES)},
         "ForAllValues:StringEquals": {"aws:TagKeys": [TENANT_TAG_KEY]},
     }
 
@@ -276,7 +286,10 @@ def tenant_policy(*, bucket_arn: str, kms_key_arn: str, region: str) -> dict:
 
 
 def least_privilege_policy(*, bucket_arn: str, kms_key_arn: str, region: str) -> dict:
-    """Seed 003's customer-managed policy for the app's other principals, without ``*``."""
+    """Seed 003's customer-managed policy for the app's other principals, without ``*``.
+
+    Seed 003 had get/put/delete; abort and list-parts are added because a multipart
+    client (``securestore upload``) aborts on failure and resumes by listing parts."""
     return document(
         [
             {
@@ -288,7 +301,7 @@ def least_privilege_policy(*, bucket_arn: str, kms_key_arn: str, region: str) ->
             {
                 "Sid": "AllowObjectReadWriteDeleteInTheDataBucket",
                 "Effect": "Allow",
-                "Action": sorted(READ_OBJECT_ACTIONS + ("s3:PutObject", "s3:DeleteObject")),
+                "Action": sorted(READ_OBJECT_ACTIONS + WRITE_OBJECT_ACTIONS),
                 "Resource": objects_under(bucket_arn),
             },
             _kms_via_s3("AllowDataKeyThroughS3Only", KMS_WRITE_ACTIONS, kms_key_arn, region),

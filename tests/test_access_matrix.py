@@ -1,7 +1,7 @@
 """Tenant isolation by IAM, proven by an access matrix over the stack's real documents.
 
-Callers (Lambda, EC2, uploader tagged acme, tenant role as acme and as globex, a principal
-of another account, anonymous) x operations (get, put, delete, list, multipart create /
+Callers (Lambda, EC2, a role holding only the least-privilege managed policy, uploader
+tagged acme, tenant role as acme and as globex, a principal of another account, anonymous) x operations (get, put, delete, list, multipart create /
 upload part / complete / abort / list parts) x keys (acme/, globex/, public/, root, tricky
 ones) x transport (TLS 1.3, TLS 1.1, plain HTTP) x encryption headers. Every document
 comes from the offline graph of the stack (what ``pulumi up`` would create); the expected
@@ -37,7 +37,7 @@ def under(prefix: str) -> KeyRule:
 def grants(caller: str, ec2_mode: str) -> dict[str, KeyRule]:
     """What each caller may do, by operation, over TLS >= 1.2 with acceptable encryption."""
     everything = {operation: ANY_KEY for operation in OPERATIONS}
-    if caller == "lambda":
+    if caller in ("lambda", "managed-policy"):
         return everything
     if caller == "ec2":
         return everything if ec2_mode == "read-write" else {"get": ANY_KEY, "list": ANY_KEY}
@@ -105,7 +105,7 @@ def test_matrix_allows_what_each_role_is_for(matrix):
     """Not a deny-everything matrix: each role's purpose is allowed somewhere."""
     _, _, rows = matrix
     allowed_callers = {cell.caller for cell, ours, _ in rows if ours}
-    assert allowed_callers == {"lambda", "ec2", "uploader-acme", "tenant-acme", "tenant-globex"}
+    assert allowed_callers == {"lambda", "ec2", "managed-policy", "uploader-acme", "tenant-acme", "tenant-globex"}
 
 
 def test_no_tenant_session_reaches_another_prefix(matrix):

@@ -148,6 +148,25 @@ def test_uploader_needs_external_id_tenant_tag_and_prod_mfa(graph):
     assert not _assume(access, "uploader", user, tags={"tenant_id": ""}, external_id=external_id, mfa=True)
 
 
+@pytest.mark.parametrize("role", ["uploader", "tenant"])
+@pytest.mark.parametrize("tenant_id", ["public", "acme/sub", "acme/../globex"])
+def test_reserved_or_nested_tenant_tags_are_refused(graph, role, tenant_id):
+    """``public`` (served to everyone) and ids with ``/`` (a prefix inside another tenant's)
+    cannot become a session's tenant_id."""
+    access = stack_access(graph)
+    caller = _user(access.account, access.roles[role].arn) if role == "uploader" else _session(access, "lambda")
+    for action in ("sts:AssumeRole", "sts:TagSession"):
+        assert not _assume(access, role, caller, tags={"tenant_id": tenant_id},
+                           external_id=_uploader_external_id(graph), mfa=True, action=action)
+
+
+def test_reserved_tenant_ids_match_the_client_key_builder():
+    """IAM refuses the same reserved tenant ids the client's key builder refuses."""
+    from securestore.keys import RESERVED_TENANT_IDS
+
+    assert set(role_policies.RESERVED_TENANT_IDS) == set(RESERVED_TENANT_IDS)
+
+
 def test_uploader_may_tag_the_session_with_tenant_id_only(graph):
     """sts:TagSession is refused when any tag key other than tenant_id is passed."""
     access = stack_access(graph)

@@ -96,6 +96,10 @@ def callers(access: StackAccess) -> dict[str, Caller]:
         "uploader-acme": role_session("uploader-acme", "uploader", {"tenant_id": "acme"}),
         "tenant-acme": role_session("tenant-acme", "tenant", {"tenant_id": "acme"}),
         "tenant-globex": role_session("tenant-globex", "tenant", {"tenant_id": "globex"}),
+        "managed-policy": Caller(
+            "managed-policy", access.account, f"arn:aws:iam::{access.account}:role/app-worker",
+            (access.managed_policy,),
+        ),
         "other-account": Caller(
             "other-account", OTHER_ACCOUNT, OTHER_ACCOUNT_ROLE, (FOREIGN_ADMIN_POLICY,), {"tenant_id": "acme"}
         ),
