@@ -211,3 +211,40 @@ def test_bucket_policy_confines_listing_of_a_tagged_session(matrix, prefix, allo
     assert evaluator.authorize(broad, check) is allowed
     # principalmapper misses the no-prefix case (gap 3) and only that one.
     assert pmapper.pm_authorize(broad, check) is (allowed or prefix == "")
+
+
+# --- any key: a property over random tenants and adversarial keys -------------------------
+
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+from securestore.keys import RESERVED_TENANT_IDS, TENANT_ID_PATTERN  # noqa: E402
+
+TENANT_IDS = st.from_regex(TENANT_ID_PATTERN, fullmatch=True).filter(lambda t: t.lower() not in RESERVED_TENANT_IDS)
+KEY_TEXT = st.text(alphabet="aAcmeEgGlobx-_/.*?${}% ", max_size=24)
+
+
+@st.composite
+def tenant_and_key(draw):
+    tenant = draw(TENANT_IDS)
+    other = draw(TENANT_IDS)
+    head = draw(st.sampled_from([tenant, other, tenant.upper(), tenant.lower(), tenant[:-1], tenant + "-", ""]))
+    separator = draw(st.sampled_from(["/", "", "-", "/../", "//"]))
+    return tenant, head + separator + draw(KEY_TEXT)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=tenant_and_key(), operation=st.sampled_from(["get", "put", "delete", "list"]))
+def test_a_tenant_session_reaches_exactly_its_prefix_for_any_key(matrices, case, operation):
+    """For random tenant ids and adversarial keys, a tenant session is allowed iff the key
+    (or list prefix) starts with ``<tenant_id>/``, byte for byte."""
+    tenant, key = case
+    if operation != "list" and not key:
+        return
+    access, who, _ = matrices["dev"]
+    session = dataclasses.replace(who["tenant-acme"], name=f"tenant-{tenant}", tags={"tenant_id": tenant})
+    cell = Cell(session.name, operation, key, "tls1.3", "default" if operation == "put" else None)
+    checks = checks_for(access, session, cell)
+    inside = key.startswith(f"{tenant}/")
+    assert all(evaluator.authorize(session, c) for c in checks) is inside
+    folded_inside = key.lower().startswith(f"{tenant.lower()}/") if operation != "list" else inside
+    assert all(pmapper.pm_authorize(session, c) for c in checks) is folded_inside
