@@ -296,7 +296,10 @@ class AuditTrail(pulumi.ComponentResource):
                         apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
                             sse_algorithm="aws:kms", kms_master_key_id=self.key.arn
                         ),
-                        bucket_key_enabled=True,
+                        # No bucket key: CloudTrail encrypts each log file with the context
+                        # aws:cloudtrail:arn that the key policy requires; a bucket key would
+                        # ask KMS with the bucket's ARN instead. Trail volume is small.
+                        bucket_key_enabled=False,
                         blocked_encryption_types=["SSE-C"],
                     )
                 ],

@@ -114,19 +114,17 @@ def audit_key_policy(
         )
     statements += [
         {
-            # S3 publishes with its own service principal, so it needs the key itself;
-            # the encryption context binds every data key to this one topic.
+            # S3 publishes with its own service principal, so it needs the key itself.
+            # SNS always asks KMS with the topic ARN as encryption context, so this binds
+            # every data key to this one topic (whose policy admits only our bucket). No
+            # aws:SourceAccount here: AWS does not document it on these forwarded calls,
+            # and a condition that is absent would silently stop every notification.
             "Sid": "AllowS3ToEncryptNotificationsForThisTopic",
             "Effect": "Allow",
             "Principal": {"Service": S3_PRINCIPAL},
             "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
             "Resource": "*",
-            "Condition": {
-                "StringEquals": {
-                    "aws:SourceAccount": account,
-                    "kms:EncryptionContext:aws:sns:topicArn": topic,
-                }
-            },
+            "Condition": {"StringEquals": {"kms:EncryptionContext:aws:sns:topicArn": topic}},
         },
         {
             # Subscribers and publishers in this account reach the key only through SNS.

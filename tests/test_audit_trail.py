@@ -78,11 +78,10 @@ def test_topic_is_encrypted_with_a_dedicated_rotated_key(graph):
 
 
 def test_audit_key_lets_s3_encrypt_for_this_topic(graph):
-    """The key policy's S3 grant is bound to this topic's ARN and our account."""
+    """The key policy's S3 grant is bound to the encryption context of the topic that exists."""
     grant = statement(policy_of(_audit_key(graph)), "AllowS3ToEncryptNotificationsForThisTopic")
-    assert grant["Condition"]["StringEquals"] == {
-        "aws:SourceAccount": ACCOUNT,
-        "kms:EncryptionContext:aws:sns:topicArn": graph.one(TOPIC).outputs["arn"],
+    assert grant["Condition"] == {
+        "StringEquals": {"kms:EncryptionContext:aws:sns:topicArn": graph.one(TOPIC).outputs["arn"]}
     }
 
 
@@ -217,6 +216,7 @@ def test_trail_bucket_is_private_owned_versioned_and_encrypted(trail_graph):
     (rule,) = _of_trail_bucket(trail_graph, ENCRYPTION).inputs["rules"]
     default = rule["applyServerSideEncryptionByDefault"]
     assert default == {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": _audit_key(trail_graph).outputs["arn"]}
+    assert rule["bucketKeyEnabled"] is False, "a bucket key would change the KMS encryption context"
     assert trail_graph.one(TRAIL).inputs["s3BucketName"] == _trail_bucket(trail_graph).id
 
 
