@@ -47,8 +47,15 @@ def _own_peak_rss() -> int:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
+def _cpu_seconds(resource) -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _child(argv: list[str]) -> int:
     """Run one upload in this (fresh) process and print its figures as JSON."""
+    import resource
+
     parser = argparse.ArgumentParser()
     parser.add_argument("--child", required=True)
     parser.add_argument("--endpoint", required=True)
@@ -66,8 +73,10 @@ def _child(argv: list[str]) -> int:
         client = session.client("s3", region_name="us-east-1", endpoint_url=args.endpoint,
                                 config=Config(signature_version="s3v4"))
         started = time.perf_counter()
+        cpu_before = _cpu_seconds(resource)
         client.upload_file(args.file, BUCKET, "boto3.bin")
         seconds = time.perf_counter() - started
+        cpu = _cpu_seconds(resource) - cpu_before
         part_size, concurrency = 8 * MiB, 10
     else:
         from securestore.transfer import TransferConfig, make_s3_client, transfer_client_config, upload_file
@@ -82,11 +91,13 @@ def _child(argv: list[str]) -> int:
                 __import__("botocore.config").config.Config(s3={"payload_signing_enabled": True}))
             client = session.client("s3", region_name="us-east-1", endpoint_url=args.endpoint,
                                     config=client_config)
+        cpu_before = _cpu_seconds(resource)
         result = upload_file(client, args.file, BUCKET, "ours.bin", config=config)
         seconds = result.seconds
+        cpu = _cpu_seconds(resource) - cpu_before
         part_size, concurrency = result.part_size, config.concurrency
     peak = _own_peak_rss()
-    print(json.dumps({"seconds": seconds, "peak_rss": peak, "part_size": part_size,
+    print(json.dumps({"seconds": seconds, "cpu_seconds": cpu, "peak_rss": peak, "part_size": part_size,
                       "concurrency": concurrency}))
     return 0
 
@@ -132,7 +143,9 @@ def main() -> int:
                     figures = [_run_child("ours", endpoint, path, *extra) for _ in range(args.runs)]
                     rate = statistics.median(_rate(f["seconds"]) for f in figures)
                     peak = max(f["peak_rss"] for f in figures) / MiB
-                    print(f"variant {label}: {rate:.0f} MB/s, peak RSS {peak:.0f} MiB", flush=True)
+                    cpu = statistics.median(f["cpu_seconds"] for f in figures)
+                    print(f"variant {label}: {rate:.0f} MB/s, client CPU {cpu:.2f}s, "
+                          f"peak RSS {peak:.0f} MiB", flush=True)
             ours, theirs = [], []
             for _ in range(args.runs):
                 ours.append(_run_child("ours", endpoint, path))
@@ -145,8 +158,11 @@ def main() -> int:
     boto3_rate = statistics.median(_rate(f["seconds"]) for f in theirs)
     peak = max(f["peak_rss"] for f in ours)
     bound = ours[0]["concurrency"] * ours[0]["part_size"] + RSS_SLACK
+    cpu_ours = statistics.median(f["cpu_seconds"] for f in ours)
+    cpu_boto3 = statistics.median(f["cpu_seconds"] for f in theirs)
     print(f"runs: ours {[round(_rate(f['seconds'])) for f in ours]} MB/s, "
-          f"boto3 {[round(_rate(f['seconds'])) for f in theirs]} MB/s; "
+          f"boto3 {[round(_rate(f['seconds'])) for f in theirs]} MB/s; client CPU per upload "
+          f"(user+sys, median): ours {cpu_ours:.2f}s, boto3 {cpu_boto3:.2f}s; "
           f"RSS bound {ours[0]['concurrency']} x {ours[0]['part_size'] // MiB} MiB + 64 MiB = "
           f"{bound // MiB} MiB")
     print(f"upload 256 MiB: ours {ours_rate:.0f} MB/s, boto3 {boto3_rate:.0f} MB/s, "
