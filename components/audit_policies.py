@@ -115,16 +115,21 @@ def audit_key_policy(
     statements += [
         {
             # S3 publishes with its own service principal, so it needs the key itself.
-            # SNS always asks KMS with the topic ARN as encryption context, so this binds
-            # every data key to this one topic (whose policy admits only our bucket). No
-            # aws:SourceAccount here: AWS does not document it on these forwarded calls,
-            # and a condition that is absent would silently stop every notification.
+            # SNS asks KMS with the topic ARN as encryption context, which binds every
+            # data key to this one topic; aws:SourceAccount stops a confused deputy. If
+            # AWS ever left it out of the request, S3's test event when the notification
+            # is saved would fail the deploy at once, not silently later.
             "Sid": "AllowS3ToEncryptNotificationsForThisTopic",
             "Effect": "Allow",
             "Principal": {"Service": S3_PRINCIPAL},
             "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
             "Resource": "*",
-            "Condition": {"StringEquals": {"kms:EncryptionContext:aws:sns:topicArn": topic}},
+            "Condition": {
+                "StringEquals": {
+                    "aws:SourceAccount": account,
+                    "kms:EncryptionContext:aws:sns:topicArn": topic,
+                }
+            },
         },
         {
             # Subscribers and publishers in this account reach the key only through SNS.

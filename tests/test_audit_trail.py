@@ -78,10 +78,13 @@ def test_topic_is_encrypted_with_a_dedicated_rotated_key(graph):
 
 
 def test_audit_key_lets_s3_encrypt_for_this_topic(graph):
-    """The key policy's S3 grant is bound to the encryption context of the topic that exists."""
+    """The key policy's S3 grant is bound to the topic that exists, and to our account."""
     grant = statement(policy_of(_audit_key(graph)), "AllowS3ToEncryptNotificationsForThisTopic")
     assert grant["Condition"] == {
-        "StringEquals": {"kms:EncryptionContext:aws:sns:topicArn": graph.one(TOPIC).outputs["arn"]}
+        "StringEquals": {
+            "aws:SourceAccount": ACCOUNT,
+            "kms:EncryptionContext:aws:sns:topicArn": graph.one(TOPIC).outputs["arn"],
+        }
     }
 
 

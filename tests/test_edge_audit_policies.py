@@ -102,12 +102,14 @@ def test_topic_policy_lets_only_the_data_bucket_publish_over_tls():
 
 
 def test_audit_key_lets_s3_encrypt_for_this_topic_only():
-    """Audit key: S3 may GenerateDataKey/Decrypt only under this topic's encryption context."""
+    """Audit key: S3 may GenerateDataKey/Decrypt only for this topic's context and our account."""
     document = audit_policies.audit_key_policy(account_id=ACCOUNT, region="eu-west-1", topic_arn=TOPIC)
     grant = statement(document, "AllowS3ToEncryptNotificationsForThisTopic")
     assert grant["Principal"] == {"Service": "s3.amazonaws.com"}
     assert sorted(grant["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
-    assert grant["Condition"] == {"StringEquals": {"kms:EncryptionContext:aws:sns:topicArn": TOPIC}}
+    assert grant["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": ACCOUNT, "kms:EncryptionContext:aws:sns:topicArn": TOPIC}
+    }
     sids = {s["Sid"] for s in document["Statement"]}
     assert not any("CloudTrail" in sid or "CloudWatch" in sid for sid in sids)
     assert all(s.get("Principal") != "*" for s in document["Statement"])
