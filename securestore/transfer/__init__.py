@@ -5,19 +5,41 @@ Public API (inject your boto3 S3 client; ``make_s3_client`` builds the tuned one
     upload_file(client, path, bucket, key, *, config=None, sse_kms_key_id=None,
                 content_type=None, metadata=None, progress=None, state_path=None) -> UploadResult
     download_file(client, bucket, key, dest, *, config=None, version_id=None,
-                  progress=None) -> DownloadResult
+                  progress=None, verify=True) -> DownloadResult
+    make_s3_client(session=None, *, region_name, endpoint_url=None, concurrency=4)
+    TransferConfig(part_size=8 * MiB, concurrency=4, multipart_threshold=8 * MiB,
+                   checksum_algorithm="crc32c", max_attempts=5, ...)
+
+Names are loaded on first use (PEP 562), so that ``securestore --help``, which imports the
+``cli`` sub-module to register its commands, does not pay for botocore.
 """
 
-from .clients import make_s3_client, transfer_client_config
-from .config import KiB, MiB, GiB, MIN_PART_SIZE, MAX_PARTS, TransferConfig, parse_size, plan_parts
-from .download import DownloadResult, download_file
-from .errors import ChecksumMismatchError, FileChangedError, TransferError
-from .resume import default_state_path
-from .upload import UploadResult, upload_file
+from __future__ import annotations
 
-__all__ = [
-    "ChecksumMismatchError", "DownloadResult", "FileChangedError", "GiB", "KiB", "MAX_PARTS",
-    "MIN_PART_SIZE", "MiB", "TransferConfig", "TransferError", "UploadResult",
-    "default_state_path", "download_file", "make_s3_client", "parse_size", "plan_parts",
-    "transfer_client_config", "upload_file",
-]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "make_s3_client": "clients", "transfer_client_config": "clients",
+    "KiB": "config", "MiB": "config", "GiB": "config", "MIN_PART_SIZE": "config",
+    "MAX_PARTS": "config", "TransferConfig": "config", "parse_size": "config", "plan_parts": "config",
+    "DownloadResult": "download", "download_file": "download",
+    "ChecksumMismatchError": "errors", "FileChangedError": "errors", "TransferError": "errors",
+    "default_state_path": "resume",
+    "UploadResult": "upload", "upload_file": "upload",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + __all__)
