@@ -43,7 +43,7 @@ def per_call(fn, rounds: int, repeats: int) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=300)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -71,9 +71,13 @@ def main() -> int:
     if not (sign_ours(0) == sign_reused(0) == sign_per_call(0)):
         print("MISMATCH between our URL and botocore's", file=sys.stderr)
         return 1
-    t_ours = per_call(sign_ours, args.rounds, args.repeats)
-    t_reused = per_call(sign_reused, args.rounds, args.repeats)
-    t_per_call = per_call(sign_per_call, max(args.rounds // 3, 30), args.repeats)
+    # Interleave the two close contenders so that a burst of load on this shared machine hits
+    # both alike; keep each one's best round.
+    t_ours = t_reused = float("inf")
+    for _ in range(args.repeats):
+        t_ours = min(t_ours, per_call(sign_ours, args.rounds, 1))
+        t_reused = min(t_reused, per_call(sign_reused, args.rounds, 1))
+    t_per_call = per_call(sign_per_call, max(args.rounds // 10, 10), 1)
     cookies_start = time.perf_counter()
     ours.tenant_cookies("T001", expires_in=3600)
     t_cookie = time.perf_counter() - cookies_start
