@@ -307,3 +307,11 @@ def test_outputs_name_the_topic_and_trail(graph):
     """Exports: topic ARN always; trail ARN where a trail exists (checked above)."""
     assert graph.exports["uploadTopicArn"] == graph.one(TOPIC).outputs["arn"]
     assert "auditTrailArn" in graph.exports
+
+
+def test_trail_variant_passes_the_policy_pack(trail_dev_graph):
+    """A dev trail without CloudWatch Logs and with an e-mail subscriber raises no violation."""
+    from securestore.offline.policy_runner import check_stack_policies
+
+    report = check_stack_policies(trail_dev_graph)
+    assert report.violations == [], report.format_text()

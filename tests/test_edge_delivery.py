@@ -477,3 +477,12 @@ def test_outputs_name_the_distribution_and_signer(graph):
     assert graph.exports["distributionDomainName"].endswith(".cloudfront.net")
     assert graph.exports["cloudfrontKeyGroupId"] == graph.one(KEY_GROUP).id
     assert graph.exports["cloudfrontPublicKeyId"] == graph.one(PUBLIC_KEY).id
+
+
+def test_edge_variants_pass_the_policy_pack(custom_graph, keyless_graph):
+    """Custom domain + WAF in dev, and the keyless dev fallback, raise no violation at all."""
+    from securestore.offline.policy_runner import check_stack_policies
+
+    for variant in (custom_graph, keyless_graph):
+        report = check_stack_policies(variant)
+        assert report.violations == [], report.format_text()
