@@ -55,6 +55,11 @@ def test_bad_config_values_fail_naming_the_field(field, value, message):
         TransferConfig(**{field: value})
 
 
+def test_single_put_threshold_defaults_to_the_part_size():
+    assert TransferConfig(part_size=5 * MiB, concurrency=1).multipart_threshold == 5 * MiB
+    assert TransferConfig(part_size=16 * MiB).multipart_threshold == 16 * MiB
+
+
 def test_single_put_threshold_cannot_exceed_the_memory_budget():
     with pytest.raises(ValueError, match="multipart_threshold"):
         TransferConfig(part_size=8 * MiB, concurrency=2, multipart_threshold=17 * MiB)

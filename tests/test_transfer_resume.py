@@ -95,3 +95,17 @@ def test_a_changed_file_is_not_resumed_its_old_upload_is_aborted(
     assert [r.query["uploadId"][0] for r in proxy.requests("AbortMultipartUpload")] == [old_upload]
     assert s3_direct.get_object(Bucket=bucket, Key="k")["Body"].read() == path.read_bytes()
     assert open_multipart_uploads(s3_direct, bucket) == []
+
+
+def test_a_journal_whose_upload_is_gone_starts_a_new_upload(tmp_path, proxy, proxied_client,
+                                                            s3_direct, bucket):
+    path = random_file(tmp_path, 12 * MiB)
+    journal_path = tmp_path / "gone.state.json"
+    upload_id = _start_partial_upload(s3_direct, bucket, path, "k", journal_path)
+    s3_direct.abort_multipart_upload(Bucket=bucket, Key="k", UploadId=upload_id)  # e.g. lifecycle rule
+    proxy.reset()
+    result = upload_file(proxied_client, path, bucket, "k", config=CONFIG, state_path=journal_path)
+    assert result.resumed_parts == 0
+    assert len(proxy.requests("CreateMultipartUpload")) == 1
+    assert sorted(r.part_number for r in proxy.requests("UploadPart")) == [1, 2, 3]
+    assert s3_direct.get_object(Bucket=bucket, Key="k")["Body"].read() == path.read_bytes()

@@ -85,7 +85,6 @@ def _transfer_config(args: argparse.Namespace, checksum: str = DEFAULT_CHECKSUM_
 
     part_size = parse_size(args.part_size)
     return TransferConfig(part_size=part_size, concurrency=args.concurrency,
-                          multipart_threshold=part_size,
                           checksum_algorithm=checksum, max_attempts=args.max_attempts)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Union
+from typing import Optional, Union
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -26,7 +26,6 @@ MAX_SINGLE_PUT_SIZE = 5 * GiB
 
 DEFAULT_PART_SIZE = 8 * MiB
 DEFAULT_CONCURRENCY = 4
-DEFAULT_MULTIPART_THRESHOLD = 8 * MiB
 MAX_CONCURRENCY = 64
 PART_SIZE_GRANULARITY = 1 * MiB
 
@@ -84,7 +83,8 @@ class TransferConfig:
 
     part_size: int = DEFAULT_PART_SIZE
     concurrency: int = DEFAULT_CONCURRENCY
-    multipart_threshold: int = DEFAULT_MULTIPART_THRESHOLD
+    multipart_threshold: Optional[int] = None
+    """Files smaller than this go up in one PUT; ``None`` means the part size."""
     checksum_algorithm: str = DEFAULT_CHECKSUM_ALGORITHM
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     backoff_base_seconds: float = DEFAULT_BACKOFF_BASE_SECONDS
@@ -94,6 +94,8 @@ class TransferConfig:
     """After a failure or Ctrl-C, how long parts already in flight may take to end before the abort."""
 
     def __post_init__(self) -> None:
+        if self.multipart_threshold is None and isinstance(self.part_size, int):
+            object.__setattr__(self, "multipart_threshold", self.part_size)
         if isinstance(self.part_size, bool) or not isinstance(self.part_size, int):
             raise ValueError(f"part_size must be an integer number of bytes, got {self.part_size!r}")
         if not MIN_PART_SIZE <= self.part_size <= MAX_PART_SIZE:

@@ -25,6 +25,8 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any, Mapping, Optional, Union
 
+from botocore.exceptions import ClientError
+
 from .checksums import ChecksumAlgorithm, get_algorithm, split_composite
 from .config import PartPlan, TransferConfig, plan_parts
 from .errors import ChecksumMismatchError, FileChangedError, TransferError, describe_error as _describe
@@ -213,8 +215,9 @@ class _MultipartUpload:
         try:
             if resumed is not None:
                 self.upload_id = resumed.upload_id
-                self._adopt_finished_parts(resumed)
-            else:
+                if not self._adopt_finished_parts(resumed):
+                    self.upload_id, resumed = None, None  # S3 no longer has it: start afresh
+            if resumed is None:
                 self.upload_id = self._create()  # from here on, any failure aborts
                 if self.journal is not None:
                     self.journal.start(self.identity, self.upload_id)
@@ -261,14 +264,24 @@ class _MultipartUpload:
             return None
         return state
 
-    def _adopt_finished_parts(self, state: UploadState) -> None:
-        """Keep the journalled parts that S3 still lists with the same ETag (and checksum)."""
+    def _adopt_finished_parts(self, state: UploadState) -> bool:
+        """Keep the journalled parts that S3 still lists with the same ETag (and checksum).
+
+        Returns False when S3 no longer knows the upload (completed, aborted or expired).
+        """
         listed: dict[int, dict] = {}
         marker = 0
         while True:
-            page = self.policy.call(lambda: self.client.list_parts(
-                Bucket=self.bucket, Key=self.key, UploadId=state.upload_id,
-                MaxParts=LIST_PARTS_PAGE, PartNumberMarker=marker))
+            try:
+                page = self.policy.call(lambda: self.client.list_parts(
+                    Bucket=self.bucket, Key=self.key, UploadId=state.upload_id,
+                    MaxParts=LIST_PARTS_PAGE, PartNumberMarker=marker))
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") == "NoSuchUpload":
+                    if self.journal is not None:
+                        self.journal.discard()
+                    return False
+                raise
             for part in page.get("Parts", []):
                 listed[part["PartNumber"]] = part
             if not page.get("IsTruncated"):
@@ -286,6 +299,7 @@ class _MultipartUpload:
             kept = UploadState(state.identity, state.upload_id, state.created_at,
                                {n: state.parts[n] for n in self.etags})
             self.journal.resume(kept)
+        return True
 
     def _abort_quietly(self, state: UploadState) -> None:
         try:
