@@ -38,6 +38,7 @@ class AccessRolesArgs(TypedDict):
     region: pulumi.Input[str]
     """``kms:ViaService`` is ``s3.<region>.amazonaws.com``."""
     partition: pulumi.Input[str]
+    """``aws`` (or ``aws-cn``/``aws-us-gov``): in the AWS managed policy and root ARNs."""
     ec2_access_mode: str
     """``read-only`` or ``read-write``."""
     uploader_trusted_arns: Sequence[str]
@@ -51,6 +52,7 @@ class AccessRolesArgs(TypedDict):
     max_session_duration_seconds: int
     """Longest session of every role (3600-43200)."""
     tags: dict[str, str]
+    """Tags of every role, the instance profile and the managed policy."""
 
 
 class AccessRoles(pulumi.ComponentResource):

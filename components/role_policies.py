@@ -312,12 +312,17 @@ def least_privilege_policy(*, bucket_arn: str, kms_key_arn: str, region: str) ->
 # --- bucket-policy statements (passed to SecureBucket.attach_policies) -------------------
 
 
+BUCKET_LISTING_ACTIONS = ("s3:ListBucket", "s3:ListBucketMultipartUploads", "s3:ListBucketVersions")
+"""Bucket-level actions that reveal keys; a tagged principal may use them only on its prefix."""
+
+
 def tenant_isolation_statements(bucket_arn: str) -> list[Statement]:
     """Deny a ``tenant_id``-tagged principal anything outside its own prefix.
 
     A Deny (never an Allow), so ``s3:*`` and ``NotResource`` here only widen what is
     refused: every object action on every key that is not under the caller's prefix, and
-    every listing whose ``s3:prefix`` is not under it (a missing prefix counts as outside).
+    every listing of keys, versions or uploads whose ``s3:prefix`` is not under it (a
+    missing prefix counts as outside).
     """
     tagged = {"Null": {f"aws:PrincipalTag/{TENANT_TAG_KEY}": "false"}}
     return [
@@ -333,7 +338,7 @@ def tenant_isolation_statements(bucket_arn: str) -> list[Statement]:
             "Sid": "DenyTaggedPrincipalsListingOutsideTheirTenantPrefix",
             "Effect": "Deny",
             "Principal": "*",
-            "Action": "s3:ListBucket",
+            "Action": list(BUCKET_LISTING_ACTIONS),
             "Resource": bucket_arn,
             "Condition": {**tagged, "StringNotLike": {"s3:prefix": f"{TENANT_PREFIX}/*"}},
         },

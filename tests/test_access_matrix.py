@@ -202,12 +202,16 @@ def test_bucket_policy_confines_a_tagged_session_with_a_too_broad_policy(matrix,
         assert all(pmapper.pm_authorize(broad, c) for c in checks) is (allowed or key == "ACME/x")
 
 
+@pytest.mark.parametrize("action", ["s3:ListBucket", "s3:ListBucketVersions", "s3:ListBucketMultipartUploads"])
 @pytest.mark.parametrize("prefix,allowed", [("acme/", True), ("acme", False), ("globex/", False), ("", False)])
-def test_bucket_policy_confines_listing_of_a_tagged_session(matrix, prefix, allowed):
-    """The same over-broad session may list only under ``acme/``; no prefix is outside."""
+def test_bucket_policy_confines_listing_of_a_tagged_session(matrix, action, prefix, allowed):
+    """A session tagged acme that may list the whole bucket (keys, versions, uploads) lists
+    only under ``acme/``; no prefix counts as outside."""
     access, who, _ = matrix
-    broad = dataclasses.replace(who["lambda"], name="broad-acme", tags={"tenant_id": "acme"})
+    lister = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": action, "Resource": access.bucket_arn}]}
+    broad = dataclasses.replace(who["lambda"], name="broad-acme", identity=(lister,), tags={"tenant_id": "acme"})
     (check,) = checks_for(access, broad, Cell("broad-acme", "list", prefix, "tls1.3", None))
+    check = dataclasses.replace(check, action=action)
     assert evaluator.authorize(broad, check) is allowed
     # principalmapper misses the no-prefix case (gap 3) and only that one.
     assert pmapper.pm_authorize(broad, check) is (allowed or prefix == "")
