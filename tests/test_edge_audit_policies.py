@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from access.evaluator import Caller, Check, authorize
 from components import audit_policies, edge_policies
 from policy_lint import lint
 from stack_helpers import named, policy_of, statement
@@ -208,3 +209,99 @@ def test_edge_grants_join_the_other_components_statements(graph):
     assert "DenyInsecureTransport" in data
     logs = [s["Sid"] for s in policy_of(named(graph, "aws:s3/bucketPolicy:BucketPolicy", "-storage-logs-policy"))["Statement"]]
     assert {"AllowServerAccessLogsFromTheDataBucketOnly", "AllowCloudFrontLogDeliveryForThisDistribution"} <= set(logs)
+
+
+# --- evaluated as AWS would: service callers against the deployed documents -----------------
+
+TLS = {"aws:SecureTransport": "true", "s3:TlsVersion": "1.3"}
+OTHER_DISTRIBUTION = edge_policies.distribution_arn("999988887777", "E2OTHERDIST999")
+
+
+def _service(name: str) -> Caller:
+    return Caller(name=name, service=name)
+
+
+def _allowed(graph, caller: Caller, action: str, resource: str, policy, **context) -> bool:
+    return authorize(
+        caller,
+        Check(action=action, resource=resource, context=context, resource_policy=policy, resource_owner="123456789012"),
+    )
+
+
+def test_evaluated_only_this_distribution_reads_and_only_reads(graph):
+    """CloudFront GetObject: allowed for this distribution over TLS; another one, a write, a list, HTTP: denied."""
+    bucket = named(graph, "aws:s3/bucket:Bucket", "-storage-data").outputs["arn"]
+    ours = graph.one("aws:cloudfront/distribution:Distribution").outputs["arn"]
+    policy = policy_of(named(graph, "aws:s3/bucketPolicy:BucketPolicy", "-storage-data-policy"))
+    cloudfront, obj = _service("cloudfront.amazonaws.com"), f"{bucket}/acme/orders/2026/05/04/po.pdf"
+    assert _allowed(graph, cloudfront, "s3:GetObject", obj, policy, **TLS, **{"AWS:SourceArn": ours})
+    assert not _allowed(graph, cloudfront, "s3:GetObject", obj, policy, **TLS, **{"AWS:SourceArn": OTHER_DISTRIBUTION})
+    assert not _allowed(graph, cloudfront, "s3:GetObject", obj, policy, **TLS)
+    assert not _allowed(graph, cloudfront, "s3:PutObject", obj, policy, **TLS, **{"AWS:SourceArn": ours})
+    assert not _allowed(graph, cloudfront, "s3:ListBucket", bucket, policy, **TLS, **{"AWS:SourceArn": ours})
+    assert not _allowed(
+        graph, cloudfront, "s3:GetObject", obj, policy, **{"aws:SecureTransport": "false", "AWS:SourceArn": ours}
+    )
+
+
+def test_evaluated_only_this_distribution_decrypts(graph):
+    """Data key: CloudFront Decrypt for this distribution only; never Encrypt or GenerateDataKey."""
+    ours = graph.one("aws:cloudfront/distribution:Distribution").outputs["arn"]
+    policy = policy_of(graph.one("aws:kms/keyPolicy:KeyPolicy"))
+    key = named(graph, "aws:kms/key:Key", "-key-cmk").outputs["arn"]
+    cloudfront = _service("cloudfront.amazonaws.com")
+    assert _allowed(graph, cloudfront, "kms:Decrypt", key, policy, **{"AWS:SourceArn": ours})
+    assert not _allowed(graph, cloudfront, "kms:Decrypt", key, policy, **{"AWS:SourceArn": OTHER_DISTRIBUTION})
+    for action in ("kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom"):
+        assert not _allowed(graph, cloudfront, action, key, policy, **{"AWS:SourceArn": ours}), action
+
+
+def test_evaluated_log_delivery_writes_only_our_cloudfront_logs(graph):
+    """Log bucket: delivery.logs writes cloudfront/ for our source; not another source, not elsewhere."""
+    log_bucket = named(graph, "aws:s3/bucket:Bucket", "-storage-logs").outputs["arn"]
+    source = graph.one("aws:cloudwatch/logDeliverySource:LogDeliverySource").outputs["arn"]
+    policy = policy_of(named(graph, "aws:s3/bucketPolicy:BucketPolicy", "-storage-logs-policy"))
+    delivery = _service("delivery.logs.amazonaws.com")
+    ours = {**TLS, "aws:SourceArn": source, "aws:SourceAccount": "123456789012"}
+    assert _allowed(graph, delivery, "s3:PutObject", f"{log_bucket}/cloudfront/AWSLogs/x.gz", policy, **ours)
+    assert not _allowed(graph, delivery, "s3:PutObject", f"{log_bucket}/s3-access/x", policy, **ours)
+    other = {**ours, "aws:SourceArn": source.replace("123456789012", "999988887777"), "aws:SourceAccount": "999988887777"}
+    assert not _allowed(graph, delivery, "s3:PutObject", f"{log_bucket}/cloudfront/AWSLogs/x.gz", policy, **other)
+
+
+def test_evaluated_only_the_data_bucket_publishes_to_the_topic(graph):
+    """Topic: S3 publishes for our data bucket and account over TLS; another bucket or HTTP: denied."""
+    topic = graph.one("aws:sns/topic:Topic").outputs["arn"]
+    bucket = named(graph, "aws:s3/bucket:Bucket", "-storage-data").outputs["arn"]
+    policy = policy_of(graph.one("aws:sns/topicPolicy:TopicPolicy"))
+    s3 = _service("s3.amazonaws.com")
+    ours = {"aws:SecureTransport": "true", "aws:SourceArn": bucket, "aws:SourceAccount": "123456789012"}
+    assert _allowed(graph, s3, "sns:Publish", topic, policy, **ours)
+    assert not _allowed(graph, s3, "sns:Publish", topic, policy, **{**ours, "aws:SourceArn": "arn:aws:s3:::someone-elses"})
+    assert not _allowed(graph, s3, "sns:Publish", topic, policy, **{**ours, "aws:SecureTransport": "false"})
+
+
+def test_evaluated_s3_uses_the_audit_key_for_this_topic_only(graph):
+    """Audit key: S3 may GenerateDataKey under this topic's context only."""
+    key = named(graph, "aws:kms/key:Key", "-audit-key")
+    topic = graph.one("aws:sns/topic:Topic").outputs["arn"]
+    s3, policy = _service("s3.amazonaws.com"), policy_of(key)
+    ours = {"aws:SourceAccount": "123456789012", "kms:EncryptionContext:aws:sns:topicArn": topic}
+    assert _allowed(graph, s3, "kms:GenerateDataKey", key.outputs["arn"], policy, **ours)
+    other_topic = {**ours, "kms:EncryptionContext:aws:sns:topicArn": f"{topic}-other"}
+    assert not _allowed(graph, s3, "kms:GenerateDataKey", key.outputs["arn"], policy, **other_topic)
+
+
+def test_evaluated_only_this_trail_writes_the_trail_bucket(prod_graph):
+    """Trail bucket: CloudTrail writes AWSLogs/<account>/ for this trail; another trail: denied."""
+    trail = prod_graph.one("aws:cloudtrail/trail:Trail").outputs["arn"]
+    bucket = named(prod_graph, "aws:s3/bucket:Bucket", "-audit-trail-bucket")
+    (policy_resource,) = [
+        r for r in prod_graph.of_type("aws:s3/bucketPolicy:BucketPolicy") if r.inputs["bucket"] == bucket.id
+    ]
+    policy, cloudtrail = policy_of(policy_resource), _service("cloudtrail.amazonaws.com")
+    target = f"{bucket.outputs['arn']}/AWSLogs/123456789012/CloudTrail/eu-west-1/x.json.gz"
+    ours = {**TLS, "aws:SourceArn": trail, "s3:x-amz-acl": "bucket-owner-full-control"}
+    assert _allowed(prod_graph, cloudtrail, "s3:PutObject", target, policy, **ours)
+    assert not _allowed(prod_graph, cloudtrail, "s3:PutObject", target, policy, **{**ours, "aws:SourceArn": f"{trail}-other"})
+    assert not _allowed(prod_graph, cloudtrail, "s3:DeleteObject", target, policy, **ours)
