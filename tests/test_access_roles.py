@@ -254,3 +254,14 @@ def _prod_pem() -> str:
 def test_dev_without_external_id_gets_a_per_stack_default():
     """In dev an unset external id becomes ``<namePrefix>-<stack>-uploader``."""
     assert parse({}, project="securestore", stack="dev").access.uploader_external_id == "securestore-dev-uploader"
+
+
+def test_ec2_policy_builder_refuses_an_unknown_mode():
+    """A mode other than read-only/read-write fails naming the value and what is allowed."""
+    with pytest.raises(ValueError, match="'admin' is not one of read-only, read-write"):
+        role_policies.ec2_policy(mode="admin", bucket_arn="arn:aws:s3:::b", kms_key_arn="k", region="eu-west-1")
+
+
+def test_uploader_trust_builder_requires_an_external_id():
+    with pytest.raises(ValueError, match="external id is required"):
+        role_policies.uploader_trust_policy(["arn:aws:iam::123456789012:root"], "")
