@@ -117,6 +117,11 @@ def _object_key(args: argparse.Namespace) -> str:
     return build_key(args.tenant, args.module, os.path.basename(args.file))
 
 
+def _close(bar: Any) -> None:
+    if bar is not None:
+        bar.close()
+
+
 class _TerminateAsInterrupt:
     """Turn SIGTERM into KeyboardInterrupt while a transfer runs, so it aborts cleanly too."""
 
@@ -159,15 +164,15 @@ def run_upload(args: argparse.Namespace) -> int:
                                  sse_kms_key_id=args.sse_kms_key_id, content_type=args.content_type,
                                  progress=bar, state_path=state_path)
     except KeyboardInterrupt:
+        _close(bar)
         print("securestore upload: interrupted; the multipart upload (if any) was aborted",
               file=sys.stderr)
         return EXIT_INTERRUPTED
     except (TransferError, OSError) as error:
+        _close(bar)
         print(f"securestore upload: failed: {error}", file=sys.stderr)
         return EXIT_FAILED
-    finally:
-        if bar is not None:
-            bar.close()
+    _close(bar)
     if args.json:
         print(json.dumps(result.summary(), sort_keys=True))
     else:
@@ -197,14 +202,14 @@ def run_download(args: argparse.Namespace) -> int:
                                    version_id=args.version_id, progress=progress,
                                    verify=not args.no_verify)
     except KeyboardInterrupt:
+        _close(bar_holder.get("bar"))
         print("securestore download: interrupted; nothing was written", file=sys.stderr)
         return EXIT_INTERRUPTED
     except (TransferError, OSError) as error:
+        _close(bar_holder.get("bar"))
         print(f"securestore download: failed: {error}", file=sys.stderr)
         return EXIT_FAILED
-    finally:
-        if bar_holder.get("bar") is not None:
-            bar_holder["bar"].close()
+    _close(bar_holder.get("bar"))
     if args.json:
         print(json.dumps(result.summary(), sort_keys=True))
     else:
