@@ -109,3 +109,21 @@ def test_cli_upload_with_tenant_key_and_json_summary_then_download(tmp_path, pro
                  proxy.endpoint_url, "--region", REGION, "--json"])
     assert code == 0
     assert target.read_bytes() == path.read_bytes()
+
+
+def test_cli_sends_sse_kms_with_the_configured_key(tmp_path, proxy, s3_direct, bucket, aws_env,
+                                                   monkeypatch, capsys):
+    """``--sse-kms-key-id`` reaches CreateMultipartUpload: the object is stored SSE-KMS with that key.
+
+    Plumbing only: moto records the headers; whether S3 enforces the key is the bucket policy's
+    job, proven by policy evaluation elsewhere.
+    """
+    key_arn = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+    path = random_file(tmp_path, 6 * MiB)
+    code = main(["upload", str(path), "--key", "kms.bin", "--bucket", bucket, "--endpoint-url",
+                 proxy.endpoint_url, "--region", REGION, "--part-size", "5MiB",
+                 "--sse-kms-key-id", key_arn])
+    assert code == 0, capsys.readouterr().err
+    head = s3_direct.head_object(Bucket=bucket, Key="kms.bin")
+    assert head["ServerSideEncryption"] == "aws:kms"
+    assert head["SSEKMSKeyId"] == key_arn
