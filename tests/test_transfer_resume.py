@@ -109,3 +109,16 @@ def test_a_journal_whose_upload_is_gone_starts_a_new_upload(tmp_path, proxy, pro
     assert len(proxy.requests("CreateMultipartUpload")) == 1
     assert sorted(r.part_number for r in proxy.requests("UploadPart")) == [1, 2, 3]
     assert s3_direct.get_object(Bucket=bucket, Key="k")["Body"].read() == path.read_bytes()
+
+
+def test_resume_keeps_the_part_size_the_upload_started_with(tmp_path, proxy, proxied_client,
+                                                            s3_direct, bucket):
+    path = random_file(tmp_path, 12 * MiB)
+    journal_path = tmp_path / "size.state.json"
+    _start_partial_upload(s3_direct, bucket, path, "k", journal_path)  # 5 MiB parts
+    proxy.reset()
+    result = upload_file(proxied_client, path, bucket, "k", state_path=journal_path,
+                         config=TransferConfig(part_size=6 * MiB, concurrency=2))
+    assert (result.resumed_parts, result.part_size, result.parts) == (1, 5 * MiB, 3)
+    assert sorted(r.part_number for r in proxy.requests("UploadPart")) == [2, 3]
+    assert s3_direct.get_object(Bucket=bucket, Key="k")["Body"].read() == path.read_bytes()

@@ -22,7 +22,7 @@ import os
 import queue
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Mapping, Optional, Union
 
 from botocore.exceptions import ClientError
@@ -237,7 +237,13 @@ class _MultipartUpload:
             ) from error
         if self.journal is not None:
             self.journal.discard()
-        checksum = self._verify(response)
+        try:
+            checksum = self._verify(response)
+        except TransferError:
+            raise
+        except Exception as error:  # noqa: BLE001 - e.g. the HEAD for the checksum failed
+            raise TransferError(f"s3://{self.bucket}/{self.key} was uploaded but its checksum could "
+                                f"not be read back to verify it: {_describe(error)}") from error
         return dict(bucket=self.bucket, key=self.key, size=self.plan.file_size,
                     checksum_algorithm=self.algorithm.name, checksum=checksum,
                     version_id=_version_id(response), etag=response.get("ETag"),
@@ -258,10 +264,16 @@ class _MultipartUpload:
         state = self.journal.load()
         if state is None:
             return None
-        if state.identity != self.identity:
-            # Another file, a changed file, or other settings: that upload cannot be continued.
+        if replace(state.identity, part_size=self.identity.part_size) != self.identity:
+            # Another file, a changed file, or another algorithm: that upload cannot be continued.
             self._abort_quietly(state)
             return None
+        if state.identity.part_size != self.plan.part_size:
+            # Continue with the part size the upload was started with, not today's --part-size.
+            count = max(1, -(-self.plan.file_size // state.identity.part_size))
+            self.plan = PartPlan(self.plan.file_size, state.identity.part_size, count)
+            self.identity = state.identity
+            self._buffers = _BufferPool(self.plan.part_size)
         return state
 
     def _adopt_finished_parts(self, state: UploadState) -> bool:
