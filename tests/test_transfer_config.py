@@ -109,3 +109,19 @@ def test_cli_needs_module_with_tenant(tmp_path, capsys):
                  "--endpoint-url", "http://127.0.0.1:9"])
     assert code == 2
     assert "--tenant needs --module" in capsys.readouterr().err
+
+
+from hypothesis import given, strategies as st  # noqa: E402
+
+
+@given(file_size=st.integers(min_value=0, max_value=MAX_PARTS * MAX_PART_SIZE),
+       part_size=st.integers(min_value=MIN_PART_SIZE, max_value=MAX_PART_SIZE))
+def test_any_plan_covers_the_file_in_at_most_10000_valid_parts(file_size, part_size):
+    plan = plan_parts(file_size, part_size)
+    assert 1 <= plan.count <= MAX_PARTS
+    assert part_size <= plan.part_size <= MAX_PART_SIZE
+    lengths = [plan.length(1), plan.length(plan.count)]
+    assert plan.offset(plan.count) + plan.length(plan.count) == file_size
+    assert all(0 <= n <= plan.part_size for n in lengths)
+    if plan.count > 1:  # every part but the last meets S3's minimum
+        assert plan.length(plan.count - 1) >= MIN_PART_SIZE and plan.length(plan.count) > 0
