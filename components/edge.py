@@ -92,7 +92,10 @@ class EdgeDelivery(pulumi.ComponentResource):
     key_group: Optional[aws.cloudfront.KeyGroup]
     deny_unsigned: Optional[aws.cloudfront.Function]
     response_headers_policy: aws.cloudfront.ResponseHeadersPolicy
-    web_acl: Optional[aws.wafv2.WebAcl]
+    web_acl: Optional[pulumi.CustomResource]
+    """The ``aws.wafv2.WebAcl`` when WAF is on. Typed loosely on purpose: Pulumi resolves a
+    component's annotations at registration, and naming ``aws.wafv2`` here would import that
+    module (about 1 s) even in stacks without WAF."""
     distribution: aws.cloudfront.Distribution
     log_delivery: Optional[aws.cloudwatch.LogDelivery]
     distribution_id: pulumi.Output[str]

@@ -34,7 +34,7 @@ def test_pulumi_requirements_match_the_infra_extra():
 def test_names_are_securestore_everywhere():
     """Project, package and command share one name."""
     assert PYPROJECT["project"]["name"] == "securestore"
-    assert PYPROJECT["project"]["scripts"] == {"securestore": "securestore.cli:main"}
+    assert PYPROJECT["project"]["scripts"] == {"securestore": "securestore.cli:entry"}
     project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
     assert project["name"] == "securestore"
     assert project["runtime"]["name"] == "python"
