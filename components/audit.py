@@ -34,6 +34,7 @@ from .audit_policies import (
     trail_logs_role_trust,
 )
 from .settings import AuditSettings
+from .storage import harden_bucket
 
 TYPE_TOKEN = "securestore:audit:AuditTrail"
 
@@ -268,53 +269,20 @@ class AuditTrail(pulumi.ComponentResource):
             ),
         )
         bucket = self.trail_bucket.id
-        aws.s3.BucketOwnershipControls(
-            f"{name}-ownership",
-            aws.s3.BucketOwnershipControlsArgs(
-                bucket=bucket,
-                rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            ),
-            child,
-        )
-        public_access_block = aws.s3.BucketPublicAccessBlock(
-            f"{name}-public-access",
-            aws.s3.BucketPublicAccessBlockArgs(
-                bucket=bucket,
-                block_public_acls=True,
-                block_public_policy=True,
-                ignore_public_acls=True,
-                restrict_public_buckets=True,
-            ),
-            child,
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-encryption",
-            aws.s3.BucketServerSideEncryptionConfigurationInitArgs(
-                bucket=bucket,
-                rules=[
-                    aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                        apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                            sse_algorithm="aws:kms", kms_master_key_id=self.key.arn
-                        ),
-                        # No bucket key: CloudTrail encrypts each log file with the context
-                        # aws:cloudtrail:arn that the key policy requires; a bucket key would
-                        # ask KMS with the bucket's ARN instead. Trail volume is small.
-                        bucket_key_enabled=False,
-                        blocked_encryption_types=["SSE-C"],
-                    )
-                ],
-            ),
-            child,
-        )
-        aws.s3.BucketVersioning(
-            f"{name}-versioning",
-            aws.s3.BucketVersioningInitArgs(
-                bucket=bucket,
-                versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(
-                    status="Enabled"
+        public_access_block = harden_bucket(
+            self,
+            name,
+            self.trail_bucket,
+            aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                    sse_algorithm="aws:kms", kms_master_key_id=self.key.arn
                 ),
+                # No bucket key: CloudTrail encrypts each log file with the context
+                # aws:cloudtrail:arn that the key policy requires; a bucket key would
+                # ask KMS with the bucket's ARN instead. Trail volume is small.
+                bucket_key_enabled=False,
+                blocked_encryption_types=["SSE-C"],
             ),
-            child,
         )
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-lifecycle",

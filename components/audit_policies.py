@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from typing import Optional, Sequence
 
-from .key_policies import ADMIN_ACTIONS, account_root_arn
+from .key_policies import account_root_arn, administration_statements
 from .policy_common import Statement, deny_insecure_transport, deny_outdated_tls, document
 
 S3_PRINCIPAL = "s3.amazonaws.com"
@@ -93,25 +93,7 @@ def audit_key_policy(
     topic = _checked(topic_arn, _TOPIC_ARN, "topic_arn")
     _checked(region, _REGION, "region")
     root = account_root_arn(account, partition)
-    statements: list[Statement] = [
-        {
-            "Sid": "AllowAccountRootToAdministerTheKey",
-            "Effect": "Allow",
-            "Principal": {"AWS": root},
-            "Action": list(ADMIN_ACTIONS),
-            "Resource": "*",
-        },
-    ]
-    if admin_arns:
-        statements.append(
-            {
-                "Sid": "AllowConfiguredAdminsToManageTheKey",
-                "Effect": "Allow",
-                "Principal": {"AWS": sorted(admin_arns)},
-                "Action": list(ADMIN_ACTIONS),
-                "Resource": "*",
-            }
-        )
+    statements = administration_statements(root_arn=root, admin_arns=admin_arns)
     statements += [
         {
             # S3 publishes with its own service principal, so it needs the key itself.

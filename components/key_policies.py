@@ -57,21 +57,16 @@ def s3_via_service(region: str) -> str:
     return f"s3.{region}.amazonaws.com"
 
 
-def key_policy(
-    *,
-    account_id: str,
-    region: str,
-    partition: str = "aws",
-    admin_arns: Sequence[str] = (),
-    extra_statements: Sequence[Statement] = (),
-) -> dict:
-    """The data key's policy; ``extra_statements`` carry service grants such as CloudFront's."""
-    root = account_root_arn(account_id, partition)
+def administration_statements(*, root_arn: str, admin_arns: Sequence[str] = ()) -> list[Statement]:
+    """Who manages a key (never uses it): the account root always, configured admins too.
+
+    Every key policy here starts with these, so the key can never be locked out.
+    """
     statements: list[Statement] = [
         {
             "Sid": "AllowAccountRootToAdministerTheKey",
             "Effect": "Allow",
-            "Principal": {"AWS": root},
+            "Principal": {"AWS": root_arn},
             "Action": list(ADMIN_ACTIONS),
             "Resource": "*",
         },
@@ -86,6 +81,20 @@ def key_policy(
                 "Resource": "*",
             }
         )
+    return statements
+
+
+def key_policy(
+    *,
+    account_id: str,
+    region: str,
+    partition: str = "aws",
+    admin_arns: Sequence[str] = (),
+    extra_statements: Sequence[Statement] = (),
+) -> dict:
+    """The data key's policy; ``extra_statements`` carry service grants such as CloudFront's."""
+    root = account_root_arn(account_id, partition)
+    statements = administration_statements(root_arn=root, admin_arns=admin_arns)
     statements.append(
         {
             "Sid": "AllowAccountPrincipalsToUseTheKeyThroughS3Only",

@@ -44,6 +44,57 @@ CORS_EXPOSE_HEADERS = ("ETag", "x-amz-version-id", "x-amz-checksum-crc32c", "x-a
 CORS_MAX_AGE_SECONDS = 3000
 
 
+def harden_bucket(
+    parent: pulumi.Resource,
+    prefix: str,
+    bucket: aws.s3.Bucket,
+    encryption_rule: aws.s3.BucketServerSideEncryptionConfigurationRuleArgs,
+) -> aws.s3.BucketPublicAccessBlock:
+    """What every bucket of this stack gets: ACLs off, all four public-access flags,
+    default encryption and versioning, as children of ``parent`` named ``<prefix>-<role>``.
+
+    Returns the public access block, which the bucket's policy must wait for.
+    """
+    child = pulumi.ResourceOptions(parent=parent)
+    aws.s3.BucketOwnershipControls(
+        f"{prefix}-ownership",
+        aws.s3.BucketOwnershipControlsArgs(
+            bucket=bucket.id,
+            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+        ),
+        child,
+    )
+    public_access_block = aws.s3.BucketPublicAccessBlock(
+        f"{prefix}-public-access",
+        aws.s3.BucketPublicAccessBlockArgs(
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+        ),
+        child,
+    )
+    aws.s3.BucketServerSideEncryptionConfiguration(
+        f"{prefix}-encryption",
+        aws.s3.BucketServerSideEncryptionConfigurationInitArgs(
+            bucket=bucket.id, rules=[encryption_rule]
+        ),
+        child,
+    )
+    aws.s3.BucketVersioning(
+        f"{prefix}-versioning",
+        aws.s3.BucketVersioningInitArgs(
+            bucket=bucket.id,
+            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(
+                status="Enabled"
+            ),
+        ),
+        child,
+    )
+    return public_access_block
+
+
 class SecureBucketArgs(TypedDict):
     kms_key_arn: pulumi.Input[str]
     """The customer-managed key every data object is encrypted with."""
@@ -94,8 +145,9 @@ class SecureBucket(pulumi.ComponentResource):
             aws.s3.BucketArgs(force_destroy=args["force_destroy"], tags=args["tags"]),
             keep,
         )
-        self.log_public_access_block = self._harden(
-            "logs",
+        self.log_public_access_block = harden_bucket(
+            self,
+            f"{name}-logs",
             self.log_bucket,
             aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
                 apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
@@ -133,8 +185,9 @@ class SecureBucket(pulumi.ComponentResource):
             aws.s3.BucketArgs(force_destroy=args["force_destroy"], tags=args["tags"]),
             keep,
         )
-        self.public_access_block = self._harden(
-            "data",
+        self.public_access_block = harden_bucket(
+            self,
+            f"{name}-data",
             self.bucket,
             aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
                 apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
@@ -191,52 +244,6 @@ class SecureBucket(pulumi.ComponentResource):
                 "log_bucket_arn": self.log_bucket_arn,
             }
         )
-
-    def _harden(
-        self,
-        role: str,
-        bucket: aws.s3.Bucket,
-        encryption_rule: aws.s3.BucketServerSideEncryptionConfigurationRuleArgs,
-    ) -> aws.s3.BucketPublicAccessBlock:
-        """Ownership, public access block, default encryption and versioning for one bucket."""
-        child = pulumi.ResourceOptions(parent=self)
-        aws.s3.BucketOwnershipControls(
-            f"{self._name}-{role}-ownership",
-            aws.s3.BucketOwnershipControlsArgs(
-                bucket=bucket.id,
-                rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            ),
-            child,
-        )
-        public_access_block = aws.s3.BucketPublicAccessBlock(
-            f"{self._name}-{role}-public-access",
-            aws.s3.BucketPublicAccessBlockArgs(
-                bucket=bucket.id,
-                block_public_acls=True,
-                block_public_policy=True,
-                ignore_public_acls=True,
-                restrict_public_buckets=True,
-            ),
-            child,
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{self._name}-{role}-encryption",
-            aws.s3.BucketServerSideEncryptionConfigurationInitArgs(
-                bucket=bucket.id, rules=[encryption_rule]
-            ),
-            child,
-        )
-        aws.s3.BucketVersioning(
-            f"{self._name}-{role}-versioning",
-            aws.s3.BucketVersioningInitArgs(
-                bucket=bucket.id,
-                versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(
-                    status="Enabled"
-                ),
-            ),
-            child,
-        )
-        return public_access_block
 
     @staticmethod
     def _lifecycle_rules(
