@@ -65,7 +65,34 @@ def log_source_for_other_resource(s):
     _edit(s, "edge-log-source", resourceArn="arn:aws:cloudfront::123456789012:distribution/EOTHER")
 
 
+def default_unsigned(s):
+    behavior = dict(s.get(DIST).inputs["defaultCacheBehavior"])
+    behavior.pop("trustedKeyGroups")
+    _edit(s, DIST, defaultCacheBehavior=behavior)
+
+
+def legacy_trusted_signers(s):
+    _behavior(s, trustedSigners=["self"])
+
+
+def unsigned_private_path(s):
+    _edit(s, DIST, orderedCacheBehaviors=[{"pathPattern": "acme/*", "targetOriginId": "data",
+                                           "viewerProtocolPolicy": "https-only",
+                                           "allowedMethods": ["GET", "HEAD"]}])
+
+
+def public_path_accepts_writes(s):
+    _edit(s, DIST, orderedCacheBehaviors=[{"pathPattern": "public/*", "targetOriginId": "data",
+                                           "viewerProtocolPolicy": "https-only",
+                                           "allowedMethods": ["GET", "HEAD", "OPTIONS", "PUT", "POST",
+                                                              "PATCH", "DELETE"]}])
+
+
 CASES = {
+    default_unsigned: {"cloudfront-private-by-default"},
+    legacy_trusted_signers: {"cloudfront-private-by-default"},
+    unsigned_private_path: {"cloudfront-private-by-default"},
+    public_path_accepts_writes: {"cloudfront-private-by-default"},
     allow_all_default: {"cloudfront-viewer-https-only"},
     allow_all_ordered: {"cloudfront-viewer-https-only"},
     origin_with_oai: {"cloudfront-s3-origin-access-control"},
@@ -85,6 +112,24 @@ def test_rule_catches_insecure_variant(breakage):
     stack = SecureStack()
     breakage(stack)
     assert fired(stack) == CASES[breakage]
+
+
+def test_viewer_request_function_keeps_the_default_behavior_private():
+    """With no signer key yet, a viewer-request function (deny unsigned) is accepted."""
+    stack = SecureStack()
+    default_unsigned(stack)
+    _behavior(stack, functionAssociations=[{"eventType": "viewer-request",
+                                             "functionArn": "arn:aws:cloudfront::123456789012:function/deny"}])
+    assert fired(stack) == set()
+
+
+def test_public_paths_are_configurable():
+    """An unsigned path is allowed once the pack config lists it, and only then."""
+    stack = SecureStack()
+    unsigned_private_path(stack)
+    config = {"cloudfront-private-by-default": {"publicPathPatterns": ["public/*", "acme/*"]}}
+    assert fired(stack, config) == set()
+    assert fired(stack) == {"cloudfront-private-by-default"}
 
 
 def test_waf_required_only_when_configured():

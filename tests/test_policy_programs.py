@@ -117,7 +117,7 @@ PROGRAMS = {
                 minimum_protocol_version="TLSv1", ssl_support_method="sni-only"))
         """,
         {"cloudfront-viewer-https-only", "cloudfront-s3-origin-access-control", "cloudfront-tls-minimum-protocol",
-         "cloudfront-access-logging"},
+         "cloudfront-access-logging", "cloudfront-private-by-default"},
     ),
     "plain_topic_and_trail": (
         """
@@ -165,7 +165,8 @@ def test_distribution_with_oac_https_and_waf_requirement(tmp_path):
                 domain_name=bucket.bucket_regional_domain_name, origin_access_control_id=oac.id)],
             default_cache_behavior=aws.cloudfront.DistributionDefaultCacheBehaviorArgs(
                 target_origin_id="s3", viewer_protocol_policy="redirect-to-https",
-                allowed_methods=["GET", "HEAD"], cached_methods=["GET", "HEAD"]),
+                allowed_methods=["GET", "HEAD"], cached_methods=["GET", "HEAD"],
+                trusted_key_groups=["key-group-id"]),
             logging_config=aws.cloudfront.DistributionLoggingConfigArgs(bucket=bucket.bucket_domain_name),
             restrictions=aws.cloudfront.DistributionRestrictionsArgs(
                 geo_restriction=aws.cloudfront.DistributionRestrictionsGeoRestrictionArgs(restriction_type="none")),

@@ -1,4 +1,5 @@
-"""CloudFront rules: HTTPS to viewers, OAC to S3, modern TLS, logging, WAF where required."""
+"""CloudFront rules: HTTPS to viewers, OAC to S3, modern TLS, private by default, logging,
+WAF where required."""
 
 from __future__ import annotations
 
@@ -212,6 +213,90 @@ def _validate_tls(args: ResourceValidationArgs, report: ReportViolation) -> None
 
 # ---------------------------------------------------------------------------------------
 
+PRIVATE_INFO = RuleInfo(
+    name="cloudfront-private-by-default",
+    summary="A distribution serves nothing unsigned except the configured public paths: the "
+    "default behavior requires signed URLs/cookies (a trusted key group) or runs a "
+    "viewer-request function, and unsigned ordered behaviors are public paths, read-only.",
+    controls=(),
+    severity=Severity.HIGH,
+    enforcement=EnforcementLevel.MANDATORY,
+    remediation="Set trusted_key_groups=[key_group.id] on the default cache behavior (private "
+    "files are then served only with CloudFront signed URLs or cookies); serve unsigned only "
+    "paths listed in publicPathPatterns (default public/*), with allowed_methods GET/HEAD; "
+    "never use trusted_signers (root-account key pairs).",
+)
+
+DEFAULT_PUBLIC_PATHS = ["public/*"]
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+PRIVATE_SCHEMA = exemptions_schema({
+    "publicPathPatterns": {
+        "type": "array",
+        "items": {"type": "string"},
+        "default": DEFAULT_PUBLIC_PATHS,
+        "description": "Path patterns that may be served without a signature.",
+    },
+})
+
+
+def _signed(behavior: Mapping[str, Any]) -> Optional[bool]:
+    """True if the behavior requires a signature, None if that is not known yet."""
+    groups = behavior.get("trustedKeyGroups")
+    if is_unknown(groups):
+        return None
+    return bool(as_list(groups))
+
+
+def _has_viewer_request_function(behavior: Mapping[str, Any]) -> bool:
+    return any(
+        isinstance(association, Mapping) and association.get("eventType") == "viewer-request"
+        for association in as_list(behavior.get("functionAssociations"))
+    )
+
+
+def private_problems(props: Mapping[str, Any], public_paths: list[str]) -> list[str]:
+    problems = []
+    for label, behavior in _behaviors(props):
+        if as_list(behavior.get("trustedSigners")):
+            problems.append(f"{label} uses trustedSigners (root-account CloudFront key pairs); "
+                            "use trustedKeyGroups.")
+        signed = _signed(behavior)
+        if signed is None or signed:
+            continue
+        pattern = behavior.get("pathPattern")
+        if pattern is None:  # the default behavior: everything not matched elsewhere
+            if not _has_viewer_request_function(behavior):
+                problems.append(f"{label} serves every path without a signature (no "
+                                "trustedKeyGroups, no viewer-request function).")
+            continue
+        if is_unknown(pattern):
+            continue
+        if pattern not in public_paths:
+            problems.append(f"{label} is unsigned but {pattern!r} is not a public path "
+                            f"({', '.join(public_paths) or 'none configured'}).")
+            continue
+        methods = behavior.get("allowedMethods")
+        if not is_unknown(methods) and methods is not None:
+            writes = sorted(set(as_list(methods)) - READ_ONLY_METHODS)
+            if writes:
+                problems.append(f"{label} is unsigned and allows {', '.join(writes)}; public "
+                                "paths are read-only (GET, HEAD).")
+    return problems
+
+
+def _validate_private(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type != DISTRIBUTION:
+        return
+    public_paths = config_value(args, "publicPathPatterns", DEFAULT_PUBLIC_PATHS)
+    if not isinstance(public_paths, list):
+        public_paths = DEFAULT_PUBLIC_PATHS
+    for problem in private_problems(plain(args.props), public_paths):
+        report(PRIVATE_INFO.message(subject(args.resource_type, args.name), problem), None)
+
+
+# ---------------------------------------------------------------------------------------
+
 WAF_INFO = RuleInfo(
     name="cloudfront-waf-enabled",
     summary="When the pack config sets required=true, every distribution is associated with "
@@ -287,6 +372,7 @@ POLICIES = [
     resource_policy(HTTPS_INFO, _validate_https, remediate=_remediate_https),
     resource_policy(OAC_INFO, _validate_oac),
     resource_policy(TLS_INFO, _validate_tls, config_schema=TLS_SCHEMA),
+    resource_policy(PRIVATE_INFO, _validate_private, config_schema=PRIVATE_SCHEMA),
     resource_policy(WAF_INFO, _validate_waf, config_schema=WAF_SCHEMA),
     stack_policy(LOGGING_INFO, _validate_cf_logging),
 ]
