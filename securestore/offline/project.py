@@ -17,6 +17,14 @@ import yaml
 PROJECT_FILE = "Pulumi.yaml"
 
 
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's safe loader when present: a tenth of the pure-Python loader's time."""
+
+
+def _load_yaml(text: str) -> object:
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 (a safe loader)
+
+
 class ProjectError(ValueError):
     """The project or stack files are missing or malformed."""
 
@@ -57,7 +65,7 @@ def find_project_dir(start: Optional[Path] = None) -> Path:
 def load_project(directory: Path) -> Project:
     path = directory / PROJECT_FILE
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        data = _load_yaml(path.read_text()) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise ProjectError(f"cannot read {path}: {exc}") from exc
     name = data.get("name")
@@ -90,7 +98,7 @@ def stack_config(
         known = ", ".join(project.stacks()) or "none"
         raise ProjectError(f"stack {stack!r} has no {path.name} (stacks here: {known})")
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        data = _load_yaml(path.read_text()) or {}
     except yaml.YAMLError as exc:
         raise ProjectError(f"cannot parse {path}: {exc}") from exc
 
