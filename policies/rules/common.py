@@ -282,6 +282,11 @@ def public_allow_statements(document: Any) -> list[tuple[int, Mapping[str, Any],
     return found
 
 
+def public_allow_problems(document: Any) -> list[str]:
+    """``public_allow_statements`` as report lines, one per statement."""
+    return [f"{statement_label(i, s)}: {why}." for i, s, why in public_allow_statements(document)]
+
+
 def statement_label(index: int, statement: Mapping[str, Any]) -> str:
     sid = statement.get("Sid")
     return f"statement {sid!r}" if isinstance(sid, str) and sid else f"statement #{index}"

@@ -13,9 +13,8 @@ from .common import (
     exemptions_schema,
     is_unknown,
     plain,
-    public_allow_statements,
+    public_allow_problems,
     resource_policy,
-    statement_label,
     subject,
     truthy,
 )
@@ -83,7 +82,7 @@ KEY_POLICY_PUBLIC_INFO = RuleInfo(
 
 
 def key_policy_problems(document: Any) -> list[str]:
-    return [f"{statement_label(i, s)}: {why}." for i, s, why in public_allow_statements(document)]
+    return public_allow_problems(document)
 
 
 def _validate_key_policy(args: ResourceValidationArgs, report: ReportViolation) -> None:

@@ -30,7 +30,7 @@ from .common import (
     is_unknown,
     load_document,
     plain,
-    public_allow_statements,
+    public_allow_problems,
     principal_values,
     resource_policy,
     resources,
@@ -192,7 +192,7 @@ POLICY_NOT_PUBLIC_INFO = RuleInfo(
 
 
 def bucket_policy_problems(document: Any) -> list[str]:
-    problems = [f"{statement_label(i, s)}: {why}." for i, s, why in public_allow_statements(document)]
+    problems = public_allow_problems(document)
     for index, statement in enumerate(statements(document)):
         if effect(statement) != "Allow":
             continue

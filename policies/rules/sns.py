@@ -11,9 +11,8 @@ from .common import (
     check_document,
     is_unknown,
     plain,
-    public_allow_statements,
+    public_allow_problems,
     resource_policy,
-    statement_label,
     subject,
 )
 
@@ -53,7 +52,7 @@ PUBLIC_INFO = RuleInfo(
 
 
 def topic_policy_problems(document: Any) -> list[str]:
-    return [f"{statement_label(i, s)}: {why}." for i, s, why in public_allow_statements(document)]
+    return public_allow_problems(document)
 
 
 def _validate_public(args: ResourceValidationArgs, report: ReportViolation) -> None:
