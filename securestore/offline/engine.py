@@ -117,7 +117,6 @@ def evaluate_stack(
             config=short_config,
         )
 
-    pulumi_settings.SETTINGS.rpc_manager.clear() if hasattr(pulumi_settings, "SETTINGS") else None
     try:
         _sync_await(run_pulumi_func(program))
     except Exception as exc:  # the program's own error, re-raised with the partial graph
