@@ -9,6 +9,7 @@ import pytest
 from securestore.offline.engine import ProgramError, evaluate_stack
 from securestore.offline.mocks import RealisticMocks
 from securestore.offline.project import ProjectError
+from stack_helpers import named
 
 import pulumi
 
@@ -42,7 +43,7 @@ def test_evaluation_is_deterministic():
 
 def test_urns_nest_children_under_their_component(graph):
     """URNs carry the parent type chain, as the real engine writes them."""
-    bucket = [r for r in graph.of_type("aws:s3/bucket:Bucket")][0]
+    bucket = named(graph, "aws:s3/bucket:Bucket", f"{graph.stack}-storage-data")
     assert bucket.urn.startswith(f"urn:pulumi:{graph.stack}::securestore::")
     assert "securestore:storage:SecureBucket$aws:s3/bucket:Bucket::" in bucket.urn
 
