@@ -314,13 +314,19 @@ def least_privilege_policy(*, bucket_arn: str, kms_key_arn: str, region: str) ->
 
 BUCKET_LISTING_ACTIONS = ("s3:ListBucket", "s3:ListBucketMultipartUploads", "s3:ListBucketVersions")
 """Bucket-level actions that reveal keys; a tagged principal may use them only on its prefix."""
+TAGGED_BUCKET_ACTIONS = BUCKET_LISTING_ACTIONS + ("s3:GetBucketLocation",)
+"""The only actions on the bucket ARN itself a tagged principal is not denied outright
+(SDKs call GetBucketLocation to find the region; the listings keep their prefix deny)."""
 
 
 def tenant_isolation_statements(bucket_arn: str) -> list[Statement]:
     """Deny a ``tenant_id``-tagged principal anything outside its own prefix.
 
-    A Deny (never an Allow), so ``s3:*`` and ``NotResource`` here only widen what is
-    refused: every object action on every key that is not under the caller's prefix, and
+    Denies (never Allows), so ``s3:*``, ``NotAction`` and ``NotResource`` here only widen
+    what is refused: every object action on every key that is not under the caller's
+    prefix; every action on the bucket itself except listing and GetBucketLocation
+    (DeleteBucketPolicy, PutLifecycleConfiguration, PutBucketVersioning, ... would let a
+    session that is later given ``s3:*`` remove every deny or expire everyone's data); and
     every listing of keys, versions or uploads whose ``s3:prefix`` is not under it (a
     missing prefix counts as outside).
     """
@@ -332,6 +338,14 @@ def tenant_isolation_statements(bucket_arn: str) -> list[Statement]:
             "Principal": "*",
             "Action": "s3:*",
             "NotResource": [bucket_arn, tenant_objects(bucket_arn)],
+            "Condition": tagged,
+        },
+        {
+            "Sid": "DenyTaggedPrincipalsEveryBucketActionButListing",
+            "Effect": "Deny",
+            "Principal": "*",
+            "NotAction": list(TAGGED_BUCKET_ACTIONS),
+            "Resource": bucket_arn,
             "Condition": tagged,
         },
         {

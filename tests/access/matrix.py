@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Iterator, Optional
 
 from .evaluator import Caller, Check
+from .s3_actions import BUCKET_WRITE_ACTIONS, OBJECT_ACTIONS
 from .stack_access import StackAccess
 
 OTHER_ACCOUNT = "210987654321"
@@ -27,11 +28,21 @@ TENANT_KEYS = (
     "acme",
     "acme-evil/x",
     "acme/../globex/x",
+    "acme/../public/evil.html",
+    "acme//x",
     "ACME/x",
 )
 """Keys (or, for list, prefixes). ``""`` is the bucket root: a listing without a prefix;
 object operations skip it (S3 has no empty key). ``acme/../globex/x`` is a literal key
-under ``acme/`` (S3 does not resolve dots); ``ACME/x`` differs from ``acme/`` by case."""
+under ``acme/`` (S3 does not resolve dots); ``ACME/x`` differs from ``acme/`` by case.
+The dot- and empty-segment keys are the ones CloudFront would normalize onto another path
+(``/acme/%2e%2e/public/evil.html`` matches ``public/*``): nobody may write them."""
+
+
+def has_dot_or_empty_segment(key: str) -> bool:
+    """``.``/``..`` as a whole segment, or an empty segment (``//``, a leading ``/``)."""
+    segments = key.split("/")
+    return any(s in (".", "..") for s in segments) or "" in segments[:-1]
 
 OBJECT_OPERATIONS = {
     # operation: (s3 action, KMS actions S3 performs with the caller's permissions, SSE headers?)
@@ -48,6 +59,13 @@ OBJECT_OPERATIONS = {
 s3:PutObject. For SSE-KMS, S3 generates the data key at create and decrypts it for every
 part and at completion, with the caller's KMS permissions."""
 OPERATIONS = tuple(OBJECT_OPERATIONS) + ("list",)
+BUCKET_OPERATION = "bucket:"
+"""``bucket:<Action>``: a bucket-level action (resource: the bucket ARN) from AWS's list."""
+OBJECT_ATTACK_OPERATION = "object:"
+"""``object:<Action>``: any object-level action (resource: the object ARN) from AWS's list."""
+ATTACK_KEYS = ("acme/x", "globex/x", "public/x", "acme-evil/x", "ACME/x")
+ATTACKERS = ("tenant-acme-s3-star", "tenant-acme-star")
+"""Tenant sessions (tagged acme) that were later given ``s3:*`` / ``*`` on ``*``."""
 
 TRANSPORTS = {
     "tls1.3": {"aws:SecureTransport": "true", "s3:TlsVersion": "1.3"},
@@ -82,6 +100,16 @@ FOREIGN_ADMIN_POLICY = {
 }
 """The worst identity policy another account can give its own principal."""
 
+S3_STAR_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}],
+}
+STAR_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+}
+"""Over-broad identity policies attached later to the tenant role (the attacker rows)."""
+
 
 def callers(access: StackAccess) -> dict[str, Caller]:
     roles = access.roles
@@ -104,7 +132,13 @@ def callers(access: StackAccess) -> dict[str, Caller]:
             "other-account", OTHER_ACCOUNT, OTHER_ACCOUNT_ROLE, (FOREIGN_ADMIN_POLICY,), {"tenant_id": "acme"}
         ),
         "anonymous": Caller("anonymous", anonymous=True),
+        "tenant-acme-s3-star": with_policy(role_session("tenant-acme-s3-star", "tenant", {"tenant_id": "acme"}), S3_STAR_POLICY),
+        "tenant-acme-star": with_policy(role_session("tenant-acme-star", "tenant", {"tenant_id": "acme"}), STAR_POLICY),
     }
+
+
+def with_policy(caller: Caller, document: dict) -> Caller:
+    return Caller(caller.name, caller.account, caller.arn, caller.identity + (document,), caller.tags)
 
 
 def cells(caller_names) -> Iterator[Cell]:
@@ -116,6 +150,18 @@ def cells(caller_names) -> Iterator[Cell]:
                 yield Cell(caller, operation, key, transport, encryption)
         else:
             yield Cell(caller, operation, key, transport, None)
+    yield from attack_cells(caller_names)
+
+
+def attack_cells(caller_names) -> Iterator[Cell]:
+    """The attacker rows: every bucket-level Put*/Delete* action for every caller, and every
+    object-level action on own and foreign keys for the over-broad tenant sessions."""
+    for caller in caller_names:
+        for action in BUCKET_WRITE_ACTIONS:
+            yield Cell(caller, BUCKET_OPERATION + action, "", "tls1.3", None)
+        if caller in ATTACKERS:
+            for action, key in itertools.product(OBJECT_ACTIONS, ATTACK_KEYS):
+                yield Cell(caller, OBJECT_ATTACK_OPERATION + action, key, "tls1.3", None)
 
 
 def _encryption_context(access: StackAccess, encryption: Optional[str]) -> tuple[dict, Optional[str]]:
@@ -144,6 +190,13 @@ def _encryption_context(access: StackAccess, encryption: Optional[str]) -> tuple
 
 def checks_for(access: StackAccess, caller: Caller, cell: Cell) -> list[Check]:
     transport = dict(TRANSPORTS[cell.transport])
+    if cell.operation.startswith(BUCKET_OPERATION):
+        action = "s3:" + cell.operation.removeprefix(BUCKET_OPERATION)
+        return [Check(action, access.bucket_arn, transport, access.bucket_policy, access.account)]
+    if cell.operation.startswith(OBJECT_ATTACK_OPERATION):
+        action = "s3:" + cell.operation.removeprefix(OBJECT_ATTACK_OPERATION)
+        resource = f"{access.bucket_arn}/{cell.key}"
+        return [Check(action, resource, transport, access.bucket_policy, access.account)]
     if cell.operation == "list":
         context = dict(transport)
         if cell.key:
