@@ -29,8 +29,15 @@ from access.matrix import (
     callers,
     cells,
     checks_for,
+    TrustCell,
+    broker_arn,
     has_dot_or_empty_segment,
+    trust_callers,
+    trust_cells,
+    trust_check,
 )
+from securestore.offline.engine import evaluate_stack
+from securestore.offline.mocks import DEFAULT_ACCOUNT_ID
 from access.stack_access import StackAccess, stack_access
 
 KeyRule = Callable[[str], bool]
@@ -217,6 +224,56 @@ def test_bucket_policy_refuses_every_form_of_dot_or_empty_segment_key(matrix, ke
     checks = checks_for(access, who["lambda"], Cell("lambda", "put", key, "tls1.3", "default"))
     assert all(evaluator.authorize(who["lambda"], c) for c in checks) is not unsafe
     assert all(pmapper.pm_authorize(who["lambda"], c) for c in checks) is not unsafe
+
+
+# --- trust: a caller may request only its own tenant, unless it is a named broker ----------
+
+BROKER_CONFIG = {"tenantBrokerPrincipalArns": [broker_arn(DEFAULT_ACCOUNT_ID)]}
+OWN_TENANT = {"user-tagged-acme": "acme", "broker-tagged-acme": "acme", "lambda-tagged-acme": "acme"}
+MAY_ASSUME = {
+    "uploader": {"user-tagged-acme", "user-untagged", "broker", "broker-tagged-acme"},
+    "tenant": {"lambda", "lambda-tagged-acme", "broker", "broker-tagged-acme"},
+}
+"""Whom identity and trust let in at all: the uploader trusts this account (its principals
+need their own permission), the tenant role the backends and the brokers."""
+BROKERS = {"broker", "broker-tagged-acme", "lambda", "lambda-tagged-acme"}
+"""Named brokers (configured; the Lambda role is a built-in broker of the tenant role)."""
+
+
+def trust_expected(cell: TrustCell) -> bool:
+    """A tagged caller gets only its own tenant, broker or not; an untagged broker any
+    tenant; an untagged non-broker nothing."""
+    if cell.caller not in MAY_ASSUME[cell.role]:
+        return False
+    if cell.caller in OWN_TENANT:
+        return cell.tenant == OWN_TENANT[cell.caller]
+    return cell.caller in BROKERS
+
+
+def trust_rows_for(stack: str) -> list:
+    """With a broker configured: every trust cell of ``stack`` with both verdicts."""
+    access = stack_access(evaluate_stack(stack, config_overrides=BROKER_CONFIG))
+    who = trust_callers(access)
+    rows = []
+    for cell in trust_cells(who):
+        check = trust_check(access, cell)
+        rows.append((cell, evaluator.authorize(who[cell.caller], check), pmapper.pm_authorize(who[cell.caller], check)))
+    return rows
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_a_caller_requests_only_its_own_tenant_unless_it_is_a_broker(stack):
+    """Attack class: a caller chooses its own tenant. A principal tagged acme (user, broker
+    or backend session) asking the uploader or tenant role for ``tenant_id=globex``, or an
+    untagged principal of the account that is no broker asking for any tenant, is refused;
+    a named broker gets any tenant. Both evaluators agree on every cell."""
+    rows = trust_rows_for(stack)
+    assert len(rows) == 2 * 7 * 2 * 2
+    unexpected = [f"{cell}: got {ours}" for cell, ours, _ in rows if ours != trust_expected(cell)]
+    assert unexpected == []
+    assert [str(cell) for cell, ours, theirs in rows if ours != theirs] == []
+    allowed = {(cell.role, cell.caller, cell.tenant) for cell, ours, _ in rows if ours}
+    assert ("uploader", "broker", "globex") in allowed and ("uploader", "user-tagged-acme", "acme") in allowed
 
 
 # --- principalmapper's gaps, each on one concrete request ---------------------------------

@@ -216,3 +216,80 @@ def checks_for(access: StackAccess, caller: Caller, cell: Cell) -> list[Check]:
         key_policy = access.key_policy if kms_key == access.kms_key_arn else {"Statement": []}
         checks += [Check(k, kms_key, kms_context, key_policy, access.account) for k in kms_actions]
     return checks
+
+
+# --- the trust rows: who may assume the uploader and tenant roles as which tenant ---------
+
+BROKER_ROLE_NAME = "tenant-broker"
+"""A backend that acts for tenants, configured in ``tenantBrokerPrincipalArns``."""
+TRUST_ROLES = ("uploader", "tenant")
+TRUST_TENANTS = ("acme", "globex")
+TRUST_ACTIONS = ("sts:AssumeRole", "sts:TagSession")
+
+
+@dataclass(frozen=True)
+class TrustCell:
+    role: str
+    caller: str
+    tenant: str
+    action: str
+
+    def __str__(self) -> str:
+        return f"{self.caller} {self.action} {self.role} role as tenant_id={self.tenant}"
+
+
+def broker_arn(account: str) -> str:
+    return f"arn:aws:iam::{account}:role/{BROKER_ROLE_NAME}"
+
+
+def trust_callers(access: StackAccess) -> dict[str, Caller]:
+    """Principals of this account allowed by their own identity policy to assume and tag
+    any role, with and without a ``tenant_id`` principal tag; the Lambda role's session
+    (a built-in broker of the tenant role) and the same session carrying a tag."""
+    assume_any = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": ["sts:AssumeRole", "sts:TagSession"], "Resource": "*"}],
+    }
+    account = access.account
+
+    def principal(name: str, arn: str, tags: dict) -> Caller:
+        return Caller(name, account, arn, (assume_any,), tags)
+
+    lambda_role = access.roles["lambda"]
+    return {
+        "user-tagged-acme": principal("user-tagged-acme", f"arn:aws:iam::{account}:user/acme-cli", {"tenant_id": "acme"}),
+        "user-untagged": principal("user-untagged", f"arn:aws:iam::{account}:user/ops", {}),
+        "broker": principal("broker", broker_arn(account), {}),
+        "broker-tagged-acme": principal("broker-tagged-acme", broker_arn(account), {"tenant_id": "acme"}),
+        "lambda": Caller("lambda", account, lambda_role.arn, lambda_role.identity, dict(lambda_role.tags)),
+        "lambda-tagged-acme": Caller(
+            "lambda-tagged-acme", account, lambda_role.arn, lambda_role.identity, {**lambda_role.tags, "tenant_id": "acme"}
+        ),
+        "other-account-broker": principal("other-account-broker", broker_arn(OTHER_ACCOUNT), {}),
+    }
+
+
+def trust_cells(caller_names) -> Iterator[TrustCell]:
+    for role, caller, tenant, action in itertools.product(TRUST_ROLES, caller_names, TRUST_TENANTS, TRUST_ACTIONS):
+        yield TrustCell(role, caller, tenant, action)
+
+
+def uploader_external_id(access: StackAccess) -> str:
+    for statement in access.roles["uploader"].trust["Statement"]:
+        external = statement.get("Condition", {}).get("StringEquals", {}).get("sts:ExternalId")
+        if external:
+            return external
+    raise LookupError("the uploader trust names no sts:ExternalId")
+
+
+def trust_check(access: StackAccess, cell: TrustCell) -> Check:
+    """The request as STS authorises it: the right external id, MFA, one ``tenant_id`` tag."""
+    context = {
+        "aws:SecureTransport": "true",
+        "aws:MultiFactorAuthPresent": "true",
+        f"aws:RequestTag/tenant_id": cell.tenant,
+        "aws:TagKeys": ["tenant_id"],
+        "sts:ExternalId": uploader_external_id(access),
+    }
+    role = access.roles[cell.role]
+    return Check(cell.action, role.arn, context, role.trust, access.account)
