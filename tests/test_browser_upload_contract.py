@@ -24,9 +24,10 @@ import pytest
 from access.evaluator import Check, authorize
 from access.matrix import TRANSPORTS, callers
 from access.stack_access import stack_access
-from support.stack_bucket import matching_rule, exposed, recorded_cors_rules
+from support.stack_bucket import exposed, matching_rule
 
 from securestore._sigv4 import SigningCredentials
+from securestore.offline.bucket_settings import recorded_cors_rules
 from securestore.s3multipart import BrowserMultipartUploads
 from securestore.s3presign import S3Presigner
 

@@ -13,8 +13,6 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable, Optional
 
-from securestore.offline.bucket_settings import recorded_cors_rules, recorded_default_encryption  # noqa: F401
-
 
 def _wildcard(pattern: str, value: str, ignore_case: bool) -> bool:
     if pattern.count("*") > 1:

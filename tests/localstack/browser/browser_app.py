@@ -5,10 +5,15 @@ Shared by the browser tests' conftest and test modules (import as ``browser_app`
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
+import os
+import shutil
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
+
+import pytest
 
 from securestore._sigv4 import SigningCredentials
 from securestore.s3multipart import BrowserMultipartUploads
@@ -18,11 +23,41 @@ REPO = Path(__file__).resolve().parents[3]
 EXAMPLE = REPO / "examples" / "browser-upload"
 SCREENSHOTS = REPO / ".artifacts" / "browser"
 ACCOUNT_KEYS = SigningCredentials("test", "test")  # LocalStack's default account
+SKIP_ENV = "SECURESTORE_SKIP_BROWSER"
+INSTALL_HINT = ("install Debian's Chromium and its driver as root: `apt-get install -y chromium chromium-driver` "
+                "(.ci/run does this); or skip the browser tests explicitly with SECURESTORE_SKIP_BROWSER=1")
+CHROMIUM_CANDIDATES = ("chromium", "chromium-browser")
 KiB = 1024
 MiB = 1024 * KiB
 #: The reference backend's limits in these tests (small, so that files stay small).
 MAX_POST_BYTES = 256 * KiB
 PART_SIZE = 5 * MiB  # S3's minimum part size
+
+
+@dataclasses.dataclass(frozen=True)
+class Chromium:
+    binary: str
+    driver: str
+
+
+def find_chromium(environ: Mapping[str, str] = os.environ) -> Chromium:
+    """Paths of the system Chromium and chromedriver on ``environ['PATH']``.
+
+    A missing one FAILS the test with how to install it; ``SECURESTORE_SKIP_BROWSER=1`` skips.
+    """
+    if environ.get(SKIP_ENV) == "1":
+        pytest.skip(f"browser tests skipped on request ({SKIP_ENV}=1)")
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        pytest.fail("selenium is missing: install the test extra (pip install -e '.[infra,test]')", pytrace=False)
+    path = environ.get("PATH", os.defpath)
+    binary = next((found for name in CHROMIUM_CANDIDATES if (found := shutil.which(name, path=path))), None)
+    driver = shutil.which("chromedriver", path=path)
+    if binary is None or driver is None:
+        missing = " and ".join(name for name, found in (("chromium", binary), ("chromedriver", driver)) if found is None)
+        pytest.fail(f"{missing} not found, so the browser upload tests cannot run: {INSTALL_HINT}", pytrace=False)
+    return Chromium(binary, driver)
 
 
 def load_example(name: str):
@@ -34,7 +69,8 @@ def load_example(name: str):
     return module
 
 
-def make_backend(app_module, s3env: S3Env, presigner_class=S3Presigner, **presigner_options):
+def make_backend(app_module, s3env: Any, presigner_class=S3Presigner, **presigner_options):
+    """The example backend over the test bucket (``s3env``: conftest.S3Env); presigner options as given."""
     common = dict(bucket=s3env.bucket, region_name=s3env.region, kms_key_id=s3env.kms_key_arn,
                   credentials=ACCOUNT_KEYS, endpoint_url=s3env.endpoint_url)
     return app_module.UploadBackend(

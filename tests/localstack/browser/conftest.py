@@ -37,12 +37,8 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from browser_app import UploadPage, load_example, make_backend
+from browser_app import Chromium, UploadPage, find_chromium, load_example, make_backend
 
-SKIP_ENV = "SECURESTORE_SKIP_BROWSER"
-INSTALL_HINT = ("install Debian's Chromium and its driver as root: `apt-get install -y chromium chromium-driver` "
-                "(.ci/run does this); or skip the browser tests explicitly with SECURESTORE_SKIP_BROWSER=1")
-CHROMIUM_CANDIDATES = ("chromium", "chromium-browser")
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
                   "--disable-dev-shm-usage", "--window-size=1000,700")
@@ -55,11 +51,10 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
-    if "tests" in TIMINGS:
+    if "startup" in TIMINGS:
         terminalreporter.write_line(
             "Browser: Chromium startup {startup:.1f}s, browser tests {tests:.1f}s in all "
-            "(setup, LocalStack startup if first, and teardown included)".format(startup=TIMINGS.get("startup", 0.0),
-                                                                                tests=TIMINGS["tests"]))
+            "(setup, LocalStack startup if first, and teardown included)".format(**TIMINGS))
 
 
 @pytest.fixture(scope="session")
@@ -67,27 +62,9 @@ def app_module():
     return load_example("app")
 
 
-@dataclasses.dataclass(frozen=True)
-class Chromium:
-    binary: str
-    driver: str
-
-
 @pytest.fixture(scope="session")
 def chromium() -> Chromium:
-    """Paths of the system Chromium and chromedriver; a missing one fails with how to install it."""
-    if os.environ.get(SKIP_ENV) == "1":
-        pytest.skip(f"browser tests skipped on request ({SKIP_ENV}=1)")
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
-        pytest.fail("selenium is missing: install the test extra (pip install -e '.[infra,test]')", pytrace=False)
-    binary = next((found for name in CHROMIUM_CANDIDATES if (found := shutil.which(name))), None)
-    driver = shutil.which("chromedriver")
-    if binary is None or driver is None:
-        missing = " and ".join(name for name, path in (("chromium", binary), ("chromedriver", driver)) if path is None)
-        pytest.fail(f"{missing} not found, so the browser upload tests cannot run: {INSTALL_HINT}", pytrace=False)
-    return Chromium(binary, driver)
+    return find_chromium()
 
 
 @dataclasses.dataclass(frozen=True)
