@@ -59,7 +59,7 @@ def test_multipart_upload_from_the_allowed_origin_reads_etags_and_stores_the_fil
     """Promise: a file of several parts goes up part by part from the browser; the page can read
     each part's ETag (exposed by CORS), the backend completes from them, and the stored object
     is byte-identical. Attack class: none (working path; it needs ETag in ExposeHeaders)."""
-    path, content = files("drawing.bin", 2 * PART_SIZE + 123_457)
+    path, content = files("drawing.bin", PART_SIZE + 123_457)  # two parts: a full one and a short last one
     state, key, text = page.open("bob").upload("multipart", path)
     assert state == "done", text
     assert parse_key(key).tenant_id == "T002", key
@@ -78,7 +78,7 @@ def test_page_from_an_origin_outside_the_rules_cannot_upload(browser, app_server
     outside = f"http://127.0.0.1:{app_server.server_address[1]}"
     assert all(outside not in rule["AllowedOrigins"] for rule in s3env.cors_rules)
     name = f"from-elsewhere-{method}.pdf"
-    path, _ = files(name, PART_SIZE + 10 if method == "multipart" else 2048)
+    path, _ = files(name, 2048)  # one part is enough: the first PUT is already refused
     page = UploadPage(browser, outside).open("alice")
     state, _, text = page.upload(method, path)
     assert state == "refused" and "browser blocked" in text, text
