@@ -20,3 +20,78 @@ def test_stack_graph_is_unchanged_urns_parents_and_inputs(graphs: dict[str, Stac
     Every resource keeps its URN (type and name), parent, provider, protect/retain flags and
     inputs, compared with the golden recorded before the change."""
     check_golden(f"stack-graph.{stack}.json", stack_graph_record(graphs[stack]))
+
+
+COMPONENT_NAMES = ("EncryptionKey", "SecureBucket", "AccessRoles", "EdgeDelivery", "AuditTrail")
+REINSTALL = (
+    "re-run `.venv/bin/python -m pip install -e '.[infra,test]'`: pyproject.toml maps the "
+    "components/ folder into the installed package as securestore.components"
+)
+
+
+@pytest.fixture(scope="module")
+def schema() -> dict:
+    """The schema as the component provider host infers it (``ComponentProvider(...)``)."""
+    try:
+        from securestore import provider
+    except ImportError as exc:  # pragma: no cover - a stale editable install
+        pytest.fail(f"{exc}; {REINSTALL}")
+    return provider.schema()
+
+
+def test_schema_matches_its_golden_copy(schema: dict):
+    """Promise: the package's public interface changes only on purpose. Any added, removed,
+    renamed or retyped input or output (or a changed description) fails here until the
+    golden schema is regenerated and its diff reviewed."""
+    check_golden("schema.json", {k: v for k, v in schema.items() if k != "version"})
+
+
+def test_schema_lists_the_five_components_with_typed_described_fields(schema: dict):
+    """Promise: every component is in the package and every input and output a consumer
+    sees in its generated SDK has a type and a description (its docstring)."""
+    resources = schema["resources"]
+    assert sorted(resources) == sorted(f"securestore:index:{name}" for name in COMPONENT_NAMES)
+    undocumented = []
+    for token, resource in resources.items():
+        assert resource["isComponent"] is True and resource["description"], token
+        assert resource["inputProperties"] and resource["properties"], token
+        for kind in ("inputProperties", "properties"):
+            for field, declaration in resource[kind].items():
+                assert "type" in declaration or "$ref" in declaration, f"{token}.{field}"
+                if not declaration.get("description"):
+                    undocumented.append(f"{token} {kind}.{field}")
+    assert not undocumented, f"fields without a docstring: {undocumented}"
+
+
+def test_schema_version_is_the_package_version(schema: dict):
+    """Promise: the provider (and so every generated SDK) reports the installed version."""
+    from securestore.version import version
+
+    assert schema["version"] == version() != "0+unknown"
+
+
+def test_cli_reports_the_same_version():
+    """Promise: ``securestore --version`` and the provider read one version."""
+    import subprocess
+    import sys
+
+    from securestore.version import version
+
+    result = subprocess.run(
+        [sys.executable, "-m", "securestore.cli", "--version"], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["securestore", version()]
+
+
+def test_args_take_no_python_only_objects(schema: dict):
+    """Promise: no settings dataclass (or any other Python-only object) in an Args: every
+    input is a string, number, boolean, list or map of those, so every language can pass it."""
+    for token, resource in schema["resources"].items():
+        for field, declaration in resource["inputProperties"].items():
+            assert declaration.get("type") in ("string", "integer", "number", "boolean", "array", "object"), (
+                f"{token}.{field}: {declaration}"
+            )
+            inner = declaration.get("items") or declaration.get("additionalProperties") or {}
+            assert "$ref" not in inner and "$ref" not in declaration, f"{token}.{field}"
+    assert schema["types"] == {}
