@@ -1,7 +1,7 @@
 """securestore: the stack. Reads settings once, composes the components, exports outputs.
 
 Order matters only where a policy names a resource created later: the key policy and the
-bucket policies are attached last, once every principal they grant to exists.
+bucket policies are attached last (``defer_policies``), once every principal they grant to exists.
 """
 
 import pulumi
@@ -33,6 +33,7 @@ key = EncryptionKey(
         partition=partition,
         protect=settings.protect,
         tags=settings.tags,
+        defer_policies=True,
     ),
 )
 
@@ -51,6 +52,7 @@ storage = SecureBucket(
         force_destroy=settings.storage.force_destroy,
         protect=settings.protect,
         tags=settings.tags,
+        defer_policies=True,
     ),
 )
 

@@ -7,7 +7,7 @@ Until ``attach_policy`` runs, AWS keeps the default policy (account root only).
 """
 
 import json
-from typing import TYPE_CHECKING, Optional, Sequence, TypedDict
+from typing import TYPE_CHECKING, NotRequired, Optional, Sequence, TypedDict
 
 import pulumi
 import pulumi_aws as aws
@@ -42,6 +42,8 @@ class EncryptionKeyArgs(TypedDict):
     """Protect and retain the key (prod): a deleted key makes every object unreadable."""
     tags: dict[str, str]
     """Tags of the key."""
+    defer_policies: NotRequired[bool]
+    """False (default): the key policy is created now, with the account and S3 grants only. True (Python only): a later ``attach_policy()`` creates it, with grants to resources made after this component."""
 
 
 class EncryptionKey(pulumi.ComponentResource):
@@ -93,6 +95,8 @@ class EncryptionKey(pulumi.ComponentResource):
         self.register_outputs(
             {"key_arn": self.key_arn, "key_id": self.key_id, "alias_name": self.alias_name}
         )
+        if not args.get("defer_policies", False):
+            self.attach_policy()
 
     @staticmethod
     def _check(name: str, args: EncryptionKeyArgs) -> None:

@@ -12,7 +12,7 @@ races them and answers 403/409.
 """
 
 import json
-from typing import TYPE_CHECKING, Optional, Sequence, TypedDict
+from typing import TYPE_CHECKING, NotRequired, Optional, Sequence, TypedDict
 
 import pulumi
 import pulumi_aws as aws
@@ -123,6 +123,8 @@ class SecureBucketArgs(TypedDict):
     """Protect and retain both buckets (prod)."""
     tags: dict[str, str]
     """Tags of both buckets."""
+    defer_policies: NotRequired[bool]
+    """False (default): the bucket policies are created now, with this component's own statements. True (Python only): a later ``attach_policies()`` creates them, with grants to resources made after this component."""
 
 
 class SecureBucket(pulumi.ComponentResource):
@@ -262,6 +264,8 @@ class SecureBucket(pulumi.ComponentResource):
                 "log_bucket_arn": self.log_bucket_arn,
             }
         )
+        if not args.get("defer_policies", False):
+            self.attach_policies()
 
     @staticmethod
     def _check(name: str, args: SecureBucketArgs) -> LifecycleSettings:
