@@ -48,9 +48,14 @@ class ComponentArgsError(ValueError):
 
 
 def _plain(value: Any) -> Any:
-    """Config-shaped raw value: tuples become lists, None becomes empty (as in config)."""
+    """Config-shaped raw value: tuples become lists, None becomes empty (as in config), and
+    a whole float becomes an int: numbers cross the wire as floats, and the SDK's provider
+    (pulumi 3.272 ``map_input_properties``) converts integer inputs and then overwrites
+    the converted value with the float it received."""
     if value is None:
         return ""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     if isinstance(value, tuple):
         return list(value)
     return value

@@ -95,3 +95,68 @@ def test_args_take_no_python_only_objects(schema: dict):
             inner = declaration.get("items") or declaration.get("additionalProperties") or {}
             assert "$ref" not in inner and "$ref" not in declaration, f"{token}.{field}"
     assert schema["types"] == {}
+
+
+def _construct(component: str, inputs: dict):
+    """What the engine does for another language's program: ``Construct`` on the provider
+    with the schema's (camelCase) inputs, numbers as floats as they cross the wire."""
+    import pulumi
+    from pulumi.runtime import settings as pulumi_settings
+    from pulumi.runtime.stack import run_pulumi_func
+    from pulumi.runtime.sync_await import _sync_await
+
+    import securestore.components.package as package
+    from securestore import provider
+    from securestore.offline.engine import RecordingMonitor
+    from securestore.offline.mocks import RealisticMocks
+
+    monitor = RecordingMonitor(RealisticMocks())
+    pulumi_settings.ROOT.set(None)
+    pulumi.runtime.set_mocks(monitor.mocks, project="ts-consumer", stack="dev", preview=False, monitor=monitor)
+    hosted = provider.component_provider()
+    outcome: dict = {}
+
+    def program() -> None:
+        package.host_as_package()
+        try:
+            outcome["result"] = hosted.construct("docs", f"securestore:index:{component}", inputs, pulumi.ResourceOptions())
+        except Exception as exc:  # noqa: BLE001 - the provider wraps the component's error
+            outcome["error"] = exc
+        finally:
+            package._hosted = False
+
+    _sync_await(run_pulumi_func(program))
+    return monitor.records, outcome
+
+
+BUCKET_INPUTS = {
+    "kmsKeyArn": "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555",
+    "sseAlgorithm": "aws:kms", "corsAllowedOrigins": ["https://portal.example.org"],
+    "transitionToIaDays": 60.0, "expireAfterDays": 730.0, "noncurrentVersionExpireDays": 30.0,
+    "abortIncompleteMultipartDays": 2.0, "accountId": "123456789012", "logRetentionDays": 90.0,
+    "forceDestroy": False, "protect": False, "tags": {"team": "documents"},
+}
+
+
+def test_provider_constructs_a_component_for_another_language():
+    """Promise: the hosted path works end to end: Construct maps the schema inputs, the
+    component registers under the token the generated SDK asked for, attaches its own
+    bucket policies (no methods exist outside Python) and returns every declared output.
+    Failed before: integer inputs arrive as floats and were refused."""
+    records, outcome = _construct("SecureBucket", BUCKET_INPUTS)
+    assert "error" not in outcome, outcome.get("error")
+    assert sorted(outcome["result"].state) == [
+        "bucketArn", "bucketName", "bucketRegionalDomainName", "logBucketArn", "logBucketName"
+    ]
+    (component,) = [r for r in records if not r.custom]
+    assert component.urn.endswith("securestore:index:SecureBucket::docs")
+    policies = [r for r in records if r.type == "aws:s3/bucketPolicy:BucketPolicy"]
+    assert len(policies) == 2 and all(r.parent == component.urn for r in policies)
+
+
+def test_provider_refuses_a_bad_input_naming_the_schema_field():
+    """Promise: a TypeScript program passing a wildcard origin is refused with the field's
+    name before anything is registered."""
+    records, outcome = _construct("SecureBucket", {**BUCKET_INPUTS, "corsAllowedOrigins": ["*"]})
+    assert "corsAllowedOrigins" in str(outcome.get("error"))
+    assert records == []
