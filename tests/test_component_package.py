@@ -160,3 +160,40 @@ def test_provider_refuses_a_bad_input_naming_the_schema_field():
     records, outcome = _construct("SecureBucket", {**BUCKET_INPUTS, "corsAllowedOrigins": ["*"]})
     assert "corsAllowedOrigins" in str(outcome.get("error"))
     assert records == []
+
+
+def test_plugin_entry_point_serves_the_schema_over_grpc():
+    """Promise: ``PulumiPlugin.yaml``'s ``main`` (not the program's ``__main__.py``) starts a
+    provider that answers ``GetSchema`` the way the engine asks during ``pulumi package add``:
+    started as ``python -u <main> <engine address>``, it prints its port and serves the
+    same schema the golden pins (the engine address is only used for logging)."""
+    import json
+    import subprocess
+    import sys
+
+    import grpc
+    import yaml
+    from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+
+    from goldens import GOLDEN_DIR
+
+    root = GOLDEN_DIR.parents[1]
+    plugin = yaml.safe_load((root / "PulumiPlugin.yaml").read_text())
+    assert plugin["runtime"]["name"] == "python"
+    main = root / plugin["main"]
+    assert (main / "__main__.py").is_file() and main.resolve() != root
+    process = subprocess.Popen(
+        [sys.executable, "-u", str(main), "127.0.0.1:1"],
+        cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        port = process.stdout.readline().strip()
+        assert port.isdigit(), process.stderr.read() if process.poll() is not None else port
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = provider_pb2_grpc.ResourceProviderStub(channel)
+            served = json.loads(stub.GetSchema(provider_pb2.GetSchemaRequest(version=0), timeout=60).schema)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    golden = json.loads((GOLDEN_DIR / "schema.json").read_text())
+    assert {k: v for k, v in served.items() if k != "version"} == golden
