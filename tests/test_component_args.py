@@ -119,6 +119,7 @@ REFUSED = [
     (_roles, {"uploader_external_id": ""}, "uploader_external_id"),
     (_roles, {"ec2_access_mode": "admin"}, "ec2_access_mode"),
     (_roles, {"max_session_duration_seconds": 60}, "max_session_duration_seconds"),
+    (_roles, {"tenant_broker_arns": [f"arn:aws:iam::{ACCOUNT}:root"]}, "tenant_broker_arns"),
     (_edge, {"public_key_pem": PRIVATE_PEM}, "public_key_pem"),
     (_edge, {"price_class": "PriceClass_Cheap"}, "price_class"),
     (_edge, {"custom_domain": "files.example.com"}, "acm_certificate_arn"),
