@@ -96,3 +96,16 @@ def test_a_killed_downloads_temporary_is_reclaimed_and_a_live_ones_kept(
     assert not stale.exists()
     assert live.exists()
     assert (tmp_path / "dest.bin").read_bytes() == b"x" * 1000
+
+
+@pytest.mark.parametrize("name", [
+    "invoice\u202efdp.exe", "a\u2066b.pdf", "zero\u200bwidth.pdf", "bom\ufeff.pdf", "x\ufdd0.pdf",
+    "y\U0001fffe.pdf", "a\uff0fb.pdf", "a\uff3cb.pdf", "\u2025", "\uff0e\uff0e",
+])
+def test_the_tenant_key_builder_refuses_names_that_disguise_or_fold_into_paths(name):
+    """Class: names that display as something else (bidi, zero-width) or that NFKC folds into a
+    separator or dot segment; the key builder is the only way keys are made."""
+    from securestore.keys import build_key
+
+    with pytest.raises(ValueError, match="filename"):
+        build_key("acme", "docs", name)
