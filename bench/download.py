@@ -82,9 +82,13 @@ def main() -> int:
                         help="where the downloaded files go (default /dev/shm)")
     parser.add_argument("--only", default=",".join(common.CLIENTS),
                         help="comma-separated clients to run (default: all four)")
+    parser.add_argument("--baseline", metavar="DIR",
+                        help="also run ours from another checkout (before/after in one run)")
     args = parser.parse_args()
     size = args.size_mib * MiB
     clients = tuple(kind for kind in common.CLIENTS if kind in args.only.split(","))
+    if args.baseline:
+        clients += (common.BASELINE,)
     print(f"download {args.size_mib} MiB into {args.dest_dir or tempfile.gettempdir()}, {args.rounds} "
           f"rounds, load average {common.load_average()}", flush=True)
 
@@ -101,8 +105,9 @@ def main() -> int:
                     if kind == "curl":
                         figures = common.run_curl(["-o", dest, f"{sink.endpoint}/{BUCKET}/{KEY}"])
                     else:
-                        figures = common.run_child(script, kind, sink.endpoint, "--dest", dest,
-                                                   "--size", str(size))
+                        figures = common.run_child(
+                            script, kind, sink.endpoint, "--dest", dest, "--size", str(size),
+                            root=args.baseline if kind == common.BASELINE else None)
                 finally:
                     if os.path.exists(dest):
                         os.unlink(dest)

@@ -106,9 +106,15 @@ def child_report(seconds: float, cpu: float, **extra) -> None:
     print(json.dumps({"seconds": seconds, "cpu_seconds": cpu, "peak_rss": own_peak_rss(), **extra}))
 
 
-def run_child(script: str, kind: str, endpoint: str, *extra: str) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    done = subprocess.run([sys.executable, script, "--child", kind, "--endpoint", endpoint, *extra],
+BASELINE = "ours-baseline"
+"""``--baseline DIR``: ours again, importing ``securestore`` from another checkout (e.g. the
+commit before a change), in the same interleaved run, for before/after figures."""
+
+
+def run_child(script: str, kind: str, endpoint: str, *extra: str, root: Optional[str] = None) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(root or ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    child_kind = "ours" if kind == BASELINE else kind
+    done = subprocess.run([sys.executable, script, "--child", child_kind, "--endpoint", endpoint, *extra],
                           capture_output=True, text=True, env=env)
     if done.returncode != 0:
         raise SystemExit(f"{kind} failed:\n{done.stderr}")
@@ -171,6 +177,9 @@ def summarize(size: int, results: dict[str, list[dict]]) -> dict[str, float]:
         cpu = statistics.median(f["cpu_seconds"] for f in figures)
         rss = max(f["peak_rss"] for f in figures) / MiB
         extra = f", client CPU {cpu:.2f} s (median), peak RSS {rss:.0f} MiB" if kind != "curl" else ""
+        if kind == BASELINE and "ours" in results:
+            ours = statistics.median(rate(size, f) for f in results["ours"])
+            extra += f"; ours/baseline {ours / medians[kind]:.2f}x"
         print(f"{kind:>24}: median {medians[kind]:.0f} MB/s, best {max(rates):.0f} MB/s, "
               f"rounds {[round(r) for r in rates]}{extra}", flush=True)
     return medians

@@ -102,9 +102,13 @@ def main() -> int:
     parser.add_argument("--explore", action="store_true", help="also measure alternative settings of ours")
     parser.add_argument("--only", default=",".join(common.CLIENTS),
                         help="comma-separated clients to run (default: all four)")
+    parser.add_argument("--baseline", metavar="DIR",
+                        help="also run ours from another checkout (before/after in one run)")
     args = parser.parse_args()
     size = args.size_mib * MiB
     clients = tuple(kind for kind in common.CLIENTS if kind in args.only.split(","))
+    if args.baseline:
+        clients += (common.BASELINE,)
     print(f"upload {args.size_mib} MiB, {args.rounds} rounds, load average {common.load_average()}",
           flush=True)
 
@@ -119,7 +123,8 @@ def main() -> int:
                     # -H 'Expect:' : no 100-continue round trip; the limit should be curl at its best.
                     return common.run_curl(["--upload-file", path, "-H", "Expect:", "-o", os.devnull,
                                             f"{sink.endpoint}/{BUCKET}/curl.bin"])
-                return common.run_child(script, kind, sink.endpoint, "--file", path, *extra)
+                return common.run_child(script, kind, sink.endpoint, "--file", path, *extra,
+                                        root=args.baseline if kind == common.BASELINE else None)
 
             for kind in clients:  # warm the page cache and the interpreter's caches
                 measure(kind)
