@@ -119,6 +119,7 @@ def main() -> int:
 
     medians = common.summarize(size, results)
     label = f"{args.size_mib // 1024} GiB" if args.size_mib % 1024 == 0 else f"{args.size_mib} MiB"
+    print(common.cpu_line(results))
     print(f"load average after: {common.load_average()}")
     if "ours" not in medians:
         return 0

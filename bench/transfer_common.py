@@ -103,7 +103,11 @@ def boto3_client(kind: str, endpoint: str):
 
 
 def child_report(seconds: float, cpu: float, **extra) -> None:
-    print(json.dumps({"seconds": seconds, "cpu_seconds": cpu, "peak_rss": own_peak_rss(), **extra}))
+    import resource
+
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    print(json.dumps({"seconds": seconds, "cpu_seconds": cpu, "peak_rss": own_peak_rss(),
+                      "minor_faults": faults, **extra}))
 
 
 BASELINE = "ours-baseline"
@@ -183,6 +187,17 @@ def summarize(size: int, results: dict[str, list[dict]]) -> dict[str, float]:
         print(f"{kind:>24}: median {medians[kind]:.0f} MB/s, best {max(rates):.0f} MB/s, "
               f"rounds {[round(r) for r in rates]}{extra}", flush=True)
     return medians
+
+
+def cpu_line(results: dict[str, list[dict]]) -> str:
+    """Client CPU (user+sys of the client process, median): what a client costs, which the
+    machine's load moves far less than wall time."""
+    cpu = {kind: statistics.median(f["cpu_seconds"] for f in figures)
+           for kind, figures in results.items() if kind != "curl"}
+    text = ", ".join(f"{kind} {seconds:.2f} s" for kind, seconds in cpu.items())
+    if "ours" in cpu and "boto3-https-equivalent" in cpu:
+        text += f"; boto3-https-equivalent/ours {cpu['boto3-https-equivalent'] / cpu['ours']:.2f}x"
+    return f"client CPU per transfer (median): {text}"
 
 
 def load_average() -> Optional[str]:
