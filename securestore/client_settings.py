@@ -171,7 +171,21 @@ def aws_session(args: argparse.Namespace, *, tenant_id: Optional[str] = None):
                             f"{error.get('Message', exc)}") from None
     except BotoCoreError as exc:
         raise CommandFailed(f"cannot assume {role_arn}: {exc}") from None
+    except ValueError as exc:
+        raise _usage(flag_names(str(exc))) from None
     return assumed, where
+
+
+_PARAMETER_FLAGS = (("role_arn", "--role-arn"), ("external_id", "--external-id"), ("mfa_serial", "--mfa-serial"),
+                    ("tenant_id", "--tenant"), ("session_name", "--session-name"),
+                    ("duration_seconds", "--duration-seconds"))
+
+
+def flag_names(message: str) -> str:
+    """A library message naming Python parameters, re-worded with the flags the user typed."""
+    for parameter, flag in _PARAMETER_FLAGS:
+        message = re.sub(rf"\b{parameter}\b", flag, message)
+    return message
 
 
 def add_aws_options(parser: argparse.ArgumentParser, *, role: bool = True, endpoint: bool = True) -> None:

@@ -115,7 +115,9 @@ def download_stream(client: Any, bucket: str, key: str, out: BinaryIO, *, versio
     found = stored_checksum(head)
     algorithm, stored = found if found else (None, None)
     part_size = None
-    if stored is not None and split_composite(stored)[1]:
+    from .download import _composite_part_count
+
+    if stored is not None and _composite_part_count(head, stored):
         text = (head.get("Metadata") or {}).get(PART_SIZE_METADATA_KEY, "")
         part_size = int(text) if text.isdigit() and int(text) > 0 else None
         if part_size is None:
