@@ -363,6 +363,7 @@ def _upload_one(args, config, metadata, object_args) -> int:
     _close(bar)
     if args.json:
         print(json.dumps(result.summary(), sort_keys=True))
+        return 0
     _say(args, f"uploaded {result.size} bytes to s3://{result.bucket}/{result.key} in "
          f"{result.seconds:.2f}s ({result.checksum_algorithm} {result.checksum})")
     return 0
@@ -401,6 +402,7 @@ def _upload_stdin(args, config, metadata, object_args) -> int:
     _close(bar)
     if args.json:
         print(json.dumps(summary, sort_keys=True))
+        return 0
     _say(args, f"uploaded {summary['bytes']} bytes from stdin to s3://{args.bucket}/{key}")
     return 0
 
@@ -471,6 +473,7 @@ def _emit_summary(args, action: str, where: str, outcome, dry: Optional[int] = N
         if dry is not None:
             summary.update(dryrun=True, files=dry)
         print(json.dumps(summary, sort_keys=True))
+        return
     if dry is not None:
         _say(args, f"(dryrun) would {action} {dry} files")
         return
@@ -574,6 +577,7 @@ def _download_one(args, config, key: str) -> int:
     _close(bar_holder.get("bar"))
     if args.json:
         print(json.dumps(result.summary(), sort_keys=True))
+        return 0
     _say(args, f"downloaded {result.size} bytes to {result.path} in {result.seconds:.2f}s "
          f"({result.checksum_algorithm} {result.checksum} verified)")
     return 0
