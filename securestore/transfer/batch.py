@@ -172,8 +172,11 @@ def run_batch(items: Sequence[Item], transfer: Callable[[Item, Any, Callable[[in
 
             text = str(error) if isinstance(error, (OSError, ValueError)) or type(error).__module__.startswith(
                 "securestore") else describe_error(error)
+            from .errors import TemporaryTransferError
+
             with lock:
-                outcome.failed.append({"file": item.local, "key": item.key, "error": text})
+                outcome.failed.append({"file": item.local, "key": item.key, "error": text,
+                                       "temporary": isinstance(error, TemporaryTransferError)})
             on_done(item, None, text)
             return
         with lock:

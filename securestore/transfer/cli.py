@@ -4,8 +4,11 @@ or a stream (``-``), with the flags ``aws s3 cp`` users reach for first.
 Registration only builds parsers; boto3, the key builder and STS are imported inside the
 handlers. Settings (bucket, region, endpoint, profile, role) resolve as for every command
 (``securestore.client_settings``). Exit status: 0 done, 1 the transfer failed (the message
-says what state S3 is left in), 2 bad input (one line naming the flag), 130 interrupted (the
-multipart upload is aborted first). Text goes to stderr; stdout carries only ``--json`` and
+says what state S3 is left in), 2 bad input (one line naming the flag), 75 (``EX_TEMPFAIL``)
+retries ran out on a transient cause: the upload and its journal are kept and the message prints
+the command that continues it and the one that gives it up; 130 interrupted (the message says
+whether the upload was aborted or kept). ``securestore uploads list|abort`` shows and ends
+unfinished multipart uploads. Text goes to stderr; stdout carries only ``--json`` and
 the bytes of ``download KEY -``.
 """
 
@@ -14,16 +17,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import signal
 import sys
 from typing import Any, Optional
 
 from .config import (
     CHECKSUM_ALGORITHMS, DEFAULT_CHECKSUM_ALGORITHM, DEFAULT_CONCURRENCY, DEFAULT_MAX_ATTEMPTS,
-    DEFAULT_PART_SIZE, format_size, parse_size,
+    DEFAULT_PART_SIZE, DEFAULT_RETRY_FOR_SECONDS, format_size, parse_duration, parse_size,
 )
 
 EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_TEMPORARY = 75
 EXIT_INTERRUPTED = 130
 
 STORAGE_CLASSES = ("STANDARD", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR",
@@ -100,11 +106,12 @@ def register(subparsers: Any) -> None:
                         help="with SOURCE -: about how long stdin is, so the part size grows to fit "
                         "10,000 parts (e.g. 200GiB)")
     upload.add_argument("--resume", action="store_true",
-                        help="journal finished parts in a state file and continue an upload that was "
-                        "killed before it could finish or abort")
-    upload.add_argument("--state-file", help="where --resume keeps its journal "
+                        help="continue the unfinished upload of this file to this key, if one is "
+                        "journalled (every multipart upload is); without it such an upload is an error")
+    upload.add_argument("--state-file", help="the upload's journal "
                         "(default: under $XDG_CACHE_HOME/securestore/uploads)")
     upload.set_defaults(handler=run_upload)
+    _register_uploads(subparsers)
 
     download = subparsers.add_parser(
         "download", help="download an object, a prefix (--recursive) or to stdout (-), checksum verified",
@@ -142,7 +149,12 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
                         help="parts (or small files) in flight at once; memory is about concurrency "
                         "× part size (default %(default)s)")
     parser.add_argument("--max-attempts", type=_count_arg, default=DEFAULT_MAX_ATTEMPTS, metavar="N",
-                        help="tries per request on 5xx or dropped connections (default %(default)s)")
+                        help="at most this many tries per request on 5xx or dropped connections "
+                        "(default: no count limit, --retry-for bounds retries)")
+    parser.add_argument("--retry-for", default=f"{DEFAULT_RETRY_FOR_SECONDS:g}s", metavar="DURATION",
+                        help="keep retrying a request that fails on a transient cause (network, 5xx, "
+                        "throttling) for this long, e.g. 90s, 5m (default %(default)s); then stop, "
+                        "keeping the upload resumable (exit 75)")
     parser.add_argument("--dryrun", action="store_true", help="print what would be transferred; transfer nothing")
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors (and --json)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar (still the summary)")
@@ -161,12 +173,18 @@ def _transfer_config(args: argparse.Namespace, checksum: str = DEFAULT_CHECKSUM_
     from .config import TransferConfig
 
     try:
+        retry_for = parse_duration(args.retry_for)
+    except ValueError as error:
+        raise _usage(f"--retry-for: {error}") from None
+    try:
         return TransferConfig(part_size=args.part_size, concurrency=args.concurrency,
-                              checksum_algorithm=checksum, max_attempts=args.max_attempts)
+                              checksum_algorithm=checksum, max_attempts=args.max_attempts,
+                              retry_for_seconds=retry_for)
     except ValueError as exc:  # name the flag, not the field
         text = str(exc)
         for field, flag in (("part_size", "--part-size"), ("concurrency", "--concurrency"),
-                            ("max_attempts", "--max-attempts"), ("multipart_threshold", "--part-size")):
+                            ("max_attempts", "--max-attempts"), ("multipart_threshold", "--part-size"),
+                            ("retry_for_seconds", "--retry-for")):
             text = text.replace(field, flag)
         raise _usage(text) from None
 
@@ -178,7 +196,7 @@ def _client(args: argparse.Namespace, tenant_id: Optional[str] = None):
 
     session, region = settings.aws_session(args, tenant_id=tenant_id)
     return make_s3_client(session, region_name=region, endpoint_url=settings.s3_endpoint(args.endpoint_url),
-                          concurrency=args.concurrency)
+                          concurrency=getattr(args, "concurrency", DEFAULT_CONCURRENCY))
 
 
 def _check_filters(args: argparse.Namespace) -> None:
@@ -311,8 +329,6 @@ def run_upload(args: argparse.Namespace) -> int:
     args.sse_kms_key_id = settings.kms_key_id(args.sse_kms_key_id)
     config = _transfer_config(args, args.checksum)
     metadata, object_args = _metadata(args), _object_args(args)
-    if args.state_file and not args.resume:
-        raise _usage("--state-file goes with --resume")
     if args.file == "-":
         return _upload_stdin(args, config, metadata, object_args)
     if os.path.isdir(args.file):
@@ -331,8 +347,7 @@ def run_upload(args: argparse.Namespace) -> int:
 
 
 def _upload_one(args, config, metadata, object_args) -> int:
-    from .errors import TransferError
-    from .resume import default_state_path
+    from .errors import TemporaryTransferError, TransferError, UploadInterrupted, UploadPendingError
     from .upload import upload_file
 
     key = _object_key(args)
@@ -341,21 +356,32 @@ def _upload_one(args, config, metadata, object_args) -> int:
         _say(args, f"(dryrun) upload: {args.file} to s3://{args.bucket}/{key}")
         return 0
     client = _client(args, tenant_id=args.tenant)
-    state_path = None
-    if args.resume:
-        state_path = args.state_file or default_state_path(args.file, args.bucket, key)
     bar = _bar(args, f"upload {os.path.basename(args.file)}", os.path.getsize(args.file))
     try:
         with _TerminateAsInterrupt():
             result = upload_file(client, args.file, args.bucket, key, config=config,
                                  sse_kms_key_id=args.sse_kms_key_id, content_type=content_type,
                                  metadata=metadata, object_args=object_args,
-                                 progress=bar, state_path=state_path)
+                                 progress=bar, state_path=args.state_file, resume=args.resume)
+    except UploadInterrupted as interrupted:
+        _close(bar)
+        steps = _next_steps(args, key, interrupted.pending) if interrupted.kept else ""
+        print(f"securestore upload: {interrupted.message}{steps}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except KeyboardInterrupt:
         _close(bar)
-        print("securestore upload: interrupted; the multipart upload (if any) was aborted",
-              file=sys.stderr)
+        print("securestore upload: interrupted; no multipart upload was left open", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except UploadPendingError as pending:
+        _close(bar)
+        print(f"securestore upload: error: {pending}{_next_steps(args, key, pending.pending)}",
+              file=sys.stderr)
+        return EXIT_USAGE
+    except TemporaryTransferError as error:
+        _close(bar)
+        print(f"securestore upload: temporary failure: {error}{_next_steps(args, key, error.pending)}",
+              file=sys.stderr)
+        return EXIT_TEMPORARY
     except (TransferError, OSError) as error:
         _close(bar)
         print(f"securestore upload: failed: {error}", file=sys.stderr)
@@ -364,8 +390,10 @@ def _upload_one(args, config, metadata, object_args) -> int:
     if args.json:
         print(json.dumps(result.summary(), sort_keys=True))
         return 0
+    verified = "" if result.verified else "; whole-object checksum not re-read: another writer " \
+        "replaced the key first (each part's checksum was checked by S3)"
     _say(args, f"uploaded {result.size} bytes to s3://{result.bucket}/{result.key} in "
-         f"{result.seconds:.2f}s ({result.checksum_algorithm} {result.checksum})")
+         f"{result.seconds:.2f}s ({result.checksum_algorithm} {result.checksum}{verified})")
     return 0
 
 
@@ -411,10 +439,10 @@ def _upload_directory(args, config, metadata, object_args) -> int:
     from .batch import plan_directory_upload, run_batch
     from .upload import upload_file
 
-    if args.resume:
-        raise _usage("--resume goes with a single file, not --recursive")
     if args.expected_size is not None:
         raise _usage("--expected-size goes with SOURCE - (stdin)")
+    if args.state_file:
+        raise _usage("--state-file goes with a single file (each file of --recursive has its own journal)")
     items, problems = plan_directory_upload(args.file, _key_namer(args), args.filters)
     for problem in problems:
         print(f"securestore upload: skipped: {problem}", file=sys.stderr)
@@ -429,7 +457,8 @@ def _upload_directory(args, config, metadata, object_args) -> int:
     def transfer(item, item_config, progress):
         return upload_file(client, item.local, args.bucket, item.key, config=item_config,
                            sse_kms_key_id=args.sse_kms_key_id, content_type=_content_type(args, item.local),
-                           metadata=metadata, object_args=object_args, progress=progress).summary()
+                           metadata=metadata, object_args=object_args, progress=progress,
+                           resume=args.resume).summary()
 
     return _run_many(args, "upload", where, items, transfer, config, problems)
 
@@ -464,6 +493,8 @@ def _run_many(args, action: str, where: str, items, transfer, config, problems) 
         return EXIT_INTERRUPTED
     _close(bar)
     _emit_summary(args, action, where, outcome)
+    if outcome.failed and not problems and all(f.get("temporary") for f in outcome.failed):
+        return EXIT_TEMPORARY  # every failure was transient: running the same command again may finish
     return EXIT_FAILED if (outcome.failed or problems) else 0
 
 
@@ -677,3 +708,140 @@ def _list_objects(client, bucket: str, prefix: str):
         if code == "NoSuchBucket":
             raise CommandFailed(f"bucket {bucket!r} does not exist (check --bucket / SECURESTORE_BUCKET)") from None
         raise CommandFailed(f"cannot list s3://{bucket}/{prefix}: {describe_error(error)}") from None
+
+
+def _connection_flags(args: argparse.Namespace) -> list[str]:
+    flags = ["--bucket", args.bucket]
+    for flag, value in (("--endpoint-url", args.endpoint_url), ("--region", args.region),
+                        ("--profile", getattr(args, "profile", None)),
+                        ("--role-arn", args.role_arn), ("--external-id", args.external_id)):
+        if value:
+            flags += [flag, value]
+    return flags
+
+
+def _resume_command(args: argparse.Namespace, key: str) -> str:
+    """The exact command that continues this upload (the resolved key: a --tenant key has a date)."""
+    command = ["securestore", "upload", args.file, "--key", key, *_connection_flags(args)]
+    if args.checksum != DEFAULT_CHECKSUM_ALGORITHM:
+        command += ["--checksum", args.checksum]
+    if args.state_file:
+        command += ["--state-file", args.state_file]
+    return shlex.join(command + ["--resume"])
+
+
+def _give_up_command(args: argparse.Namespace, key: str, upload_id: Optional[str]) -> str:
+    command = ["securestore", "uploads", "abort", *_connection_flags(args), "--key", key]
+    if upload_id:
+        command += ["--upload-id", upload_id]
+    return shlex.join(command)
+
+
+def _next_steps(args: argparse.Namespace, key: str, pending: Any) -> str:
+    upload_id = getattr(pending, "upload_id", None)
+    if not upload_id:
+        return f"\n  run it again:  {_resume_command(args, key)}"
+    return (f"\n  continue:  {_resume_command(args, key)}"
+            f"\n  give up:   {_give_up_command(args, key, upload_id)}")
+
+
+def _register_uploads(subparsers: Any) -> None:
+    """``securestore uploads list|abort``: the unfinished multipart uploads nothing else shows."""
+    uploads = subparsers.add_parser(
+        "uploads", help="list or abort unfinished multipart uploads",
+        description="Unfinished multipart uploads (left by kill -9, a lost network, or an interrupt "
+        "whose abort was not confirmed) cost storage and show in no object listing.")
+    actions = uploads.add_subparsers(dest="uploads_command", metavar="ACTION", required=True)
+    listing = actions.add_parser("list", help="list open multipart uploads")
+    abort = actions.add_parser("abort", help="abort open multipart uploads by key, upload id or prefix")
+    from securestore.client_settings import add_aws_options
+
+    for parser in (listing, abort):
+        parser.add_argument("--bucket", help="the bucket (default $SECURESTORE_BUCKET)")
+        add_aws_options(parser)
+        parser.add_argument("--tenant", help="only this tenant's keys (tenant_id/...); anything else is refused")
+        parser.add_argument("--prefix", help="only keys starting with this prefix")
+        parser.add_argument("--key", help="only this key")
+        parser.add_argument("--json", action="store_true", help="print JSON on stdout")
+    abort.add_argument("--upload-id", help="only this upload")
+    listing.set_defaults(handler=run_uploads_list)
+    abort.set_defaults(handler=run_uploads_abort)
+
+
+def _selected_uploads(args: argparse.Namespace, client: Any) -> list:
+    from .pending import list_open_uploads
+
+    scope = ""
+    if args.tenant:
+        from securestore.keys import tenant_prefix
+
+        scope = tenant_prefix(args.tenant)
+        for flag, value in (("--prefix", args.prefix), ("--key", args.key)):
+            if value is not None and not value.startswith(scope):
+                raise ValueError(f"{flag} {value!r} is outside tenant {args.tenant!r} (keys start with {scope!r})")
+    prefix = args.key if args.key is not None else (args.prefix if args.prefix is not None else scope)
+    found = list_open_uploads(client, args.bucket, prefix)
+    if args.key is not None:
+        found = [upload for upload in found if upload.key == args.key]
+    if getattr(args, "upload_id", None):
+        found = [upload for upload in found if upload.upload_id == args.upload_id]
+    return found
+
+
+def run_uploads_list(args: argparse.Namespace) -> int:
+    from securestore import client_settings as settings
+
+    from .errors import describe_error
+
+    args.bucket = settings.bucket(args.bucket)
+    client = _client(args, tenant_id=args.tenant)
+    try:
+        found = _selected_uploads(args, client)
+    except ValueError:
+        raise
+    except Exception as error:  # noqa: BLE001 - one line, not a traceback
+        print(f"securestore uploads list: failed: {describe_error(error)}", file=sys.stderr)
+        return EXIT_FAILED
+    if args.json:
+        print(json.dumps([upload.summary() for upload in found], sort_keys=True))
+    else:
+        for upload in found:
+            print(f"{upload.key}\t{upload.upload_id}\t{upload.initiated or '-'}\t"
+                  f"{'resumable: ' + upload.journal if upload.journal else 'no local journal'}")
+        print(f"{len(found)} open multipart upload(s) in s3://{args.bucket}/{args.prefix or args.key or ''}",
+              file=sys.stderr)
+    return 0
+
+
+def run_uploads_abort(args: argparse.Namespace) -> int:
+    from .errors import describe_error
+    from .pending import abort_open_upload
+
+    if args.key is None and args.prefix is None and not args.upload_id and not args.tenant:
+        raise ValueError("say which uploads to abort: --key, --upload-id, --prefix or --tenant")
+    from securestore import client_settings as settings
+
+    args.bucket = settings.bucket(args.bucket)
+    client = _client(args, tenant_id=args.tenant)
+    try:
+        found = _selected_uploads(args, client)
+    except ValueError:
+        raise
+    except Exception as error:  # noqa: BLE001
+        print(f"securestore uploads abort: failed: {describe_error(error)}", file=sys.stderr)
+        return EXIT_FAILED
+    results, failed = [], 0
+    for upload in found:
+        try:
+            outcome = abort_open_upload(client, upload)
+        except Exception as error:  # noqa: BLE001 - report each, go on with the others
+            outcome = f"failed: {describe_error(error)}"
+            failed += 1
+        results.append({**upload.summary(), "outcome": outcome})
+        if not args.json:
+            print(f"{upload.key}\t{upload.upload_id}\t{outcome}")
+    if args.json:
+        print(json.dumps(results, sort_keys=True))
+    if not found:
+        print("securestore uploads abort: no open multipart upload matched", file=sys.stderr)
+    return EXIT_FAILED if failed else 0
