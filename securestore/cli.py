@@ -51,9 +51,9 @@ class CommandFailed(RuntimeError):
 def package_version() -> str:
     """The installed distribution's version: the one place ``--version`` reads it from."""
     try:
-        from securestore.version import __version__  # type: ignore[import-not-found]
+        from securestore.version import version  # the component package's one version function
 
-        return str(__version__)
+        return str(version())
     except ImportError:
         pass
     from importlib.metadata import PackageNotFoundError, version

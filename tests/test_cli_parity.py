@@ -234,3 +234,29 @@ def test_progress_line_fits_any_width_and_labels_binary_rates(width):
     assert len(line) <= max(width - 1, 1)
     if width >= 80:
         assert "3.0 MiB/10.0 MiB 3.0 MiB/s" in line
+
+
+def test_prod_uploader_path_sends_tenant_tag_external_id_and_mfa(s3, tmp_path, monkeypatch):
+    """`upload --role-arn … --tenant T --external-id X --mfa-serial S --mfa-code C`: every flag
+    reaches AssumeRole (the tag is what confines the session to T/ by IAM)."""
+    import securestore.sts
+
+    seen = {}
+
+    def fake_assume(role_arn, **kwargs):
+        seen.update(kwargs, role_arn=role_arn, code=kwargs["mfa_token_provider"]())
+        import boto3
+
+        return boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
+                             aws_session_token="token", region_name=kwargs["region_name"])
+
+    monkeypatch.setattr(securestore.sts, "assume_role_session", fake_assume)
+    (tmp_path / "po.pdf").write_bytes(b"%PDF")
+    code, _, err = run(["upload", str(tmp_path / "po.pdf"), "--tenant", "T001", "--module", "docs",
+                        "--role-arn", "arn:aws:iam::123456789012:role/uploader", "--external-id", "ext-16",
+                        "--mfa-serial", "arn:aws:iam::123456789012:mfa/me", "--mfa-code", "123456"])
+    assert code == 0, err
+    assert seen["role_arn"] == "arn:aws:iam::123456789012:role/uploader"
+    assert (seen["tenant_id"], seen["external_id"], seen["mfa_serial"], seen["code"]) == (
+        "T001", "ext-16", "arn:aws:iam::123456789012:mfa/me", "123456")
+    assert keys(s3)[0].startswith("T001/docs/")
