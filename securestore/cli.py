@@ -23,6 +23,8 @@ import os
 import sys
 from typing import NoReturn, Optional, Sequence
 
+from .version import version as _version
+
 COMMAND_MODULES: tuple[str, ...] = (
     "securestore.offline.command",
     "securestore.transfer.cli",
@@ -49,19 +51,8 @@ class CommandFailed(RuntimeError):
 
 
 def package_version() -> str:
-    """The installed distribution's version: the one place ``--version`` reads it from."""
-    try:
-        from securestore.version import version  # the component package's one version function
-
-        return str(version())
-    except ImportError:
-        pass
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("securestore")
-    except PackageNotFoundError:
-        return "0+unknown"
+    """The version ``--version`` prints: the package's one version function."""
+    return _version()
 
 
 class Parser(argparse.ArgumentParser):
@@ -85,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit status: 0 done, 1 failed, 2 bad input, 75 temporary failure (retry), "
         "130 interrupted.",
     )
-    parser.add_argument("--version", action="version", version=f"securestore {package_version()}",
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}",
                         help="print the version and exit")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
                                        parser_class=Parser)
