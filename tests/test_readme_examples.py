@@ -7,6 +7,10 @@ user to set: the variables `securestore env` writes from the stack outputs, the 
 private key path, test credentials and `AWS_ENDPOINT_URL` pointing at the local S3, and the
 virtualenv's `bin/` on PATH (`. .venv/bin/activate`).
 
+A Python example whose first line is `# A Pulumi program` is a program, not a script: it is
+evaluated as `pulumi preview` would run it, by the offline engine (`securestore preview`) with
+this repository's policy pack, in a minimal project of its own.
+
 An example that cannot run here says why in the README itself, on the line before it:
 `<!-- example: needs ... -->` (the Pulumi CLI, a deployed stack, AWS's IAM enforcement); it is
 reported as skipped under its name with that reason, never silently dropped. Class of
@@ -31,6 +35,8 @@ BLOCK = re.compile(r"(?:<!-- example: (?P<why>[^\n]*?) -->\n)?```(?P<lang>bash|s
                    re.S)
 HEADING = re.compile(r"^#{1,4} (.+)$", re.M)
 TIMEOUT_SECONDS = 180
+PULUMI_PROGRAM = "# A Pulumi program"
+"""First line of a Python example that is a Pulumi program (run under the offline engine)."""
 
 
 def _slug(text: str) -> str:
@@ -117,11 +123,22 @@ def test_readme_example_runs_as_shown(readme_env, name, language, body, why):
     if why:
         pytest.skip(f"README example {name}: {why}")
     env, work = readme_env
-    if language == "python":
+    cwd = work
+    if language == "python" and body.startswith(PULUMI_PROGRAM):
+        # Not a script: it runs where a Pulumi program runs, here the offline engine (mocked
+        # provider, no AWS), with this repository's policy pack, in a minimal project of its own.
+        cwd = work / name
+        cwd.mkdir()
+        (cwd / "__main__.py").write_text(body)
+        (cwd / "Pulumi.yaml").write_text(f"name: {name}\nruntime: python\n")
+        (cwd / "Pulumi.dev.yaml").write_text("config:\n  aws:region: eu-central-1\n")
+        command = [sys.executable, "-m", "securestore.cli", "preview", "--project-dir", str(cwd), "--stack", "dev",
+                   "--policy-pack", str(REPO / "policies")]
+    elif language == "python":
         command = [sys.executable, "-c", body]
     else:
         command = ["bash", "-euo", "pipefail", "-c", body]
-    result = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True, timeout=TIMEOUT_SECONDS)
+    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=TIMEOUT_SECONDS)
     assert result.returncode == 0, f"README example {name} failed (exit {result.returncode}):\n{body}\n" \
                                    f"--- stdout\n{result.stdout[-2000:]}\n--- stderr\n{result.stderr[-3000:]}"
     assert "Traceback" not in result.stderr, result.stderr
