@@ -127,7 +127,10 @@ def register(subparsers: Any) -> None:
     _add_common(download)
     download.add_argument("--version-id", help="download this version of the object")
     download.add_argument("--no-verify", action="store_true",
-                          help="allow objects that carry no checksum (not verified)")
+                          help="do not check the stored checksum (reported as NOT checked)")
+    download.add_argument("--require-checksum", action="store_true",
+                          help="refuse an object that carries no checksum (by default it is "
+                          "downloaded and reported as NOT checked)")
     download.set_defaults(handler=run_download)
 
 
@@ -594,7 +597,7 @@ def _download_one(args, config, key: str) -> int:
         with _TerminateAsInterrupt():
             result = download_file(client, args.bucket, key, args.dest, config=config,
                                    version_id=args.version_id, progress=progress,
-                                   verify=not args.no_verify)
+                                   verify=not args.no_verify, require_checksum=args.require_checksum)
         os.chmod(result.path, _umask_mode())
     except KeyboardInterrupt:
         _close(bar_holder.get("bar"))
@@ -609,8 +612,13 @@ def _download_one(args, config, key: str) -> int:
     if args.json:
         print(json.dumps(result.summary(), sort_keys=True))
         return 0
-    _say(args, f"downloaded {result.size} bytes to {result.path} in {result.seconds:.2f}s "
-         f"({result.checksum_algorithm} {result.checksum} verified)")
+    if result.verified:
+        check = f"{result.checksum_algorithm} {result.checksum} verified"
+    elif args.no_verify:
+        check = "checksum NOT checked: --no-verify"
+    else:
+        check = "checksum NOT checked: the object has no stored checksum"
+    _say(args, f"downloaded {result.size} bytes to {result.path} in {result.seconds:.2f}s ({check})")
     return 0
 
 
@@ -634,8 +642,9 @@ def _download_stdout(args, key: str) -> int:
 
     try:
         with _TerminateAsInterrupt():
-            download_stream(client, args.bucket, key, sys.stdout.buffer, version_id=args.version_id,
-                            verify=not args.no_verify, progress=progress)
+            summary = download_stream(client, args.bucket, key, sys.stdout.buffer, version_id=args.version_id,
+                                      verify=not args.no_verify, require_checksum=args.require_checksum,
+                                      progress=progress)
     except KeyboardInterrupt:
         _close(bar_holder.get("bar"))
         print("securestore download: interrupted", file=sys.stderr)
@@ -655,6 +664,9 @@ def _download_stdout(args, key: str) -> int:
               file=sys.stderr)
         return EXIT_FAILED
     _close(bar_holder.get("bar"))
+    if not summary["verified"]:
+        reason = "--no-verify" if args.no_verify else "the object has no checksum verifiable while streaming"
+        _say(args, f"securestore download: checksum NOT checked: {reason}")
     return 0
 
 
@@ -684,7 +696,8 @@ def _download_prefix(args, config, prefix: str) -> int:
     def transfer(item, item_config, progress):
         os.makedirs(os.path.dirname(item.local) or ".", exist_ok=True)
         result = download_file(client, args.bucket, item.key, item.local, config=item_config,
-                               progress=progress, verify=not args.no_verify)
+                               progress=progress, verify=not args.no_verify,
+                               require_checksum=args.require_checksum)
         os.chmod(result.path, mode)
         return result.summary()
 

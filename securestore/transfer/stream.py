@@ -10,7 +10,8 @@ Download: the object is streamed to stdout in 1 MiB chunks and hashed on the way
 full-object checksum, or a composite one with our part-size metadata, is recomputed; a mismatch
 is reported (exit 1) after the bytes were written, since a pipe cannot be un-written: the
 reader must treat a non-zero exit as "discard". An object with no verifiable checksum is
-refused before a byte is written, unless ``--no-verify``.
+streamed and reported as NOT checked (as a file download is), or refused before a byte is
+written with ``--require-checksum``.
 """
 
 from __future__ import annotations
@@ -108,7 +109,7 @@ def upload_stream(client: Any, reader: BinaryIO, bucket: str, key: str, *, confi
 
 
 def download_stream(client: Any, bucket: str, key: str, out: BinaryIO, *, version_id: Optional[str] = None,
-                    verify: bool = True, progress=None) -> dict[str, Any]:
+                    verify: bool = True, require_checksum: bool = False, progress=None) -> dict[str, Any]:
     version = {"VersionId": version_id} if version_id else {}
     started = time.monotonic()
     head = client.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED", **version)
@@ -122,9 +123,9 @@ def download_stream(client: Any, bucket: str, key: str, out: BinaryIO, *, versio
         part_size = int(text) if text.isdigit() and int(text) > 0 else None
         if part_size is None:
             algorithm = None  # a composite checksum whose part layout we do not know
-    if verify and algorithm is None:
+    if require_checksum and algorithm is None:
         raise ChecksumMismatchError(f"s3://{bucket}/{key} has no checksum this command can verify while "
-                                    "streaming (use --no-verify to stream it anyway)")
+                                    "streaming, and --require-checksum was given")
     pinned = {"IfMatch": head["ETag"]} if head.get("ETag") else {}
     body = client.get_object(Bucket=bucket, Key=key, **version, **pinned)["Body"]
     size = head["ContentLength"]
@@ -161,6 +162,6 @@ def download_stream(client: Any, bucket: str, key: str, out: BinaryIO, *, versio
         if split_composite(checksum)[0] != split_composite(stored)[0]:
             raise ChecksumMismatchError(f"s3://{bucket}/{key}: streamed bytes have {algorithm.name} {checksum}, "
                                         f"S3 stored {stored}: discard what was written")
-    return {"bucket": bucket, "key": key, "path": "-", "bytes": done,
+    return {"bucket": bucket, "key": key, "path": "-", "bytes": done, "verified": checksum is not None,
             "checksum_algorithm": algorithm.name if algorithm else None, "checksum": stored,
             "version_id": head.get("VersionId"), "seconds": round(time.monotonic() - started, 3)}
