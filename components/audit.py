@@ -34,7 +34,7 @@ from .audit_policies import (
     trail_logs_role_trust,
 )
 from .settings import AuditSettings
-from .storage import harden_bucket
+from .storage import harden_bucket, retained_child
 
 TYPE_TOKEN = "securestore:audit:AuditTrail"
 
@@ -88,7 +88,6 @@ class AuditTrail(pulumi.ComponentResource):
         self._name = name
         self._args = args
         audit = args["settings"]
-        child = pulumi.ResourceOptions(parent=self)
         keep = pulumi.ResourceOptions(
             parent=self, protect=args["protect"], retain_on_delete=args["protect"]
         )
@@ -141,7 +140,7 @@ class AuditTrail(pulumi.ComponentResource):
         aws.kms.Alias(
             f"{name}-alias",
             aws.kms.AliasArgs(name=f"alias/{name}", target_key_id=self.key.key_id),
-            child,
+            keep,
         )
         self._notifications(audit)
         self.trail_bucket = None
@@ -195,7 +194,8 @@ class AuditTrail(pulumi.ComponentResource):
                     )
                 ],
             ),
-            pulumi.ResourceOptions(parent=self, depends_on=[self.topic_policy, self.key]),
+            # Configures the retained data bucket: kept with it.
+            retained_child(self, args["protect"], [self.topic_policy, self.key]),
         )
         if audit.notification_email:
             aws.sns.TopicSubscription(
@@ -260,7 +260,6 @@ class AuditTrail(pulumi.ComponentResource):
         """A private, versioned, KMS-encrypted bucket only this trail writes to."""
         args = self._args
         name = f"{self._name}-trail-bucket"
-        child = pulumi.ResourceOptions(parent=self)
         self.trail_bucket = aws.s3.Bucket(
             name,
             aws.s3.BucketArgs(force_destroy=args["force_destroy"], tags=args["tags"]),
@@ -283,7 +282,9 @@ class AuditTrail(pulumi.ComponentResource):
                 bucket_key_enabled=False,
                 blocked_encryption_types=["SSE-C"],
             ),
+            args["protect"],
         )
+        kept = retained_child(self, args["protect"])
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-lifecycle",
             aws.s3.BucketLifecycleConfigurationArgs(
@@ -302,7 +303,7 @@ class AuditTrail(pulumi.ComponentResource):
                     )
                 ],
             ),
-            child,
+            kept,
         )
         aws.s3.BucketLogging(
             f"{name}-access-logging",
@@ -311,7 +312,7 @@ class AuditTrail(pulumi.ComponentResource):
                 target_bucket=args["log_bucket_id"],
                 target_prefix=TRAIL_ACCESS_LOG_PREFIX,
             ),
-            child,
+            kept,
         )
         self.log_statements = pulumi.Output.all(
             args["log_bucket_arn"], self.trail_bucket.arn, args["account_id"]
@@ -332,7 +333,7 @@ class AuditTrail(pulumi.ComponentResource):
                     )
                 ),
             ),
-            pulumi.ResourceOptions(parent=self, depends_on=[public_access_block]),
+            retained_child(self, args["protect"], [public_access_block]),
         )
 
     def _trail_log_group(

@@ -44,18 +44,31 @@ CORS_EXPOSE_HEADERS = ("ETag", "x-amz-version-id", "x-amz-checksum-crc32c", "x-a
 CORS_MAX_AGE_SECONDS = 3000
 
 
+def retained_child(
+    parent: pulumi.Resource, protect: bool, depends_on: Optional[Sequence[pulumi.Resource]] = None
+) -> pulumi.ResourceOptions:
+    """Options of a child that configures a bucket or key: protected and retained with it."""
+    return pulumi.ResourceOptions(
+        parent=parent, protect=protect, retain_on_delete=protect, depends_on=list(depends_on or [])
+    )
+
+
 def harden_bucket(
     parent: pulumi.Resource,
     prefix: str,
     bucket: aws.s3.Bucket,
     encryption_rule: aws.s3.BucketServerSideEncryptionConfigurationRuleArgs,
+    protect: bool = False,
 ) -> aws.s3.BucketPublicAccessBlock:
     """What every bucket of this stack gets: ACLs off, all four public-access flags,
     default encryption and versioning, as children of ``parent`` named ``<prefix>-<role>``.
 
+    ``protect``: the bucket is protected and retained, so these are too; otherwise
+    ``pulumi destroy --exclude-protected`` would delete them and leave the kept bucket
+    without its public access block, with versioning suspended.
     Returns the public access block, which the bucket's policy must wait for.
     """
-    child = pulumi.ResourceOptions(parent=parent)
+    child = retained_child(parent, protect)
     aws.s3.BucketOwnershipControls(
         f"{prefix}-ownership",
         aws.s3.BucketOwnershipControlsArgs(
@@ -135,10 +148,8 @@ class SecureBucket(pulumi.ComponentResource):
         super().__init__(TYPE_TOKEN, name, None, opts)
         self._name = name
         self._args = args
-        child = pulumi.ResourceOptions(parent=self)
-        keep = pulumi.ResourceOptions(
-            parent=self, protect=args["protect"], retain_on_delete=args["protect"]
-        )
+        # Every child configures one of the two buckets, so each is kept with its bucket.
+        keep = child = retained_child(self, args["protect"])
 
         self.log_bucket = aws.s3.Bucket(
             f"{name}-logs",
@@ -155,6 +166,7 @@ class SecureBucket(pulumi.ComponentResource):
                 ),
                 blocked_encryption_types=["SSE-C"],
             ),
+            args["protect"],
         )
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-logs-lifecycle",
@@ -197,6 +209,7 @@ class SecureBucket(pulumi.ComponentResource):
                 bucket_key_enabled=True,
                 blocked_encryption_types=["SSE-C"],
             ),
+            args["protect"],
         )
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-data-lifecycle",
@@ -225,7 +238,7 @@ class SecureBucket(pulumi.ComponentResource):
                     )
                 ),
             ),
-            pulumi.ResourceOptions(parent=self, depends_on=[self.log_public_access_block]),
+            retained_child(self, args["protect"], [self.log_public_access_block]),
         )
 
         self.policy = None
@@ -333,11 +346,11 @@ class SecureBucket(pulumi.ComponentResource):
         self.policy = aws.s3.BucketPolicy(
             f"{self._name}-data-policy",
             aws.s3.BucketPolicyArgs(bucket=self.bucket.id, policy=data_document),
-            pulumi.ResourceOptions(parent=self, depends_on=[self.public_access_block]),
+            retained_child(self, self._args["protect"], [self.public_access_block]),
         )
         self.log_policy = aws.s3.BucketPolicy(
             f"{self._name}-logs-policy",
             aws.s3.BucketPolicyArgs(bucket=self.log_bucket.id, policy=log_document),
-            pulumi.ResourceOptions(parent=self, depends_on=[self.log_public_access_block]),
+            retained_child(self, self._args["protect"], [self.log_public_access_block]),
         )
         return self.policy, self.log_policy
