@@ -20,7 +20,9 @@ from typing import Any, Callable, Mapping, Optional
 NAMESPACE = "securestore"
 
 ENVIRONMENTS = ("dev", "prod")
-SSE_ALGORITHMS = ("aws:kms", "aws:kms:dsse")
+SSE_ALGORITHMS = ("aws:kms",)
+DSSE_KMS = "aws:kms:dsse"
+"""Dual-layer SSE-KMS, refused on purpose (see ``_key``)."""
 MIN_STANDARD_IA_DAYS = 30
 """S3 refuses a transition to STANDARD_IA earlier than 30 days after creation."""
 KMS_DELETION_WINDOW_RANGE = (7, 30)
@@ -351,6 +353,18 @@ def _key(raw: Mapping[str, Any]) -> KeySettings:
                 ":user/<name> or :root",
             )
     algorithm = _str(raw, "sseAlgorithm")
+    if algorithm == DSSE_KMS:
+        # DSSE-KMS would need every writer to name it: the bucket policy denies uploads that
+        # send another algorithm, and the presigner, the uploader and browsers send aws:kms.
+        # S3 Bucket Keys are not supported with it either (one KMS call per object). Until
+        # the clients learn the stack's algorithm, accepting it would break every upload.
+        raise SettingsError(
+            "sseAlgorithm",
+            algorithm,
+            "aws:kms only; aws:kms:dsse is not supported by this stack's clients (the presigner "
+            "and the uploader send aws:kms, which the bucket policy would then deny) nor by S3 "
+            "Bucket Keys",
+        )
     if algorithm not in SSE_ALGORITHMS:
         raise SettingsError(
             "sseAlgorithm",

@@ -112,7 +112,7 @@ class SecureBucketArgs(TypedDict):
     kms_key_arn: pulumi.Input[str]
     """The customer-managed key every data object is encrypted with."""
     sse_algorithm: str
-    """``aws:kms`` or ``aws:kms:dsse``."""
+    """``aws:kms`` (the settings refuse ``aws:kms:dsse``: the clients send ``aws:kms``)."""
     cors_allowed_origins: Sequence[str]
     """Exact browser origins allowed to upload with pre-signed URLs; empty: no CORS."""
     lifecycle: LifecycleSettings
