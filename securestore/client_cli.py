@@ -5,7 +5,7 @@ Registration only declares parsers (no boto3 or cryptography import), so ``secur
 starts fast. Defaults come from the environment so that a backend's settings can be reused:
 ``SECURESTORE_BUCKET``, ``SECURESTORE_KMS_KEY_ID``, ``SECURESTORE_S3_ENDPOINT_URL``,
 ``AWS_REGION``/``AWS_DEFAULT_REGION``, ``SECURESTORE_CF_DOMAIN``, ``SECURESTORE_CF_KEY_PAIR_ID``,
-``SECURESTORE_CF_PRIVATE_KEY`` (a path). ``--json`` prints one JSON object on stdout.
+``SECURESTORE_CF_PRIVATE_KEY`` (PEM content or a path). ``--json`` prints one JSON object on stdout.
 """
 
 from __future__ import annotations
@@ -139,14 +139,11 @@ def _handle_presign_get(args: argparse.Namespace) -> int:
 
 # ------------------------------------------------------------------ CloudFront
 def _cloudfront_signer(args: argparse.Namespace):
-    from securestore.cloudfront import CloudFrontSigner
+    from securestore.cloudfront import CloudFrontSigner, read_private_key_source
 
-    key_path = _require(args.private_key, "--private-key", "SECURESTORE_CF_PRIVATE_KEY")
-    try:
-        with open(key_path, "rb") as handle:
-            pem = handle.read()
-    except OSError as exc:
-        raise ValueError(f"cannot read private key {key_path!r}: {exc.strerror}") from None
+    source = _require(args.private_key, "--private-key", "SECURESTORE_CF_PRIVATE_KEY")
+    # PEM content (the container pattern) or a path; never echoed (securestore.cloudfront)
+    pem = read_private_key_source(source, "--private-key / SECURESTORE_CF_PRIVATE_KEY")
     return CloudFrontSigner(
         key_pair_id=_require(args.key_pair_id, "--key-pair-id", "SECURESTORE_CF_KEY_PAIR_ID"),
         private_key=pem,
@@ -226,7 +223,7 @@ def _add_upload_target(parser: argparse.ArgumentParser) -> None:
 def _add_cloudfront_options(parser: argparse.ArgumentParser, default_expiry: int) -> None:
     parser.add_argument("--domain", default=_env("SECURESTORE_CF_DOMAIN"), help="distribution domain")
     parser.add_argument("--key-pair-id", default=_env("SECURESTORE_CF_KEY_PAIR_ID"), help="CloudFront public key id")
-    parser.add_argument("--private-key", default=_env("SECURESTORE_CF_PRIVATE_KEY"), help="path to the RSA PEM")
+    parser.add_argument("--private-key", default=_env("SECURESTORE_CF_PRIVATE_KEY"), help="the RSA-2048 private key: PEM content or a path to it (never echoed)")
     parser.add_argument("--hash-algorithm", choices=("SHA1", "SHA256"), default="SHA1")
     parser.add_argument("--expires-in", type=_positive_int, default=default_expiry, help="seconds")
     parser.add_argument("--starts-at", type=_aware_datetime, default=None, help="ISO 8601, e.g. 2026-05-04T12:00Z")
