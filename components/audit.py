@@ -164,6 +164,7 @@ class AuditTrail(pulumi.ComponentResource):
         )
         self._notifications(audit)
         self.trail_bucket = None
+        self.trail_bucket_logging = None
         self.trail = None
         self.log_statements = pulumi.Output.from_input([])
         if audit.cloudtrail_enabled:
@@ -351,15 +352,6 @@ class AuditTrail(pulumi.ComponentResource):
             ),
             kept,
         )
-        aws.s3.BucketLogging(
-            f"{name}-access-logging",
-            aws.s3.BucketLoggingInitArgs(
-                bucket=bucket,
-                target_bucket=args["log_bucket_id"],
-                target_prefix=TRAIL_ACCESS_LOG_PREFIX,
-            ),
-            kept,
-        )
         self.log_statements = pulumi.Output.all(
             args["log_bucket_arn"], self.trail_bucket.arn, args["account_id"]
         ).apply(
@@ -382,6 +374,26 @@ class AuditTrail(pulumi.ComponentResource):
             retained_child(self, args["protect"], [public_access_block]),
         )
 
+    def log_trail_bucket_access(self, after: Sequence[pulumi.Resource]) -> Optional[aws.s3.BucketLogging]:
+        """Server access logging of the trail bucket into the log bucket, created once the log
+        bucket's policy (``after``) grants S3 logging: S3 checks that when it is configured.
+        Nothing without a trail. Call once, after the log bucket policy exists."""
+        if self.trail_bucket is None:
+            return None
+        if self.trail_bucket_logging is not None:
+            raise RuntimeError(f"{self._name}: trail bucket access logging already exists")
+        args = self._args
+        self.trail_bucket_logging = aws.s3.BucketLogging(
+            f"{self._name}-trail-bucket-access-logging",
+            aws.s3.BucketLoggingInitArgs(
+                bucket=self.trail_bucket.id,
+                target_bucket=args["log_bucket_id"],
+                target_prefix=TRAIL_ACCESS_LOG_PREFIX,
+            ),
+            retained_child(self, args["protect"], list(after)),
+        )
+        return self.trail_bucket_logging
+
     def _trail_log_group(
         self, audit: AuditSettings
     ) -> tuple[aws.cloudwatch.LogGroup, aws.iam.Role, aws.iam.RolePolicy]:
@@ -402,9 +414,8 @@ class AuditTrail(pulumi.ComponentResource):
             f"{self._name}-trail-logs-role",
             aws.iam.RoleArgs(
                 description="CloudTrail delivers the data-event trail to its log group",
-                assume_role_policy=pulumi.Output.all(self._trail_arn_known, args["account_id"]).apply(
-                    lambda a: json.dumps(trail_logs_role_trust(trail_arn=a[0], account_id=a[1]))
-                ),
+                # No SourceArn/SourceAccount: AWS documents that CloudTrail sends neither here.
+                assume_role_policy=json.dumps(trail_logs_role_trust()),
                 tags=args["tags"],
             ),
             child,

@@ -246,21 +246,6 @@ class SecureBucket(pulumi.ComponentResource):
                 ),
                 child,
             )
-        aws.s3.BucketLogging(
-            f"{name}-data-access-logging",
-            aws.s3.BucketLoggingInitArgs(
-                bucket=self.bucket.id,
-                target_bucket=self.log_bucket.id,
-                target_prefix=ACCESS_LOG_PREFIX,
-                target_object_key_format=aws.s3.BucketLoggingTargetObjectKeyFormatArgs(
-                    partitioned_prefix=aws.s3.BucketLoggingTargetObjectKeyFormatPartitionedPrefixArgs(
-                        partition_date_source="EventTime"
-                    )
-                ),
-            ),
-            retained_child(self, args["protect"], [self.log_public_access_block]),
-        )
-
         self.policy = None
         self.log_policy = None
         self.bucket_name = self.bucket.bucket
@@ -341,6 +326,16 @@ class SecureBucket(pulumi.ComponentResource):
                 ),
             ),
             aws.s3.BucketLifecycleConfigurationRuleArgs(
+                # Once expiry and noncurrent expiry have removed every version of a key, its
+                # delete marker stays forever unless a rule removes it (listings slow down).
+                id="remove-expired-delete-markers",
+                status="Enabled",
+                filter=whole_bucket,
+                expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
+                    expired_object_delete_marker=True
+                ),
+            ),
+            aws.s3.BucketLifecycleConfigurationRuleArgs(
                 id="abort-incomplete-multipart-uploads",
                 status="Enabled",
                 filter=whole_bucket,
@@ -406,5 +401,20 @@ class SecureBucket(pulumi.ComponentResource):
             f"{self._name}-logs-policy",
             aws.s3.BucketPolicyArgs(bucket=self.log_bucket.id, policy=log_document),
             retained_child(self, self._args["protect"], [self.log_public_access_block]),
+        )
+        # S3 checks at configuration time that it may deliver logs: after our grant exists.
+        aws.s3.BucketLogging(
+            f"{self._name}-data-access-logging",
+            aws.s3.BucketLoggingInitArgs(
+                bucket=self.bucket.id,
+                target_bucket=self.log_bucket.id,
+                target_prefix=ACCESS_LOG_PREFIX,
+                target_object_key_format=aws.s3.BucketLoggingTargetObjectKeyFormatArgs(
+                    partitioned_prefix=aws.s3.BucketLoggingTargetObjectKeyFormatPartitionedPrefixArgs(
+                        partition_date_source="EventTime"
+                    )
+                ),
+            ),
+            retained_child(self, self._args["protect"], [self.log_public_access_block, self.log_policy]),
         )
         return self.policy, self.log_policy
