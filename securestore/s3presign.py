@@ -196,7 +196,7 @@ class S3Presigner:
         *,
         bucket: str,
         region_name: str,
-        kms_key_id: str,
+        kms_key_id: Optional[str],
         credentials: Any,
         endpoint_url: Optional[str] = None,
         allowed_modules: Optional[Collection[str]] = None,
@@ -209,7 +209,9 @@ class S3Presigner:
             )
         if not isinstance(region_name, str) or not _REGION.fullmatch(region_name):
             raise ValueError(f"region_name {region_name!r} is not an AWS region like 'eu-central-1'")
-        require_key_arn(kms_key_id, "kms_key_id")  # the bucket policy compares the key ARN
+        # None: a download-only presigner (presign_get needs no key; uploads refuse to sign).
+        if kms_key_id is not None:
+            require_key_arn(kms_key_id, "kms_key_id")  # the bucket policy compares the key ARN
         self.bucket = bucket
         self.region_name = region_name
         self.kms_key_id = kms_key_id
@@ -227,6 +229,8 @@ class S3Presigner:
         return now
 
     def _sse_headers(self) -> dict[str, str]:
+        if self.kms_key_id is None:
+            raise ValueError("kms_key_id is required to sign an upload (every upload is SSE-KMS with the stack's key)")
         headers = {
             "x-amz-server-side-encryption": SSE_KMS,
             "x-amz-server-side-encryption-aws-kms-key-id": self.kms_key_id,
