@@ -14,8 +14,10 @@ import re
 
 KEY_ARN = re.compile(
     r"arn:aws(?:-cn|-us-gov)?:kms:[a-z]{2}(?:-[a-z]+)+-[0-9]+:[0-9]{12}:key/"
-    r"(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})"
+    r"(?:mrk-[0-9a-f]{32}|[0-9a-f][0-9a-f-]{0,63})"
 )
+"""A key ARN: ``key/`` then the key id as KMS writes it (lower-case hex with hyphens, a UUID
+for single-region keys, ``mrk-...`` for multi-Region keys). Not an alias, not a bare id."""
 
 
 def require_key_arn(value: object, what: str = "kms_key_id") -> str:
