@@ -189,33 +189,47 @@ def derive_action_table(definition: Iterable[Mapping[str, Any]]) -> dict[str, di
 
 
 def encode_action_table(table: Mapping[str, Any]) -> bytes:
-    """The bytes of ``data/iam_actions.json.gz`` for ``table`` (deterministic gzip)."""
-    text = json.dumps(table, sort_keys=True, separators=(",", ":"))
-    return gzip.compress(text.encode(), mtime=0)
+    """The bytes of ``data/iam_actions.json.gz`` for ``table``: one JSON text per service
+    prefix inside a JSON object (so a rule that needs only ``s3`` parses only ``s3``),
+    gzip without a timestamp so the file is reproducible."""
+    outer = {prefix: json.dumps(table[prefix], sort_keys=True, separators=(",", ":")) for prefix in sorted(table)}
+    return gzip.compress(json.dumps(outer, sort_keys=True, separators=(",", ":")).encode(), mtime=0)
 
 
 @lru_cache(maxsize=1)
-def action_table() -> dict[str, dict[str, list]]:
+def _raw_table() -> dict[str, str]:
     return json.loads(gzip.decompress(ACTION_TABLE_PATH.read_bytes()))
 
 
-@lru_cache(maxsize=1)
-def _lower_index() -> dict[str, dict[str, str]]:
-    """``{prefix: {action lower: "prefix:Action"}}`` for case-insensitive lookups."""
-    return {prefix: {name.lower(): f"{prefix}:{name}" for name in actions}
-            for prefix, actions in action_table().items()}
+@lru_cache(maxsize=None)
+def service_actions(prefix: str) -> dict[str, list]:
+    """``{Action: [access level, resource types]}`` of one service prefix (lower case)."""
+    raw = _raw_table().get(prefix)
+    return json.loads(raw) if raw else {}
+
+
+def action_table() -> dict[str, dict[str, list]]:
+    """The whole list, ``{prefix: {Action: [access level, resource types]}}``."""
+    return {prefix: service_actions(prefix) for prefix in _raw_table()}
+
+
+@lru_cache(maxsize=None)
+def _service_index(prefix: str) -> dict[str, str]:
+    """``{action lower: "prefix:Action"}`` of one service, for case-insensitive lookups."""
+    return {name.lower(): f"{prefix}:{name}" for name in service_actions(prefix)}
+
+
+def _all_actions() -> list[str]:
+    return [a for prefix in _raw_table() for a in _service_index(prefix).values()]
 
 
 def action_info(action: str) -> Optional[tuple[str, tuple[str, ...]]]:
     """``(access level, resource types)`` of a known action, else None."""
     prefix, _, name = action.partition(":")
-    actions = action_table().get(prefix.lower())
-    if not actions:
-        return None
-    canonical = _lower_index()[prefix.lower()].get(name.lower())
+    canonical = _service_index(prefix.lower()).get(name.lower())
     if canonical is None:
         return None
-    level, types = actions[canonical.split(":", 1)[1]]
+    level, types = service_actions(prefix.lower())[canonical.split(":", 1)[1]]
     return level, tuple(types)
 
 
@@ -234,12 +248,12 @@ def expand_action(pattern: str) -> frozenset[str]:
     regex = _glob(pattern, True)
     prefix, sep, _ = pattern.partition(":")
     if "*" not in pattern and "?" not in pattern:
-        info = _lower_index().get(prefix.lower(), {}).get(pattern.split(":", 1)[-1].lower())
+        info = _service_index(prefix.lower()).get(pattern.split(":", 1)[-1].lower()) if sep else None
         return frozenset({info or pattern})
     if sep and "*" not in prefix and "?" not in prefix:
-        candidates = _lower_index().get(prefix.lower(), {}).values()
+        candidates: Iterable[str] = _service_index(prefix.lower()).values()
     else:
-        candidates = [a for index in _lower_index().values() for a in index.values()]
+        candidates = _all_actions()
     return frozenset(a for a in candidates if regex.match(a))
 
 
@@ -247,7 +261,7 @@ def statement_action_set(statement: Mapping[str, Any]) -> frozenset[str]:
     """The known actions a statement covers (``NotAction``: every other known action)."""
     if "NotAction" in statement:
         excluded = set().union(*(expand_action(p) for p in _listify(statement["NotAction"]) if isinstance(p, str)))
-        return frozenset(a for index in _lower_index().values() for a in index.values() if a not in excluded)
+        return frozenset(a for a in _all_actions() if a not in excluded)
     found: set[str] = set()
     for pattern in _listify(statement.get("Action")):
         if isinstance(pattern, str):
@@ -513,6 +527,21 @@ def authorize(caller: Caller, check: Check) -> bool:
     if same_account:
         return identity or "direct" in granted
     return identity and bool(granted)
+
+
+def applicable_denies(document: Optional[Mapping[str, Any]], caller: Caller,
+                      context: Context) -> tuple[list[Mapping[str, Any]], dict[str, Any]]:
+    """The Deny statements of a resource policy that name ``caller`` and whose conditions
+    hold under ``context``, with the merged context: conditions do not depend on the action
+    or resource, so coverage over many actions asks ``refuses`` only."""
+    merged = request_context(caller, context)
+    found = [s for s in _statements(document, "Deny")
+             if _principal_match(s, caller) and _condition_matches(s.get("Condition") or {}, merged)]
+    return found, merged
+
+
+def refuses(denies: Sequence[Mapping[str, Any]], action: str, resource: str, merged: Mapping[str, Any]) -> bool:
+    return any(_action_matches(s, action) and _resource_matches(s, resource, merged) for s in denies)
 
 
 def denied_by(document: Optional[Mapping[str, Any]], caller: Caller, action: str, resource: str,

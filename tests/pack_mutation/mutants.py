@@ -105,12 +105,10 @@ MUTANTS: list[Mutant] = [
                "DenyTlsOlderThan12 covers only s3:PutObject",
                _set("DenyTlsOlderThan12", "Action", "s3:PutObject"),
                lambda d: _in(d, "DenyTlsOlderThan12")["Action"] == "s3:PutObject"),
-    doc_mutant("data-sse-also-aes256", BUCKET_POLICY, "storage-data-policy",
-               "uploads may also use SSE-S3 (AES256)",
-               lambda d: sid(d, "DenyUploadsWithAnotherEncryptionAlgorithm")["Condition"]["StringNotEquals"].update(
-                   {"s3:x-amz-server-side-encryption": ["aws:kms", "AES256"]}),
-               lambda d: "AES256" in _in(d, "DenyUploadsWithAnotherEncryptionAlgorithm")["Condition"]
-               ["StringNotEquals"]["s3:x-amz-server-side-encryption"]),
+    doc_mutant("data-sse-c-deny-narrowed", BUCKET_POLICY, "storage-data-policy",
+               "DenyCustomerProvidedKeys covers only uploads/ (SSE-C elsewhere allowed by the policy)",
+               _set("DenyCustomerProvidedKeys", "Resource", [f"{DATA}/uploads/*"]),
+               lambda d: _in(d, "DenyCustomerProvidedKeys")["Resource"] == [f"{DATA}/uploads/*"]),
     doc_mutant("data-sse-any-key-of-account", BUCKET_POLICY, "storage-data-policy",
                "uploads may name any KMS key of the account",
                _rename_operator("DenyUploadsWithAnotherKmsKey", "ArnNotEquals", "ArnNotLike",

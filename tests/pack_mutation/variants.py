@@ -50,6 +50,13 @@ VARIANTS: list[Mutant] = [
                "S3 publish pinned with ArnLike on the exact bucket ARN (no wildcard)",
                _rename_operator("AllowS3PublishFromTheDataBucketOnly", "ArnEquals", "ArnLike"),
                lambda d: "ArnLike" in _in(d, "AllowS3PublishFromTheDataBucketOnly")["Condition"]),
+    doc_mutant("data-sse-algorithm-list-widened", BUCKET_POLICY, "storage-data-policy",
+               "equivalent by evaluation: the algorithm deny also tolerates AES256, but the key deny "
+               "(ArnNotEquals on an absent key id matches) still refuses every SSE-S3 upload",
+               lambda d: sid(d, "DenyUploadsWithAnotherEncryptionAlgorithm")["Condition"]["StringNotEquals"].update(
+                   {"s3:x-amz-server-side-encryption": ["aws:kms", "AES256"]}),
+               lambda d: "AES256" in _in(d, "DenyUploadsWithAnotherEncryptionAlgorithm")["Condition"]
+               ["StringNotEquals"]["s3:x-amz-server-side-encryption"]),
     Mutant("uploader-shorter-sessions", "prod", ROLE, "access-uploader", "stricter: 30-minute sessions",
            lambda p: p.update(max_session_duration=1800), lambda i: i["maxSessionDuration"] == 1800),
     Mutant("lifecycle-longer-retention", "prod", LIFECYCLE, "storage-data-lifecycle",
