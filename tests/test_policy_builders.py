@@ -101,6 +101,13 @@ def tls12_deny(bucket_arn: str) -> dict[str, Any]:
     }
 
 
+def dot_segment_deny(bucket_arn: str) -> dict[str, Any]:
+    """Keys CloudFront would normalize onto another path may not be written."""
+    patterns = ["../*", "*/../*", "*/..", "..", "./*", "*/./*", "*/.", ".", "/*", "*//*"]
+    return {"Sid": "DenyWritingKeysWithDotOrEmptySegments", "Effect": "Deny", "Principal": "*",
+            "Action": "s3:PutObject", "Resource": [f"{bucket_arn}/{p}" for p in patterns]}
+
+
 def sse_denies(bucket_arn: str, key_arn: str) -> list[dict[str, Any]]:
     """The data bucket's upload-encryption denies: another algorithm, another key, SSE-C."""
     objects = f"{bucket_arn}/*"
@@ -121,7 +128,7 @@ def sse_denies(bucket_arn: str, key_arn: str) -> list[dict[str, Any]]:
 def data_denies(stack: "SecureStack") -> list[dict[str, Any]]:
     """Every deny the secure data bucket policy has (tests add one bad statement to these)."""
     arn = stack.data_bucket.outputs["arn"]
-    return [tls_deny(arn), tls12_deny(arn), *sse_denies(arn, stack.key.outputs["arn"])]
+    return [tls_deny(arn), tls12_deny(arn), *sse_denies(arn, stack.key.outputs["arn"]), dot_segment_deny(arn)]
 
 
 KEY_ADMIN_ACTIONS = [
@@ -183,7 +190,7 @@ class SecureStack(GraphBuilder):
                                      "abortIncompleteMultipartUpload": {"daysAfterInitiation": 7}}])
         denies = [tls_deny(arn), tls12_deny(arn)]
         if sse == "aws:kms":
-            denies += sse_denies(arn, self.key.outputs["arn"])
+            denies += [*sse_denies(arn, self.key.outputs["arn"]), dot_segment_deny(arn)]
         self.setting("aws:s3/bucketPolicy:BucketPolicy", f"{name}-policy", bucket, policy=policy_json(*denies))
         if log_to is not None:
             self.add("aws:s3/bucketLogging:BucketLogging", f"{name}-logging",

@@ -281,7 +281,7 @@ CASES = {
     lifecycle_abort_only_for_a_prefix: {"s3-bucket-lifecycle-abort-multipart"},
     lifecycle_abort_too_late: {"s3-bucket-lifecycle-abort-multipart"},
     no_bucket_policy: {"s3-bucket-policy-denies-insecure-transport", "s3-bucket-policy-denies-old-tls",
-                       "s3-bucket-policy-enforces-sse-kms"},
+                       "s3-bucket-policy-enforces-sse-kms", "s3-bucket-policy-denies-dot-segment-keys"},
     policy_without_tls_deny: {"s3-bucket-policy-denies-insecure-transport"},
     tls_deny_on_bucket_arn_only: {"s3-bucket-policy-denies-insecure-transport"},
     public_read_policy: {"s3-bucket-policy-no-public-access"},

@@ -325,3 +325,67 @@ POLICIES = [
     stack_policy(SSE_INFO, _validate_sse, COVERAGE_SCHEMA),
     stack_policy(TENANT_INFO, _validate_tenant, TENANT_SCHEMA),
 ]
+
+
+# ---------------------------------------------------------------------------------------
+
+DOT_SEGMENT_INFO = RuleInfo(
+    name="s3-bucket-policy-denies-dot-segment-keys",
+    summary="A data bucket served by a distribution that mixes unsigned and signed paths denies "
+    "writing keys with '.', '..' or empty segments: CloudFront normalizes such a URI onto another "
+    "behaviour (acme/../public/x through public/*) while S3 keys are literal.",
+    controls=(),
+    severity=Severity.HIGH,
+    enforcement=EnforcementLevel.MANDATORY,
+    remediation="Deny s3:PutObject on bucket_arn/../*, bucket_arn/*/../*, bucket_arn/*/.., "
+    "bucket_arn/./*, bucket_arn/*/./*, bucket_arn//* and bucket_arn/*//* (and their end forms).",
+)
+
+DOT_SEGMENT_KEYS = ("acme/../public/x.html", "../public/x.html", "acme/./x", "./x", "acme//x", "/x",
+                    "acme/..", "acme/.")
+
+
+def dot_segment_problems(document: Any, arn: str, account: Optional[str]) -> list[str]:
+    (caller,) = _callers(account, {})
+    denies, merged = engine.applicable_denies(document, caller, {"aws:SecureTransport": "true",
+                                                                 "s3:TlsVersion": "1.3"})
+    leaks = [k for k in DOT_SEGMENT_KEYS if not engine.refuses(denies, "s3:PutObject", f"{arn}/{k}", merged)]
+    return [f"s3:PutObject of {', '.join(leaks)} is not denied"] if leaks else []
+
+
+def _mixed_distribution_origins(index: StackIndex) -> set[str]:
+    """URNs of buckets that are S3 origins of a distribution with unsigned behaviours."""
+    from .cloudfront import DISTRIBUTION, _behaviors, _signed
+
+    found: set[str] = set()
+    for distribution in index.of_type(DISTRIBUTION):
+        if all(_signed(b) for _, b in _behaviors(distribution.props)):
+            continue
+        for origin in as_list(distribution.props.get("origins")):
+            domain = origin.get("domainName") if isinstance(origin, Mapping) else None
+            for bucket in index.buckets:
+                if isinstance(domain, str) and domain in (bucket.props.get("bucketRegionalDomainName"),
+                                                          bucket.props.get("bucketDomainName")):
+                    found.add(bucket.urn)
+    return found
+
+
+def _validate_dot_segments(args: StackValidationArgs, report: ReportViolation) -> None:
+    index = StackIndex(args.resources)
+    account = _account(args, index)
+    exempt = _exempt(args)
+    served = _mixed_distribution_origins(index)
+    for bucket in effective.data_buckets(index):
+        if bucket.urn not in served or bucket.name in exempt:
+            continue
+        arn = effective.bucket_arn(bucket)
+        document, where = _policy_for(index, bucket)
+        if document is UNKNOWN or document is effective.UNPARSEABLE or arn is None:
+            continue
+        label = subject(bucket.type, bucket.name)
+        problems = ["there is no bucket policy"] if document is None else dot_segment_problems(document, arn, account)
+        if problems:
+            report(DOT_SEGMENT_INFO.message(label, f"{where}: " + "; ".join(problems) + "."), bucket.urn)
+
+
+POLICIES.append(stack_policy(DOT_SEGMENT_INFO, _validate_dot_segments, COVERAGE_SCHEMA))
