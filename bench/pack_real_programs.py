@@ -27,14 +27,25 @@ from securestore.offline.policy_runner import load_policies, run_policies  # noq
 
 PROGRAMS = [
     ("examples", "aws-py-s3-folder"),
+    ("examples", "aws-py-assume-role/create-role"),
     ("examples", "aws-py-static-website"),
     ("templates", "static-website-aws-python"),
 ]
 CONFIG = {
+    "aws-py-assume-role/create-role": {"unprivilegedUsername": "somebody"},
     "aws-py-static-website": {"targetDomain": "www.acme-files.net", "pathToWebsiteContents": "www",
                               "certificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/example"},
     "static-website-aws-python": {"path": "./www", "indexDocument": "index.html", "errorDocument": "error.html"},
 }
+
+
+DECLARED = {
+    "aws-py-s3-folder": {
+        name: {"publicReadResources": ["bucket-policy", "public-access-block", "s3-website"]}
+        for name in ("s3-bucket-policy-no-public-access", "s3-public-access-block-all-flags", "s3-no-website-hosting")
+    },
+}
+"""Config declaring a program's deliberately public website bucket (per resource)."""
 
 
 def _export(git_dir: Path, folder: str, into: Path) -> None:
@@ -81,6 +92,10 @@ def main(argv: list[str]) -> int:
         for v in sorted(report.violations, key=lambda v: (v.policy, v.resource_name)):
             print(f"  [{v.enforcement}] {v.policy} on {v.resource_type.split(':')[-1]} '{v.resource_name}': "
                   f"{v.problem[:220]}")
+        if folder in DECLARED:
+            _, declared, _ = run_one(roots[repo], folder, DECLARED[folder])
+            print(f"   with its public bucket declared (publicReadResources): {len(declared.violations)} "
+                  f"violations: {', '.join(sorted({v.policy for v in declared.violations}))}")
     print(f"real programs: {len(PROGRAMS)} run, {total} violations ({mandatory} mandatory)")
     return 0
 

@@ -443,3 +443,49 @@ def test_unparseable_bucket_policy_is_reported_as_unverifiable():
     problems = {v.policy: v.problem for v in run(stack).violations}
     assert "not valid JSON" in problems["s3-bucket-policy-no-public-access"]
     assert "not valid JSON" in problems["s3-bucket-policy-denies-insecure-transport"]
+
+
+PUBLIC_READ = {name: {"publicReadResources": ["data-bucket-policy", "data-bucket-public-access-block"]}
+               for name in ("s3-bucket-policy-no-public-access", "s3-public-access-block-all-flags")}
+
+
+def _public(s, action):
+    _edit(s, "data-bucket-policy", policy=policy_json(
+        *data_denies(s), {"Sid": "PublicWebsite", "Effect": "Allow", "Principal": "*", "Action": action,
+                          "Resource": f"{_data_arn(s)}/*"}))
+    _edit(s, "data-bucket-public-access-block", blockPublicPolicy=False, restrictPublicBuckets=False)
+
+
+def test_a_declared_public_read_bucket_passes_without_turning_the_rule_off():
+    """A deliberately public website bucket is declared per resource (publicReadResources):
+    anonymous object reads pass, and the rules still run on it."""
+    stack = SecureStack()
+    _public(stack, "s3:GetObject")
+    assert {"s3-bucket-policy-no-public-access", "s3-public-access-block-all-flags"} <= fired(stack)
+    assert not {"s3-bucket-policy-no-public-access", "s3-public-access-block-all-flags"} & fired(stack, PUBLIC_READ)
+
+
+@pytest.mark.parametrize("action", ["s3:PutObject", "s3:Get*", "s3:ListBucket", "s3:*"])
+def test_a_declared_public_read_bucket_still_refuses_more_than_object_reads(action):
+    """Attack class: a 'public website' declaration used to open writes, listing or ACL reads."""
+    stack = SecureStack()
+    _public(stack, action)
+    assert "s3-bucket-policy-no-public-access" in fired(stack, PUBLIC_READ)
+
+
+def test_a_declared_public_read_bucket_keeps_acls_blocked():
+    stack = SecureStack()
+    _public(stack, "s3:GetObject")
+    _edit(stack, "data-bucket-public-access-block", blockPublicAcls=False)
+    assert "s3-public-access-block-all-flags" in fired(stack, PUBLIC_READ)
+
+
+def test_messages_name_values_not_none():
+    """Messages say what was found: an unset flag reads 'unset (false)', never None."""
+    stack = SecureStack()
+    inputs = dict(stack.get("data-bucket-public-access-block").inputs)
+    del inputs["ignorePublicAcls"]
+    stack.replace("data-bucket-public-access-block", inputs=inputs)
+    problems = [v.problem for v in run(stack).violations]
+    assert problems and all("None" not in p for p in problems)
+    assert any("ignorePublicAcls='unset (false)'" in p for p in problems)

@@ -15,8 +15,10 @@ from urllib.parse import urlsplit
 from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, Severity
 from pulumi_policy import StackValidationArgs
 
+from . import iam_engine as engine
 from .common import (
     UNKNOWN,
+    public_allow_statements,
     RuleInfo,
     as_list,
     check_document,
@@ -111,7 +113,11 @@ PAB_FLAGS_INFO = RuleInfo(
 
 def pab_flag_problems(props: Mapping[str, Any]) -> list[str]:
     off = [flag for flag in PAB_FLAGS if not is_unknown(props.get(flag)) and not truthy(props.get(flag))]
-    return [f"{', '.join(off)} not true, so public ACLs or policies can expose objects."] if off else []
+    if not off:
+        return []
+    unset = [f for f in off if props.get(f) is None]
+    found = ", ".join(f"{f}={'unset (false)' if f in unset else props.get(f)!r}" for f in off)
+    return [f"{found}: each must be true, or a public ACL or bucket policy can expose objects."]
 
 
 def _validate_pab_flags(args: ResourceValidationArgs, report: ReportViolation) -> None:
@@ -124,7 +130,10 @@ def _validate_pab_flags(args: ResourceValidationArgs, report: ReportViolation) -
         return
     if args.resource_type not in PUBLIC_ACCESS_BLOCK + (ACCOUNT_PUBLIC_ACCESS_BLOCK,):
         return
-    for problem in pab_flag_problems(plain(args.props)):
+    props = plain(args.props)
+    if args.resource_type in PUBLIC_ACCESS_BLOCK and args.name in (config_value(args, "publicReadResources", []) or []):
+        props = {**props, "blockPublicPolicy": True, "restrictPublicBuckets": True}  # declared public-read
+    for problem in pab_flag_problems(props):
         report(PAB_FLAGS_INFO.message(subject(args.resource_type, args.name), problem), None)
 
 
@@ -202,8 +211,42 @@ POLICY_NOT_PUBLIC_INFO = RuleInfo(
 )
 
 
-def bucket_policy_problems(document: Any) -> list[str]:
-    problems = public_allow_problems(document)
+PUBLIC_READ_SCHEMA_ENTRY = {
+    "publicReadResources": {
+        "type": "array",
+        "items": {"type": "string"},
+        "default": [],
+        "description": "Logical names of resources of a deliberately public bucket (its BucketPolicy, "
+        "BucketPublicAccessBlock, BucketWebsiteConfiguration): anonymous object reads are accepted "
+        "there, nothing else (no writes, no listing, no ACLs).",
+    },
+}
+PUBLIC_READ_SCHEMA = exemptions_schema(PUBLIC_READ_SCHEMA_ENTRY)
+
+
+def public_read_only(statement: Mapping[str, Any]) -> bool:
+    """An Allow that only reads objects: every action it expands to is a Read-level action on
+    objects (s3:GetObject, s3:GetObjectVersion, ...), on object ARNs only, no NotAction."""
+    if "NotAction" in statement or "NotResource" in statement:
+        return False
+    actions = engine.statement_action_set(statement)
+    if not actions:
+        return False
+    for action in actions:
+        info = engine.action_info(action)
+        if info is None or info[0] != engine.ACCESS_READ or info[1] != ("object",):
+            return False
+    return all("/" in r.split(":::", 1)[-1] for r in resources(statement))
+
+
+def bucket_policy_problems(document: Any, public_read: bool = False) -> list[str]:
+    problems = []
+    for index, statement, why in public_allow_statements(document):
+        if public_read and "NotPrincipal" not in statement and public_read_only(statement):
+            continue
+        extra = (" (the bucket is declared public-read, but this statement grants more than object "
+                 "reads)" if public_read else "")
+        problems.append(f"{statement_label(index, statement)}: {why}{extra}.")
     for index, statement in enumerate(statements(document)):
         if effect(statement) != "Allow":
             continue
@@ -218,8 +261,9 @@ def _validate_policy_not_public(args: ResourceValidationArgs, report: ReportViol
     if args.resource_type not in POLICY + BUCKET_TYPES:
         return
     props = plain(args.props)
+    declared = args.name in (config_value(args, "publicReadResources", []) or [])
     check_document(POLICY_NOT_PUBLIC_INFO, report, subject(args.resource_type, args.name),
-                   props.get("policy"), bucket_policy_problems)
+                   props.get("policy"), lambda d: bucket_policy_problems(d, declared))
 
 
 # ---------------------------------------------------------------------------------------
@@ -240,6 +284,8 @@ NO_WEBSITE_INFO = RuleInfo(
 
 def _validate_no_website(args: ResourceValidationArgs, report: ReportViolation) -> None:
     label = subject(args.resource_type, args.name)
+    if args.name in (config_value(args, "publicReadResources", []) or []):
+        return
     if args.resource_type in WEBSITE:
         report(NO_WEBSITE_INFO.message(label, "website hosting is enabled."), None)
     elif args.resource_type in BUCKET_TYPES:
@@ -360,7 +406,9 @@ def _validate_has_pab(args: StackValidationArgs, report: ReportViolation) -> Non
     for bucket in _buckets(index, args):
         if not index.settings_of(bucket, PUBLIC_ACCESS_BLOCK):
             report(HAS_PAB_INFO.message(subject(bucket.type, bucket.name),
-                                        "no public access block names this bucket."), bucket.urn)
+                                        "no public access block names this bucket: S3 has blocked public "
+                                        "access on new buckets since April 2023, but without this resource nothing "
+                                        "keeps an imported bucket or a later change from allowing it."), bucket.urn)
 
 
 ACLS_DISABLED_INFO = RuleInfo(
@@ -382,7 +430,10 @@ def _validate_acls_disabled(args: StackValidationArgs, report: ReportViolation) 
         controls = index.settings_of(bucket, OWNERSHIP_CONTROLS)
         ownership = [dig(c.props, "rule", "objectOwnership") for c in controls]
         if not controls:
-            report(ACLS_DISABLED_INFO.message(label, "no BucketOwnershipControls, so ACLs stay enabled."), bucket.urn)
+            report(ACLS_DISABLED_INFO.message(label, "no BucketOwnershipControls: S3 has disabled ACLs on new buckets "
+                                                   "(BucketOwnerEnforced) since April 2023, but without this resource "
+                                                   "nothing keeps an imported bucket or a later change from enabling "
+                                                   "them."), bucket.urn)
         for value in ownership:
             if not is_unknown(value) and value != "BucketOwnerEnforced":
                 report(ACLS_DISABLED_INFO.message(label, f"object ownership is {value!r}, so ACLs are enabled."),
@@ -654,10 +705,11 @@ def _validate_access_logging(args: StackValidationArgs, report: ReportViolation)
 
 
 POLICIES = [
-    resource_policy(PAB_FLAGS_INFO, _validate_pab_flags, remediate=_remediate_pab_flags),
+    resource_policy(PAB_FLAGS_INFO, _validate_pab_flags, config_schema=PUBLIC_READ_SCHEMA,
+                    remediate=_remediate_pab_flags),
     resource_policy(NO_PUBLIC_ACL_INFO, _validate_no_public_acl),
-    resource_policy(POLICY_NOT_PUBLIC_INFO, _validate_policy_not_public),
-    resource_policy(NO_WEBSITE_INFO, _validate_no_website),
+    resource_policy(POLICY_NOT_PUBLIC_INFO, _validate_policy_not_public, config_schema=PUBLIC_READ_SCHEMA),
+    resource_policy(NO_WEBSITE_INFO, _validate_no_website, config_schema=PUBLIC_READ_SCHEMA),
     resource_policy(CORS_INFO, _validate_cors, config_schema=CORS_SCHEMA),
     stack_policy(HAS_PAB_INFO, _validate_has_pab),
     stack_policy(ACLS_DISABLED_INFO, _validate_acls_disabled),
