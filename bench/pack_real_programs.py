@@ -27,7 +27,7 @@ from securestore.offline.policy_runner import load_policies, run_policies  # noq
 
 PROGRAMS = [
     ("examples", "aws-py-s3-folder"),
-    ("examples", "aws-py-assume-role/create-role"),
+    ("examples", "aws-py-stepfunctions"),
     ("examples", "aws-py-static-website"),
     ("templates", "static-website-aws-python"),
 ]
