@@ -63,6 +63,7 @@ access = AccessRoles(
         uploader_trusted_arns=settings.access.uploader_trusted_arns,
         uploader_external_id=settings.access.uploader_external_id,
         uploader_require_mfa=settings.access.uploader_require_mfa,
+        tenant_broker_arns=settings.access.tenant_broker_arns,
         permissions_boundary_arn=settings.access.permissions_boundary_arn,
         max_session_duration_seconds=settings.access.max_session_duration_seconds,
         tags=settings.tags,

@@ -3,7 +3,11 @@
 Runs the same cells as ``tests/test_access_matrix.py`` (documents from each stack's offline
 graph, expectations from that test module) with our IAM evaluator and with principalmapper,
 and prints the figure on the last line:
-``access matrix: <cells> cells (dev+prod), <n> unexpected (ours), principalmapper ...``.
+``access matrix: <cells> cells (dev+prod), <n> unexpected (ours), principalmapper ...;
+attacker rows: ...; trust rows: ...``. Attacker rows are the cells that try what an
+attacker would: every bucket-level Put*/Delete* action, every object action by the tenant
+sessions given ``s3:*``/``*``, writes of dot- or empty-segment keys; trust rows ask the
+uploader and tenant roles for a tenant the caller is or is not entitled to.
 """
 
 from __future__ import annotations
@@ -16,14 +20,32 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from access import evaluator, pmapper  # noqa: E402
-from access.matrix import callers, cells, checks_for  # noqa: E402
+from access.matrix import (  # noqa: E402
+    ATTACKERS,
+    BUCKET_OPERATION,
+    OBJECT_ATTACK_OPERATION,
+    callers,
+    cells,
+    checks_for,
+    has_dot_or_empty_segment,
+)
 from access.stack_access import stack_access  # noqa: E402
 from securestore.offline.engine import evaluate_stack  # noqa: E402
-from test_access_matrix import _pm_expected, ec2_mode, expected  # noqa: E402
+from test_access_matrix import PUT_OBJECT_OPERATIONS, _pm_expected, ec2_mode, expected, trust_expected, trust_rows_for  # noqa: E402
+
+
+def is_attack(cell) -> bool:
+    return (
+        cell.operation.startswith((BUCKET_OPERATION, OBJECT_ATTACK_OPERATION))
+        or cell.caller in ATTACKERS
+        or (cell.operation in PUT_OBJECT_OPERATIONS and has_dot_or_empty_segment(cell.key))
+    )
 
 
 def main() -> None:
     total = unexpected_ours = unexpected_pm = differ = 0
+    attack_total = attack_unexpected = attack_pm_unexpected = 0
+    trust_total = trust_unexpected = trust_differ = 0
     differing_keys: set[str] = set()
     ours_seconds = pm_seconds = 0.0
     for stack in ("dev", "prod"):
@@ -39,17 +61,28 @@ def main() -> None:
             ours_seconds += middle - started
             pm_seconds += time.perf_counter() - middle
             total += 1
-            unexpected_ours += ours != expected(cell, mode)
-            unexpected_pm += theirs != _pm_expected(cell, mode)
+            wrong, pm_wrong = ours != expected(cell, mode), theirs != _pm_expected(cell, mode)
+            unexpected_ours += wrong
+            unexpected_pm += pm_wrong
             differ += ours != theirs
+            if is_attack(cell):
+                attack_total += 1
+                attack_unexpected += wrong
+                attack_pm_unexpected += pm_wrong
             if ours != theirs:
                 differing_keys.add(cell.key)
+        for cell, ours, theirs in trust_rows_for(stack):
+            trust_total += 1
+            trust_unexpected += ours != trust_expected(cell)
+            trust_differ += ours != theirs
         print(f"{stack}: ec2 {mode}, {sum(1 for _ in cells(who))} cells")
     print(f"ours: {ours_seconds * 1e6 / total:.0f} us/cell; principalmapper: {pm_seconds * 1e6 / total:.0f} us/cell")
     print(
         f"access matrix: {total} cells (dev+prod), {unexpected_ours} unexpected (ours), "
-        f"principalmapper {unexpected_pm} unexpected outside its case-folding gap, "
-        f"{differ} cells differ, on keys {sorted(differing_keys)}"
+        f"principalmapper {unexpected_pm} unexpected outside its known gaps, "
+        f"{differ} cells differ, on keys {sorted(differing_keys)}; "
+        f"attacker rows: {attack_total} cells, {attack_unexpected} unexpected (ours), {attack_pm_unexpected} (principalmapper); "
+        f"trust rows: {trust_total} cells, {trust_unexpected} unexpected, evaluators differ on {trust_differ}"
     )
 
 

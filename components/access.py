@@ -47,6 +47,10 @@ class AccessRolesArgs(TypedDict):
     """Required ``sts:ExternalId`` of the uploader role."""
     uploader_require_mfa: bool
     """Also require ``aws:MultiFactorAuthPresent`` to assume the uploader role."""
+    tenant_broker_arns: Optional[Sequence[str]]
+    """Roles/users acting for tenants (brokers): they may request any valid ``tenant_id`` on
+    the uploader and tenant roles; every other caller only its own principal tag's value.
+    Absent or empty: no broker besides the Lambda and read-write EC2 roles (tenant role)."""
     permissions_boundary_arn: Optional[str]
     """Permissions boundary set on every role, or None."""
     max_session_duration_seconds: int
@@ -126,7 +130,9 @@ class AccessRoles(pulumi.ComponentResource):
             "tenant",
             "Tenant-scoped access (ABAC): only ${aws:PrincipalTag/tenant_id}/ in the data bucket",
             pulumi.Output.all(*backends).apply(
-                lambda arns: json.dumps(role_policies.tenant_role_trust_policy(arns))
+                lambda arns: json.dumps(
+                    role_policies.tenant_role_trust_policy(arns, self._brokers())
+                )
             ),
         )
 
@@ -224,8 +230,12 @@ class AccessRoles(pulumi.ComponentResource):
             pulumi.ResourceOptions(parent=self),
         )
 
+    def _brokers(self) -> list[str]:
+        return list(self._args.get("tenant_broker_arns") or ())
+
     def _uploader_trust(self) -> pulumi.Output[str]:
-        """Configured principals, or this account's root when none are configured."""
+        """Configured principals, or this account's root when none are configured; they get
+        only their own tenant. The configured brokers get any tenant."""
         args = self._args
         configured = list(args["uploader_trusted_arns"])
         return pulumi.Output.all(args["account_id"], args["partition"]).apply(
@@ -234,6 +244,7 @@ class AccessRoles(pulumi.ComponentResource):
                     configured or [f"arn:{a[1]}:iam::{a[0]}:root"],
                     args["uploader_external_id"],
                     args["uploader_require_mfa"],
+                    self._brokers(),
                 )
             )
         )

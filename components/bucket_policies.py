@@ -2,7 +2,7 @@
 
 The data bucket's policy is a list of denies that hold whatever IAM grants: no plain HTTP,
 no TLS < 1.2, no upload that names another encryption algorithm or another KMS key, no
-SSE-C. Grants to CloudFront or denies for tenant isolation are passed in as extra
+SSE-C, no key with a dot or empty path segment. Grants to CloudFront or denies for tenant isolation are passed in as extra
 statements by the components that own those concerns.
 """
 
@@ -18,6 +18,32 @@ ACCESS_LOG_PREFIX = "s3-access/"
 
 def object_arn(bucket_arn: str, key_pattern: str = "*") -> str:
     return f"{bucket_arn}/{key_pattern}"
+
+
+UNSAFE_KEY_PATTERNS = (
+    "../*", "*/../*", "*/..", "..",
+    "./*", "*/./*", "*/.", ".",
+    "/*", "*//*",
+)
+"""Keys with a ``.``/``..`` segment or an empty one (a leading ``/`` or ``//``).
+
+CloudFront normalizes dot segments to choose a cache behaviour and then sends the raw URI
+to the origin, while S3 keys are literal: ``acme/../public/evil.html`` is a key under
+``acme/`` that ``/acme/%2e%2e/public/evil.html`` serves through the unsigned ``public/*``
+behaviour. Refusing to write such keys means they cannot exist. IAM's ``*`` also matches
+the empty string, so ``*/../*`` covers a middle segment and the other forms cover the
+first, the last and the only one. A trailing ``/`` (a folder marker) stays allowed."""
+
+
+def deny_unsafe_keys(bucket_arn: str) -> Statement:
+    """Deny writing (put, multipart create/part/complete, copy destination) unsafe keys."""
+    return {
+        "Sid": "DenyWritingKeysWithDotOrEmptySegments",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:PutObject",
+        "Resource": [object_arn(bucket_arn, pattern) for pattern in UNSAFE_KEY_PATTERNS],
+    }
 
 
 def data_bucket_policy(
@@ -68,6 +94,7 @@ def data_bucket_policy(
                 "Null": {"s3:x-amz-server-side-encryption-customer-algorithm": "false"}
             },
         },
+        deny_unsafe_keys(bucket_arn),
     ]
     statements.extend(extra_statements)
     return document(statements)

@@ -10,6 +10,10 @@
   cookie. Without a key (allowed in dev only) a viewer-request function answers 403, so a
   missing key can never make private files public.
 * ``public/*`` is the one unsigned path, GET/HEAD only.
+* Every behaviour runs the viewer-request guard (``edge_functions/viewer_request.js``):
+  CloudFront picks the behaviour from the dot-normalized path but sends the raw URI to S3,
+  so ``/acme/%2e%2e/public/x`` would match ``public/*`` and read the tenant's key
+  ``acme/../public/x``; the guard refuses such URIs (the bucket policy refuses such keys).
 * HTTPS everywhere, security headers on every response, WAF (managed rule groups and a
   per-IP rate limit) when enabled, access logs through CloudWatch log delivery (v2) into
   the log bucket, which keeps ACLs disabled.
@@ -20,6 +24,7 @@ so they use an explicit us-east-1 provider that is a child of this component.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Optional, Sequence, TypedDict
 
 import pulumi
@@ -62,12 +67,27 @@ WAF_MANAGED_RULE_GROUPS = (
 """Evaluated after the rate limit, in this order."""
 WAF_RATE_RULE_NAME = "rate-limit-per-ip"
 
-DENY_UNSIGNED_FUNCTION_CODE = """\
-function handler(event) {
-  return { statusCode: 403, statusDescription: 'Forbidden' };
-}
-"""
-"""Used only when no public key is configured (dev): nothing private is reachable."""
+VIEWER_REQUEST_JS = Path(__file__).resolve().parent / "edge_functions" / "viewer_request.js"
+"""The viewer-request guard (CloudFront Functions JavaScript, tested unchanged in Node)."""
+VIEWER_GUARD_MARKER = "// securestore:viewer-guard"
+DENY_UNSIGNED_MARKER = "// securestore:deny-unsigned"
+_DENY_UNSIGNED_OFF = "var DENY_UNSIGNED = false;"
+
+
+def viewer_guard_code() -> str:
+    """The guard as deployed on every behaviour that needs nothing else."""
+    code = VIEWER_REQUEST_JS.read_text(encoding="utf-8")
+    if VIEWER_GUARD_MARKER not in code or _DENY_UNSIGNED_OFF not in code:
+        raise RuntimeError(f"{VIEWER_REQUEST_JS} lost its marker or its DENY_UNSIGNED switch")
+    return code
+
+
+def deny_unsigned_code() -> str:
+    """The same guard, then 403 for every request: the default behaviour without a signer
+    key (dev). One function per behaviour, so the guard and the deny are one code."""
+    return viewer_guard_code().replace(
+        _DENY_UNSIGNED_OFF, f"var DENY_UNSIGNED = true; {DENY_UNSIGNED_MARKER}", 1
+    )
 
 
 class EdgeDeliveryArgs(TypedDict):
@@ -92,6 +112,8 @@ class EdgeDelivery(pulumi.ComponentResource):
     public_key: Optional[aws.cloudfront.PublicKey]
     key_group: Optional[aws.cloudfront.KeyGroup]
     deny_unsigned: Optional[aws.cloudfront.Function]
+    viewer_guard: aws.cloudfront.Function
+    """Refuses dot-segment, empty-segment, encoded-slash and control-character URIs."""
     response_headers_policy: aws.cloudfront.ResponseHeadersPolicy
     web_acl: Optional[pulumi.CustomResource]
     """The ``aws.wafv2.WebAcl`` when WAF is on. Typed loosely on purpose: Pulumi resolves a
@@ -135,6 +157,18 @@ class EdgeDelivery(pulumi.ComponentResource):
             child,
         )
         self._signers(edge)
+        self.viewer_guard = aws.cloudfront.Function(
+            f"{name}-viewer-guard",
+            aws.cloudfront.FunctionArgs(
+                name=f"{name}-viewer-guard",
+                runtime="cloudfront-js-2.0",
+                comment="Refuses URIs CloudFront would normalize onto another path (dot segments, //, %2f)",
+                code=viewer_guard_code(),
+                publish=True,
+            ),
+            child,
+        )
+        default_function = self.deny_unsigned or self.viewer_guard
         self.response_headers_policy = self._security_headers()
         self.web_acl = self._web_acl(edge) if edge.waf_enabled else None
 
@@ -170,16 +204,11 @@ class EdgeDelivery(pulumi.ComponentResource):
                     origin_request_policy_id=origin_request_policy.id,
                     response_headers_policy_id=self.response_headers_policy.id,
                     trusted_key_groups=[self.key_group.id] if self.key_group else None,
-                    function_associations=(
-                        [
-                            aws.cloudfront.DistributionDefaultCacheBehaviorFunctionAssociationArgs(
-                                event_type="viewer-request",
-                                function_arn=self.deny_unsigned.arn,
-                            )
-                        ]
-                        if self.deny_unsigned
-                        else None
-                    ),
+                    function_associations=[
+                        aws.cloudfront.DistributionDefaultCacheBehaviorFunctionAssociationArgs(
+                            event_type="viewer-request", function_arn=default_function.arn
+                        )
+                    ],
                 ),
                 ordered_cache_behaviors=[
                     aws.cloudfront.DistributionOrderedCacheBehaviorArgs(
@@ -192,6 +221,11 @@ class EdgeDelivery(pulumi.ComponentResource):
                         cache_policy_id=cache_policy.id,
                         origin_request_policy_id=origin_request_policy.id,
                         response_headers_policy_id=self.response_headers_policy.id,
+                        function_associations=[
+                            aws.cloudfront.DistributionOrderedCacheBehaviorFunctionAssociationArgs(
+                                event_type="viewer-request", function_arn=self.viewer_guard.arn
+                            )
+                        ],
                     )
                 ],
                 restrictions=aws.cloudfront.DistributionRestrictionsArgs(
@@ -255,8 +289,8 @@ class EdgeDelivery(pulumi.ComponentResource):
                 aws.cloudfront.FunctionArgs(
                     name=f"{self._name}-deny-unsigned",
                     runtime="cloudfront-js-2.0",
-                    comment="No signer public key configured: private paths answer 403",
-                    code=DENY_UNSIGNED_FUNCTION_CODE,
+                    comment="No signer public key configured: private paths answer 403 (after the viewer guard)",
+                    code=deny_unsigned_code(),
                     publish=True,
                 ),
                 child,

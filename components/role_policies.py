@@ -122,6 +122,28 @@ def _tenant_tag_conditions() -> dict:
     }
 
 
+def _own_tenant_conditions(extra_equals: Optional[dict] = None) -> dict:
+    """A valid tag, and it is the caller's own: ``aws:RequestTag/tenant_id`` equals
+    ``${aws:PrincipalTag/tenant_id}``. A caller without that principal tag matches nothing
+    (IAM does not match a condition whose policy variable is missing)."""
+    conditions = _tenant_tag_conditions()
+    conditions["StringEquals"] = {
+        **(extra_equals or {}),
+        f"aws:RequestTag/{TENANT_TAG_KEY}": TENANT_PREFIX,
+    }
+    return conditions
+
+
+def _broker_conditions(extra_equals: Optional[dict] = None) -> dict:
+    """A valid tag of any tenant, requested by a broker that carries no ``tenant_id`` of its
+    own (a tagged caller may only ever request its own tenant, broker or not)."""
+    conditions = _tenant_tag_conditions()
+    conditions["Null"] = {f"aws:PrincipalTag/{TENANT_TAG_KEY}": "true"}
+    if extra_equals:
+        conditions["StringEquals"] = dict(extra_equals)
+    return conditions
+
+
 def _refuse_star(principal_arns: Sequence[str], what: str) -> list[str]:
     if not principal_arns:
         raise ValueError(f"{what}: at least one trusted principal ARN is required")
@@ -131,55 +153,104 @@ def _refuse_star(principal_arns: Sequence[str], what: str) -> list[str]:
     return sorted(set(principal_arns))
 
 
-def uploader_trust_policy(
-    principal_arns: Sequence[str], external_id: str, require_mfa: bool = False
-) -> dict:
-    """STS by the configured principals, with the external id (and MFA), tagged per tenant.
+def _refuse_root(broker_arns: Sequence[str], what: str) -> list[str]:
+    """Brokers are named roles or users: ``:root`` would make the whole account a broker."""
+    if not broker_arns:
+        return []
+    brokers = _refuse_star(broker_arns, what)
+    for arn in brokers:
+        if arn.endswith(":root"):
+            raise ValueError(f"{what}: {arn!r} is an account, not a named broker role or user")
+    return brokers
 
-    Both ``sts:AssumeRole`` and ``sts:TagSession`` require the ``tenant_id`` tag: a session
-    without it could do nothing anyway, and refusing it makes the mistake visible.
+
+def uploader_trust_policy(
+    principal_arns: Sequence[str],
+    external_id: str,
+    require_mfa: bool = False,
+    broker_arns: Sequence[str] = (),
+) -> dict:
+    """STS with the external id, tagged with a tenant the caller is entitled to.
+
+    Two modes, both with the external id:
+
+    * a caller among ``principal_arns`` that carries its own ``tenant_id`` principal tag
+      (an IAM user or role tagged ``tenant_id``) may request only that tenant (and needs
+      MFA when ``require_mfa``);
+    * a broker (``broker_arns``: the backend that acts for tenants, named explicitly) that
+      carries no ``tenant_id`` tag may request any valid tenant. MFA is not asked of
+      brokers: they are roles of services, which cannot present MFA.
+
+    Everyone else, an untagged principal of the account included, is refused. Both
+    ``sts:AssumeRole`` and ``sts:TagSession`` require the tag: a session without it could
+    do nothing anyway, and refusing it makes the mistake visible.
     """
     principals = _refuse_star(principal_arns, "uploader trust")
+    brokers = _refuse_root(broker_arns, "uploader brokers")
     if not external_id:
         raise ValueError("uploader trust: an external id is required")
-    assume_conditions: dict = {
-        "StringEquals": {"sts:ExternalId": external_id},
-        **_tenant_tag_conditions(),
-    }
+    external = {"sts:ExternalId": external_id}
+    assume_conditions = _own_tenant_conditions(external)
     if require_mfa:
         assume_conditions["Bool"] = {"aws:MultiFactorAuthPresent": "true"}
-    return document(
-        [
+    statements: list[Statement] = [
+        {
+            "Sid": "AllowTaggedCallersWithExternalIdTheirOwnTenantOnly",
+            "Effect": "Allow",
+            "Principal": {"AWS": principals},
+            "Action": "sts:AssumeRole",
+            "Condition": assume_conditions,
+        },
+        {
+            "Sid": "AllowTaggedCallersToTagTheSessionWithTheirOwnTenant",
+            "Effect": "Allow",
+            "Principal": {"AWS": principals},
+            "Action": "sts:TagSession",
+            "Condition": _own_tenant_conditions(),
+        },
+    ]
+    if brokers:
+        statements += [
             {
-                "Sid": "AllowConfiguredPrincipalsWithExternalIdAndTenantTag",
+                "Sid": "AllowBrokersWithExternalIdAnyTenant",
                 "Effect": "Allow",
-                "Principal": {"AWS": principals},
+                "Principal": {"AWS": brokers},
                 "Action": "sts:AssumeRole",
-                "Condition": assume_conditions,
+                "Condition": _broker_conditions(external),
             },
             {
-                "Sid": "AllowTaggingTheSessionWithTenantIdOnly",
+                "Sid": "AllowBrokersToTagTheSessionWithAnyTenant",
                 "Effect": "Allow",
-                "Principal": {"AWS": principals},
+                "Principal": {"AWS": brokers},
                 "Action": "sts:TagSession",
-                "Condition": _tenant_tag_conditions(),
+                "Condition": _broker_conditions(),
             },
         ]
-    )
+    return document(statements)
 
 
-def tenant_role_trust_policy(backend_role_arns: Sequence[str]) -> dict:
-    """The backends (Lambda, EC2 read-write) assume the tenant role with a ``tenant_id`` tag."""
-    principals = _refuse_star(backend_role_arns, "tenant role trust")
+def tenant_role_trust_policy(backend_role_arns: Sequence[str], broker_arns: Sequence[str] = ()) -> dict:
+    """The backends (Lambda, EC2 read-write) and the configured brokers assume the tenant
+    role with a ``tenant_id`` tag: any valid tenant when they carry no ``tenant_id`` of
+    their own, only their own when they do."""
+    principals = _refuse_star(list(backend_role_arns) + list(_refuse_root(broker_arns, "tenant role brokers")),
+                              "tenant role trust")
     return document(
         [
             {
-                "Sid": "AllowBackendsToAssumeWithTenantTag",
+                "Sid": "AllowBackendsToAssumeWithAnyTenantTag",
                 "Effect": "Allow",
                 "Principal": {"AWS": principals},
                 "Action": ["sts:AssumeRole", "sts:TagSession"],
-                "Condition": _tenant_tag_conditions(),
-            }
+                "Condition": _broker_conditions(),
+            },
+            {
+                "Sid": "AllowTaggedBackendsTheirOwnTenantOnly",
+                "Effect": "Allow",
+                "Principal": {"AWS": principals},
+                "Action": ["sts:AssumeRole", "sts:TagSession"],
+                "Condition": _own_tenant_conditions(),
+            },
         ]
     )
 
@@ -314,13 +385,19 @@ def least_privilege_policy(*, bucket_arn: str, kms_key_arn: str, region: str) ->
 
 BUCKET_LISTING_ACTIONS = ("s3:ListBucket", "s3:ListBucketMultipartUploads", "s3:ListBucketVersions")
 """Bucket-level actions that reveal keys; a tagged principal may use them only on its prefix."""
+TAGGED_BUCKET_ACTIONS = BUCKET_LISTING_ACTIONS + ("s3:GetBucketLocation",)
+"""The only actions on the bucket ARN itself a tagged principal is not denied outright
+(SDKs call GetBucketLocation to find the region; the listings keep their prefix deny)."""
 
 
 def tenant_isolation_statements(bucket_arn: str) -> list[Statement]:
     """Deny a ``tenant_id``-tagged principal anything outside its own prefix.
 
-    A Deny (never an Allow), so ``s3:*`` and ``NotResource`` here only widen what is
-    refused: every object action on every key that is not under the caller's prefix, and
+    Denies (never Allows), so ``s3:*``, ``NotAction`` and ``NotResource`` here only widen
+    what is refused: every object action on every key that is not under the caller's
+    prefix; every action on the bucket itself except listing and GetBucketLocation
+    (DeleteBucketPolicy, PutLifecycleConfiguration, PutBucketVersioning, ... would let a
+    session that is later given ``s3:*`` remove every deny or expire everyone's data); and
     every listing of keys, versions or uploads whose ``s3:prefix`` is not under it (a
     missing prefix counts as outside).
     """
@@ -332,6 +409,14 @@ def tenant_isolation_statements(bucket_arn: str) -> list[Statement]:
             "Principal": "*",
             "Action": "s3:*",
             "NotResource": [bucket_arn, tenant_objects(bucket_arn)],
+            "Condition": tagged,
+        },
+        {
+            "Sid": "DenyTaggedPrincipalsEveryBucketActionButListing",
+            "Effect": "Deny",
+            "Principal": "*",
+            "NotAction": list(TAGGED_BUCKET_ACTIONS),
+            "Resource": bucket_arn,
             "Condition": tagged,
         },
         {

@@ -56,6 +56,7 @@ DEFAULTS: dict[str, Any] = {
     "uploaderTrustedPrincipalArns": [],
     "uploaderExternalId": "",
     "uploaderRequireMfa": False,
+    "tenantBrokerPrincipalArns": [],
     "permissionsBoundaryArn": "",
     "roleMaxSessionSeconds": 3600,
 }
@@ -164,6 +165,9 @@ class AccessSettings:
     uploader_require_mfa: bool
     permissions_boundary_arn: Optional[str]
     max_session_duration_seconds: int
+    tenant_broker_arns: tuple[str, ...] = ()
+    """Roles/users that act for tenants: they may request any tenant's ``tenant_id`` tag on
+    the uploader and tenant roles. Every other caller may request only its own tag."""
 
 
 @dataclass(frozen=True)
@@ -470,6 +474,7 @@ EC2_ACCESS_MODES = ("read-only", "read-write")
 ROLE_SESSION_SECONDS_RANGE = (3600, 43200)
 """IAM accepts a role maximum session duration of 1 to 12 hours."""
 _EXTERNAL_ID = re.compile(r"^[A-Za-z0-9+=,.@:/_-]{2,1224}$")
+_BROKER_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::\d{12}:(role|user)/[A-Za-z0-9+=,.@_/-]{1,512}$")
 _POLICY_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::(\d{12}|aws):policy/[A-Za-z0-9+=,.@_/-]{1,512}$")
 
 
@@ -486,6 +491,18 @@ def _access(raw: Mapping[str, Any], environment: str, resource_prefix: str) -> A
                 "exact IAM principal ARNs (no wildcards): arn:aws:iam::<12-digit account>:"
                 "role/<name>, :user/<name> or :root",
             )
+    brokers = _str_list(raw, "tenantBrokerPrincipalArns")
+    for arn in brokers:
+        if not _BROKER_ARN.match(arn):
+            raise SettingsError(
+                "tenantBrokerPrincipalArns",
+                arn,
+                "exact IAM role or user ARNs of the backends that act for tenants "
+                "(arn:aws:iam::<12-digit account>:role/<name> or :user/<name>; no wildcards, "
+                "no :root, which would make the whole account a broker)",
+            )
+    if len(set(brokers)) != len(brokers):
+        raise SettingsError("tenantBrokerPrincipalArns", list(brokers), "each ARN once")
     external_id = _str(raw, "uploaderExternalId")
     if not external_id:
         if environment == "prod":
@@ -513,6 +530,7 @@ def _access(raw: Mapping[str, Any], environment: str, resource_prefix: str) -> A
         uploader_require_mfa=_bool(raw, "uploaderRequireMfa"),
         permissions_boundary_arn=boundary or None,
         max_session_duration_seconds=seconds,
+        tenant_broker_arns=brokers,
     )
 
 

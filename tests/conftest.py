@@ -7,12 +7,21 @@ are session-scoped and read-only; a test that needs different config calls
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from securestore.offline.engine import evaluate_stack
 from securestore.offline.graph import StackGraph
 
 STACKS = ("dev", "prod")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _upload_journals_stay_in_the_test_session(tmp_path_factory):
+    """Every multipart upload is journalled under $XDG_CACHE_HOME: keep tests' journals (and
+    those of the CLI processes they start) out of the user's ~/.cache."""
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
 
 
 @pytest.fixture(scope="session")

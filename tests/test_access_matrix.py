@@ -19,13 +19,34 @@ from typing import Callable
 import pytest
 
 from access import evaluator, pmapper
-from access.matrix import OBJECT_OPERATIONS, OPERATIONS, Cell, callers, cells, checks_for
+from access.matrix import (
+    ATTACKERS,
+    BUCKET_OPERATION,
+    OBJECT_ATTACK_OPERATION,
+    OBJECT_OPERATIONS,
+    OPERATIONS,
+    Cell,
+    callers,
+    cells,
+    checks_for,
+    TrustCell,
+    broker_arn,
+    has_dot_or_empty_segment,
+    trust_callers,
+    trust_cells,
+    trust_check,
+)
+from securestore.offline.engine import evaluate_stack
+from securestore.offline.mocks import DEFAULT_ACCOUNT_ID
 from access.stack_access import StackAccess, stack_access
 
 KeyRule = Callable[[str], bool]
 
 ANY_KEY: KeyRule = lambda key: True  # noqa: E731
 UPLOADS = ("put", "mpu-create", "mpu-upload-part", "mpu-complete", "mpu-abort", "mpu-list-parts")
+PUT_OBJECT_OPERATIONS = tuple(op for op, (action, _, _) in OBJECT_OPERATIONS.items() if action == "s3:PutObject")
+TENANT_OF = {"uploader-acme": "acme", "tenant-acme": "acme", "tenant-globex": "globex"} | dict.fromkeys(ATTACKERS, "acme")
+"""Callers that carry a ``tenant_id`` tag, and its value."""
 
 
 def under(prefix: str) -> KeyRule:
@@ -43,15 +64,22 @@ def grants(caller: str, ec2_mode: str) -> dict[str, KeyRule]:
         return everything if ec2_mode == "read-write" else {"get": ANY_KEY, "list": ANY_KEY}
     if caller == "uploader-acme":
         return {operation: under("acme/") for operation in UPLOADS}
-    if caller in ("tenant-acme", "tenant-globex"):
-        tenant = caller.removeprefix("tenant-")
-        return {operation: under(f"{tenant}/") for operation in OPERATIONS}
+    if caller in ("tenant-acme", "tenant-globex") or caller in ATTACKERS:
+        # The attackers: a later s3:* or * policy gains nothing outside the prefix.
+        return {operation: under(f"{TENANT_OF[caller]}/") for operation in OPERATIONS}
     if caller in ("other-account", "anonymous"):
         return {}
     raise KeyError(caller)
 
 
 def expected(cell: Cell, ec2_mode: str) -> bool:
+    if cell.operation.startswith(BUCKET_OPERATION):
+        return False  # nobody changes or deletes the bucket or its configuration at run time
+    if cell.operation.startswith(OBJECT_ATTACK_OPERATION):
+        # only the over-broad tenant sessions get these rows: any object action, own prefix only
+        return cell.key.startswith(f"{TENANT_OF[cell.caller]}/")
+    if cell.operation in PUT_OBJECT_OPERATIONS and has_dot_or_empty_segment(cell.key):
+        return False  # keys CloudFront would normalize onto another path cannot be written
     if cell.transport != "tls1.3":
         return False  # plain HTTP and TLS < 1.2 are denied to everyone
     if cell.encryption not in (None, "default", "right-key"):
@@ -105,7 +133,9 @@ def test_matrix_allows_what_each_role_is_for(matrix):
     """Not a deny-everything matrix: each role's purpose is allowed somewhere."""
     _, _, rows = matrix
     allowed_callers = {cell.caller for cell, ours, _ in rows if ours}
-    assert allowed_callers == {"lambda", "ec2", "managed-policy", "uploader-acme", "tenant-acme", "tenant-globex"}
+    assert allowed_callers == {
+        "lambda", "ec2", "managed-policy", "uploader-acme", "tenant-acme", "tenant-globex", *ATTACKERS
+    }
 
 
 def test_no_tenant_session_reaches_another_prefix(matrix):
@@ -114,28 +144,136 @@ def test_no_tenant_session_reaches_another_prefix(matrix):
     escapes = [
         str(cell)
         for cell, ours, _ in rows
-        if ours and cell.caller in ("uploader-acme", "tenant-acme", "tenant-globex")
-        and not cell.key.startswith(cell.caller.split("-")[-1] + "/")
+        if ours and cell.caller in TENANT_OF and not cell.key.startswith(TENANT_OF[cell.caller] + "/")
     ]
     assert escapes == []
+
+
+@pytest.mark.parametrize("attacker", ATTACKERS)
+def test_over_broad_tenant_session_cannot_change_the_bucket(matrix, attacker):
+    """Attack class: a tenant session later given ``s3:*`` or ``*`` turns off the bucket's
+    protections (DeleteBucketPolicy, PutLifecycleConfiguration, PutBucketVersioning, ...).
+    Every bucket-level Put*/Delete* action in AWS's S3 action list is denied to it."""
+    _, _, rows = matrix
+    bucket_rows = [(cell, ours) for cell, ours, _ in rows if cell.caller == attacker and cell.operation.startswith(BUCKET_OPERATION)]
+    assert len(bucket_rows) >= 20
+    assert [str(cell) for cell, ours in bucket_rows if ours] == []
+
+
+@pytest.mark.parametrize("attacker", ATTACKERS)
+def test_over_broad_tenant_session_reaches_no_foreign_object(matrix, attacker):
+    """Attack class: a tenant session later given ``s3:*`` or ``*`` uses any object action
+    (tagging, ACLs, retention, restore, ...) on another tenant's or ``public/`` keys."""
+    _, _, rows = matrix
+    object_rows = [(cell, ours) for cell, ours, _ in rows if cell.caller == attacker and cell.operation.startswith(OBJECT_ATTACK_OPERATION)]
+    assert {cell.key for cell, ours in object_rows if ours} == {"acme/x"}
+
+
+def test_nobody_writes_a_dot_or_empty_segment_key_under_its_prefix(matrix):
+    """Attack class: a tenant writes ``acme/../public/evil.html`` (a literal key under its
+    prefix) that CloudFront would serve, path-normalized, through the unsigned ``public/*``
+    behaviour. The bucket policy refuses every such write, for every caller and form."""
+    _, _, rows = matrix
+    written = [
+        str(cell) for cell, ours, _ in rows
+        if ours and cell.operation in PUT_OBJECT_OPERATIONS and has_dot_or_empty_segment(cell.key)
+    ]
+    assert written == []
+    assert any(has_dot_or_empty_segment(cell.key) and cell.caller == "tenant-acme" for cell, _, _ in rows)
 
 
 def _pm_expected(cell: Cell, mode: str) -> bool:
     """principalmapper matches Resource ARNs case-insensitively (gap 1), so for object
     operations it answers ``ACME/x`` as if it were ``acme/x``; everything else is as IAM."""
-    if cell.operation in OBJECT_OPERATIONS:
+    if cell.operation in OBJECT_OPERATIONS or cell.operation.startswith(OBJECT_ATTACK_OPERATION):
         return expected(dataclasses.replace(cell, key=cell.key.lower()), mode)
+    if cell.operation == "list" and cell.key == "" and cell.caller in ATTACKERS:
+        # gap 3: a tagged session whose identity may list the whole bucket lists without a
+        # prefix; IAM's StringNotLike matches the missing s3:prefix, principalmapper's not.
+        return cell.transport == "tls1.3"
     return expected(cell, mode)
 
 
 def test_principalmapper_agrees_on_every_cell_outside_its_gaps(matrix):
-    """principalmapper gives the expected verdict on every cell, except that it folds case."""
+    """principalmapper gives the expected verdict on every cell, except that it folds case
+    (gap 1) and misses a missing ``s3:prefix`` under ``StringNotLike`` (gap 3)."""
     access, _, rows = matrix
     mode = ec2_mode(access)
     disagreements = [f"{cell}: principalmapper {theirs}" for cell, _, theirs in rows if theirs != _pm_expected(cell, mode)]
     assert disagreements == []
-    folded = [cell for cell, ours, theirs in rows if ours != theirs]
-    assert folded and all(cell.key == "ACME/x" for cell in folded)
+    differ = [cell for cell, ours, theirs in rows if ours != theirs]
+    assert differ and all(cell.key == "ACME/x" or (cell.operation, cell.key) == ("list", "") for cell in differ)
+
+
+UNSAFE_KEYS = (
+    "acme/../public/evil.html", "acme/./x", "acme/x/..", "acme/x/.", "acme/..", "acme/.",
+    "acme//x", "acme/x//", "../acme/x", "./acme/x", "/acme/x", "..", ".",
+)
+SAFE_KEYS = ("acme/x", "acme/dir/", "acme/.hidden", "acme/x..y", "acme/.../x", "acme/x.")
+
+
+@pytest.mark.parametrize("key", UNSAFE_KEYS + SAFE_KEYS)
+def test_bucket_policy_refuses_every_form_of_dot_or_empty_segment_key(matrix, key):
+    """Attack class: a key CloudFront would normalize onto another path (first, middle,
+    last or only segment ``.``/``..``, or an empty segment). Lambda (whole-bucket writes)
+    puts each form: refused exactly when the key has such a segment, by both evaluators.
+    Dots inside a segment and a trailing ``/`` (folder marker) stay writable."""
+    access, who, _ = matrix
+    unsafe = has_dot_or_empty_segment(key)
+    assert unsafe is (key in UNSAFE_KEYS)
+    checks = checks_for(access, who["lambda"], Cell("lambda", "put", key, "tls1.3", "default"))
+    assert all(evaluator.authorize(who["lambda"], c) for c in checks) is not unsafe
+    assert all(pmapper.pm_authorize(who["lambda"], c) for c in checks) is not unsafe
+
+
+# --- trust: a caller may request only its own tenant, unless it is a named broker ----------
+
+BROKER_CONFIG = {"tenantBrokerPrincipalArns": [broker_arn(DEFAULT_ACCOUNT_ID)]}
+OWN_TENANT = {"user-tagged-acme": "acme", "broker-tagged-acme": "acme", "lambda-tagged-acme": "acme"}
+MAY_ASSUME = {
+    "uploader": {"user-tagged-acme", "user-untagged", "broker", "broker-tagged-acme"},
+    "tenant": {"lambda", "lambda-tagged-acme", "broker", "broker-tagged-acme"},
+}
+"""Whom identity and trust let in at all: the uploader trusts this account (its principals
+need their own permission), the tenant role the backends and the brokers."""
+BROKERS = {"broker", "broker-tagged-acme", "lambda", "lambda-tagged-acme"}
+"""Named brokers (configured; the Lambda role is a built-in broker of the tenant role)."""
+
+
+def trust_expected(cell: TrustCell) -> bool:
+    """A tagged caller gets only its own tenant, broker or not; an untagged broker any
+    tenant; an untagged non-broker nothing."""
+    if cell.caller not in MAY_ASSUME[cell.role]:
+        return False
+    if cell.caller in OWN_TENANT:
+        return cell.tenant == OWN_TENANT[cell.caller]
+    return cell.caller in BROKERS
+
+
+def trust_rows_for(stack: str) -> list:
+    """With a broker configured: every trust cell of ``stack`` with both verdicts."""
+    access = stack_access(evaluate_stack(stack, config_overrides=BROKER_CONFIG))
+    who = trust_callers(access)
+    rows = []
+    for cell in trust_cells(who):
+        check = trust_check(access, cell)
+        rows.append((cell, evaluator.authorize(who[cell.caller], check), pmapper.pm_authorize(who[cell.caller], check)))
+    return rows
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_a_caller_requests_only_its_own_tenant_unless_it_is_a_broker(stack):
+    """Attack class: a caller chooses its own tenant. A principal tagged acme (user, broker
+    or backend session) asking the uploader or tenant role for ``tenant_id=globex``, or an
+    untagged principal of the account that is no broker asking for any tenant, is refused;
+    a named broker gets any tenant. Both evaluators agree on every cell."""
+    rows = trust_rows_for(stack)
+    assert len(rows) == 2 * 7 * 2 * 2
+    unexpected = [f"{cell}: got {ours}" for cell, ours, _ in rows if ours != trust_expected(cell)]
+    assert unexpected == []
+    assert [str(cell) for cell, ours, theirs in rows if ours != theirs] == []
+    allowed = {(cell.role, cell.caller, cell.tenant) for cell, ours, _ in rows if ours}
+    assert ("uploader", "broker", "globex") in allowed and ("uploader", "user-tagged-acme", "acme") in allowed
 
 
 # --- principalmapper's gaps, each on one concrete request ---------------------------------
@@ -248,7 +386,8 @@ def test_a_tenant_session_reaches_exactly_its_prefix_for_any_key(matrices, case,
     session = dataclasses.replace(who["tenant-acme"], name=f"tenant-{tenant}", tags={"tenant_id": tenant})
     cell = Cell(session.name, operation, key, "tls1.3", "default" if operation == "put" else None)
     checks = checks_for(access, session, cell)
-    inside = key.startswith(f"{tenant}/")
+    writable = not (operation == "put" and has_dot_or_empty_segment(key))
+    inside = key.startswith(f"{tenant}/") and writable
     assert all(evaluator.authorize(session, c) for c in checks) is inside
-    folded_inside = key.lower().startswith(f"{tenant.lower()}/") if operation != "list" else inside
+    folded_inside = key.lower().startswith(f"{tenant.lower()}/") and writable if operation != "list" else inside
     assert all(pmapper.pm_authorize(session, c) for c in checks) is folded_inside

@@ -42,13 +42,14 @@ def _assume(access, role: str, caller: Caller, *, tags=None, external_id=None, m
     return _both(caller, Check(action, target.arn, context, target.trust, access.account))
 
 
-def _user(account: str, role_arn: str) -> Caller:
-    """An IAM user allowed by its own identity policy to assume and tag ``role_arn``."""
+def _user(account: str, role_arn: str, tenant: str = "acme") -> Caller:
+    """An IAM user tagged ``tenant_id=<tenant>`` (its own tenant; it may request only that
+    one), allowed by its own identity policy to assume and tag ``role_arn``."""
     policy = {
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Action": ["sts:AssumeRole", "sts:TagSession"], "Resource": role_arn}],
     }
-    return Caller("user", account, f"arn:aws:iam::{account}:user/uploader-cli", (policy,))
+    return Caller("user", account, f"arn:aws:iam::{account}:user/uploader-cli", (policy,), {"tenant_id": tenant})
 
 
 def _session(access, role: str) -> Caller:

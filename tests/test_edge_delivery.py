@@ -363,23 +363,33 @@ def test_dependency_order_is_key_bucket_distribution_key_policy(graph):
 # --- no signer key (dev only) ------------------------------------------------------------
 
 
+def _function_behind(graph: StackGraph, behaviour: dict) -> RecordedResource:
+    (association,) = behaviour["functionAssociations"]
+    assert association["eventType"] == "viewer-request"
+    (function,) = [f for f in graph.of_type(FUNCTION) if f.outputs["arn"] == association["functionArn"]]
+    return function
+
+
 def test_without_a_key_private_paths_answer_403(keyless_graph):
-    """No key configured (dev): no key group; the default behaviour runs a 403 function."""
+    """No key configured (dev): no key group; the default behaviour runs the guard with the
+    deny-unsigned switch on (one viewer-request function per behaviour)."""
     assert keyless_graph.of_type(PUBLIC_KEY) == [] and keyless_graph.of_type(KEY_GROUP) == []
-    default = _distribution(keyless_graph).inputs["defaultCacheBehavior"]
-    function = keyless_graph.one(FUNCTION)
-    assert default["functionAssociations"] == [
-        {"eventType": "viewer-request", "functionArn": function.outputs["arn"]}
-    ]
-    assert "statusCode: 403" in function.inputs["code"] and function.inputs["publish"] is True
-    assert "functionAssociations" not in _public_behaviour(keyless_graph)
+    default = _function_behind(keyless_graph, _distribution(keyless_graph).inputs["defaultCacheBehavior"])
+    assert default.name.endswith("-edge-deny-unsigned")
+    assert "var DENY_UNSIGNED = true; // securestore:deny-unsigned" in default.inputs["code"]
+    assert default.inputs["publish"] is True
+    public = _function_behind(keyless_graph, _public_behaviour(keyless_graph))
+    assert public.name.endswith("-edge-viewer-guard") and "securestore:deny-unsigned" not in public.inputs["code"]
     assert keyless_graph.exports["cloudfrontKeyGroupId"] is None
 
 
 def test_with_a_key_no_deny_function_exists(graph):
-    """The 403 function is only the keyless fallback."""
-    assert graph.of_type(FUNCTION) == []
-    assert "functionAssociations" not in _distribution(graph).inputs["defaultCacheBehavior"]
+    """The deny-unsigned function is only the keyless fallback; with a key every behaviour
+    runs the plain guard."""
+    (function,) = graph.of_type(FUNCTION)
+    assert function.name.endswith(f"-{graph.stack}-edge-viewer-guard")
+    for behaviour in _behaviours(graph):
+        assert "securestore:deny-unsigned" not in _function_behind(graph, behaviour).inputs["code"]
 
 
 # --- settings ----------------------------------------------------------------------------

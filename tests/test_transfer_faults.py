@@ -2,7 +2,8 @@
 
 * a connection dropped in the middle of a part's body is retried and the object is identical;
 * a ranged GET cut off mid-body is retried and the download is identical;
-* 500s on every UploadPart end with a non-zero exit and no multipart upload left behind;
+* 500s on every UploadPart outlast the retry budget: exit 75, the upload and journal are kept,
+  and the printed give-up command removes it;
 * ``kill -9`` mid-upload leaves a journal; ``--resume`` finishes byte-identically and sends only
   the parts that had not completed;
 * SIGINT mid-upload aborts the multipart upload and exits 130.
@@ -86,21 +87,28 @@ def test_ranged_get_cut_off_mid_body_is_retried_and_download_is_identical(
     assert target.read_bytes() == path.read_bytes()
 
 
-def test_persistent_500s_exit_non_zero_and_abort_the_upload(tmp_path, proxy, s3_direct, bucket,
-                                                           aws_env, capsys):
+def test_persistent_500s_exit_75_keep_the_upload_and_the_give_up_command_removes_it(
+        tmp_path, proxy, s3_direct, bucket, aws_env, capsys):
+    """Class: a transient cause (5xx) that outlasts the retries. 5xx is the server's trouble, not
+    the upload's: the work done is kept for --resume, exit 75, and the printed give-up command
+    (``securestore uploads abort``) is what removes it. (Before: exit 1, aborted, journal gone.)"""
     path = random_file(tmp_path, 11 * MiB)
     proxy.reset(lambda r: "error_500" if r.operation == "UploadPart" else "forward")
     code = main(["upload", str(path), "--key", "fails.bin", "--bucket", bucket, "--endpoint-url",
                  proxy.endpoint_url, "--region", REGION, "--part-size", "5MiB",
                  "--concurrency", "2", "--max-attempts", "3"])
     err = capsys.readouterr().err
-    assert code == 1
-    assert "InternalError" in err and "the multipart upload was aborted" in err
+    assert code == 75, err
+    assert "InternalError" in err and "kept" in err
     per_part = {}
     for request in proxy.requests("UploadPart"):
         per_part[request.part_number] = max(per_part.get(request.part_number, 0), request.attempt)
     assert 3 in per_part.values(), "the failing part was tried --max-attempts times"
-    assert len(proxy.requests("AbortMultipartUpload")) == 1
+    assert proxy.requests("AbortMultipartUpload") == []
+    assert len(open_multipart_uploads(s3_direct, bucket)) == 1
+    give_up = next(line.split("give up:", 1)[1].split() for line in err.splitlines() if "give up:" in line)
+    assert give_up[:3] == ["securestore", "uploads", "abort"]
+    assert main(give_up[1:]) == 0
     assert open_multipart_uploads(s3_direct, bucket) == []
     assert "fails.bin" not in [o["Key"] for o in s3_direct.list_objects_v2(Bucket=bucket).get("Contents", [])]
 

@@ -122,7 +122,7 @@ def test_wrong_composite_checksum_fails_and_deletes_the_new_version(payload):
         stub.add_response("complete_multipart_upload",
                           {"ETag": '"m-3"', "ChecksumCRC32C": "AAAAAA==-3", "VersionId": "bad"})
         stub.add_response("delete_object", {}, {"Bucket": "b", "Key": "k", "VersionId": "bad"})
-        with pytest.raises(ChecksumMismatchError, match="expected .*-3; the object was deleted"):
+        with pytest.raises(ChecksumMismatchError, match="expected .*-3; version bad, which this upload created, was deleted"):
             upload_file(client, path, "b", "k", config=TransferConfig(
                 part_size=5 * MiB, concurrency=1, multipart_threshold=5 * MiB))
         stub.assert_no_pending_responses()

@@ -32,11 +32,22 @@ PART_SIZE_GRANULARITY = 1 * MiB
 CHECKSUM_ALGORITHMS = ("crc32c", "sha256")
 DEFAULT_CHECKSUM_ALGORITHM = "crc32c"
 
-DEFAULT_MAX_ATTEMPTS = 5
+DEFAULT_MAX_ATTEMPTS: Optional[int] = None
+"""No count limit by default: ``retry_for_seconds`` bounds retries (outages last seconds, not tries)."""
+DEFAULT_RETRY_FOR_SECONDS = 180.0
+"""How long one request may keep failing transiently before the transfer stops (and keeps the upload).
+Three minutes rides out the 2-minute outage the README promises with a margin for the last,
+capped wait and for a request that itself hangs until its timeout."""
 DEFAULT_BACKOFF_BASE_SECONDS = 0.25
 DEFAULT_BACKOFF_MAX_SECONDS = 8.0
 DEFAULT_PROGRESS_INTERVAL_SECONDS = 0.1
 DEFAULT_GRACE_SECONDS = 5.0
+DEFAULT_INTERRUPT_SECONDS = 6.0
+"""After Ctrl-C or SIGTERM: at most this long for parts in flight to end and the abort to be
+confirmed (systemd and Kubernetes send SIGKILL after 30 s or less; we promise exit within 10 s)."""
+
+_DURATION_UNITS = {"": 1, "s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600}
+_DURATION_PATTERN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$")
 
 _SIZE_UNITS = {
     "": 1, "b": 1,
@@ -65,6 +76,16 @@ def parse_size(text: Union[str, int]) -> int:
     return int(value)
 
 
+def parse_duration(text: Union[str, int, float]) -> float:
+    """``"90"``, ``"90s"``, ``"2m"``, ``"1.5h"`` to seconds; ``ValueError`` naming the value otherwise."""
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        return float(text)
+    match = _DURATION_PATTERN.match(str(text))
+    if not match or match.group(2).lower() not in _DURATION_UNITS:
+        raise ValueError(f"invalid duration {text!r}: use seconds with an optional unit, e.g. 90s, 5m, 1h")
+    return float(match.group(1)) * _DURATION_UNITS[match.group(2).lower()]
+
+
 def format_size(size: int) -> str:
     """Bytes as the largest binary unit that divides them exactly (``8388608`` → ``8MiB``)."""
     for unit, factor in (("GiB", GiB), ("MiB", MiB), ("KiB", KiB)):
@@ -86,12 +107,17 @@ class TransferConfig:
     multipart_threshold: Optional[int] = None
     """Files smaller than this go up in one PUT; ``None`` means the part size."""
     checksum_algorithm: str = DEFAULT_CHECKSUM_ALGORITHM
-    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    max_attempts: Optional[int] = DEFAULT_MAX_ATTEMPTS
+    """Tries per request at most; ``None``: only ``retry_for_seconds`` bounds retries."""
+    retry_for_seconds: float = DEFAULT_RETRY_FOR_SECONDS
+    """How long a request may keep failing on a transient cause before the transfer gives up."""
     backoff_base_seconds: float = DEFAULT_BACKOFF_BASE_SECONDS
     backoff_max_seconds: float = DEFAULT_BACKOFF_MAX_SECONDS
     progress_interval_seconds: float = DEFAULT_PROGRESS_INTERVAL_SECONDS
     grace_seconds: float = DEFAULT_GRACE_SECONDS
-    """After a failure or Ctrl-C, how long parts already in flight may take to end before the abort."""
+    """After a failure, how long parts already in flight may take to end before the abort."""
+    interrupt_seconds: float = DEFAULT_INTERRUPT_SECONDS
+    """After Ctrl-C/SIGTERM, how long to wait for parts in flight and the abort, in all."""
 
     def __post_init__(self) -> None:
         if self.multipart_threshold is None and isinstance(self.part_size, int):
@@ -119,8 +145,14 @@ class TransferConfig:
             raise ValueError(
                 f"checksum_algorithm must be one of {', '.join(CHECKSUM_ALGORITHMS)}, got {self.checksum_algorithm!r}"
             )
-        if isinstance(self.max_attempts, bool) or not isinstance(self.max_attempts, int) or self.max_attempts < 1:
-            raise ValueError(f"max_attempts must be an integer ≥ 1, got {self.max_attempts!r}")
+        if self.max_attempts is not None and (isinstance(self.max_attempts, bool)
+                                              or not isinstance(self.max_attempts, int) or self.max_attempts < 1):
+            raise ValueError(f"max_attempts must be an integer ≥ 1 (or None), got {self.max_attempts!r}")
+        if isinstance(self.retry_for_seconds, bool) or not isinstance(self.retry_for_seconds, (int, float)) \
+                or not self.retry_for_seconds >= 0:
+            raise ValueError(f"retry_for_seconds must be a number of seconds ≥ 0, got {self.retry_for_seconds!r}")
+        if not self.interrupt_seconds >= 0:
+            raise ValueError(f"interrupt_seconds must be ≥ 0, got {self.interrupt_seconds!r}")
         if self.backoff_base_seconds < 0 or self.backoff_max_seconds < self.backoff_base_seconds:
             raise ValueError(
                 "backoff_base_seconds must be ≥ 0 and backoff_max_seconds ≥ backoff_base_seconds, got "

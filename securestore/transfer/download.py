@@ -91,7 +91,8 @@ def download_file(
     config = config or TransferConfig()
     if not bucket or not key:
         raise ValueError("bucket and key must not be empty")
-    policy = RetryPolicy(config.max_attempts, config.backoff_base_seconds, config.backoff_max_seconds)
+    policy = RetryPolicy(config.max_attempts, config.backoff_base_seconds, config.backoff_max_seconds,
+                         config.retry_for_seconds)
     target = Path(dest)
     if target.is_dir():
         target = target / Path(key).name

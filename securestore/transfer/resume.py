@@ -6,13 +6,22 @@ resumed), then one line per completed part with its ETag and checksum. A line is
 each part completes, so the cost stays constant per part however many parts there are, and a
 line cut short by ``kill -9`` is simply ignored when the journal is read back.
 
-The journal only records; the uploader decides. On success or abort the file is removed; only
-a process that died without running its cleanup leaves one behind.
+The journal only records; the uploader decides. On success or a confirmed abort the file is
+removed. It is kept when the upload is kept (retries ran out on a transient cause, or an
+interrupt could not confirm the abort), and when a process dies without running its cleanup.
+
+One process at a time: ``lock()`` takes an exclusive ``flock`` on ``<journal>.lock`` (beside the
+journal, because ``start`` replaces the journal file itself) and records the holder's pid, so a
+second upload of the same file to the same key fails at once naming the first. The lock file
+is never deleted: unlinking a lock file others may have opened lets two processes each lock a
+different inode.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import errno
+import fcntl
 import hashlib
 import json
 import os
@@ -20,6 +29,8 @@ import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Optional, Union
+
+from .errors import JournalBusyError
 
 STATE_FORMAT_VERSION = 1
 STATE_SUFFIX = ".state.json"
@@ -48,10 +59,15 @@ class UploadState:
     parts: dict[int, tuple[str, str]] = field(default_factory=dict)  # number -> (etag, checksum b64)
 
 
+def default_journal_dir() -> Path:
+    """``$XDG_CACHE_HOME/securestore/uploads`` (``~/.cache/...`` when the variable is unset)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "securestore" / "uploads"
+
+
 def default_state_path(path: PathLike, bucket: str, key: str, cache_dir: Optional[PathLike] = None) -> Path:
     """``$XDG_CACHE_HOME/securestore/uploads/<hash of file, bucket, key>.state.json``."""
     if cache_dir is None:
-        cache_dir = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "securestore" / "uploads"
+        cache_dir = default_journal_dir()
     name = hashlib.sha256("\0".join((os.path.abspath(path), bucket, key)).encode()).hexdigest()[:32]
     return Path(cache_dir) / f"{name}{STATE_SUFFIX}"
 
@@ -63,6 +79,37 @@ class UploadJournal:
         self.path = Path(path)
         self._lock = threading.Lock()
         self._handle = None
+        self._lock_handle = None
+
+    @property
+    def lock_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".lock")
+
+    def lock(self, what: str = "this upload") -> None:
+        """Hold the journal exclusively until ``unlock``; ``JournalBusyError`` if another process does."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(self.lock_path, "a+", encoding="utf-8")
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as error:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            handle.close()
+            if error.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise
+            raise JournalBusyError(
+                f"another securestore process (pid {holder}) is already running {what}; its journal "
+                f"is {self.path}. Wait for it to end, or stop it first") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        self._lock_handle = handle
+
+    def unlock(self) -> None:
+        if self._lock_handle is not None:
+            self._lock_handle.close()  # closing the descriptor releases the flock
+            self._lock_handle = None
 
     def load(self) -> Optional[UploadState]:
         """The recorded upload, or ``None`` when there is no usable journal."""
@@ -144,3 +191,16 @@ class UploadJournal:
             if self._handle is not None:
                 self._handle.close()
             self._handle = open(self.path, "a", encoding="utf-8")
+
+
+def journals_in(directory: Optional[PathLike] = None) -> dict[str, tuple[Path, UploadState]]:
+    """The readable journals in ``directory`` (default: ``default_journal_dir()``), by upload id."""
+    found: dict[str, tuple[Path, UploadState]] = {}
+    folder = Path(directory) if directory is not None else default_journal_dir()
+    if not folder.is_dir():
+        return found
+    for candidate in sorted(folder.glob(f"*{STATE_SUFFIX}")):
+        state = UploadJournal(candidate).load()
+        if state is not None:
+            found[state.upload_id] = (candidate, state)
+    return found

@@ -4,16 +4,30 @@ The promises, and where each is kept:
 
 * Memory: each worker owns one reusable ``bytearray`` of the part size; a part is read into it
   with ``os.preadv`` (no intermediate ``bytes``), checksummed in place and handed to botocore as
-  the body, which sends a bytes-like body with one ``sendall`` and no copy. The upload therefore
-  holds at most ``concurrency × part size`` of file data, whatever the file size.
+  a ``BlockBody`` over that buffer, which yields ``memoryview`` slices (no copy). The upload
+  therefore holds at most ``concurrency × part size`` of file data, whatever the file size.
+* Slow links: the body goes out in ``SEND_BLOCK_SIZE`` blocks, one ``sendall`` each. A socket
+  timeout bounds a whole ``sendall`` (Python ≥ 3.5) even while bytes flow, so one ``sendall`` of
+  an 8 MiB part fails on any uplink slower than 8 MiB per read timeout; per block, the timeout
+  measures progress instead.
 * Integrity: every part carries its checksum (one algorithm for all parts); S3 rejects a part
   whose bytes do not match. After completion the composite checksum S3 reports is compared with
   the one computed here; a mismatching object is deleted and the upload fails.
-* No orphans: the abort is armed the moment ``CreateMultipartUpload`` returns an id; any
-  exception after that (a part that failed all its retries, a bad checksum, Ctrl-C) aborts the
-  upload before the error propagates.
-* Resume: with a state file, each finished part is journalled; a later call with the same file,
-  bucket and key continues the same upload and sends only the missing parts.
+* Nothing lost, nothing orphaned silently: every multipart upload is journalled (by default
+  under ``$XDG_CACHE_HOME/securestore/uploads``). A permanent cause (access denied, no such
+  bucket, a checksum mismatch, the source changed) aborts the upload. A transient one that
+  outlasts the retry budget (network, 5xx, throttling) keeps the upload and its journal and
+  raises ``TemporaryTransferError``; the same call with ``resume=True`` continues it. Ctrl-C
+  aborts within ``interrupt_seconds`` or, if the abort cannot be confirmed, keeps both and
+  says so (``UploadInterrupted.kept``). The journal is deleted only when the upload completed
+  or S3 confirmed the abort.
+* Resume only continues, retries, or (when S3 says the upload no longer exists) starts afresh;
+  a transient error while resuming never aborts or forgets the upload.
+* The source is re-checked (size, mtime, ctime) after the last part: a file rewritten in place
+  during the upload aborts it instead of storing a mix of old and new bytes.
+* Concurrent writers: verification reads back the version (or ETag) this upload created, never
+  whatever another writer put at the key since, and only a version this upload provably wrote
+  is ever deleted.
 """
 
 from __future__ import annotations
@@ -28,11 +42,14 @@ from typing import Any, Mapping, Optional, Union
 from botocore.exceptions import ClientError
 
 from .checksums import ChecksumAlgorithm, get_algorithm, split_composite
-from .config import PartPlan, TransferConfig, plan_parts
-from .errors import ChecksumMismatchError, FileChangedError, TransferError, describe_error as _describe
+from .config import KiB, PartPlan, TransferConfig, plan_parts
+from .errors import (
+    ChecksumMismatchError, FileChangedError, PendingUpload, TemporaryTransferError, TransferError,
+    UploadInterrupted, UploadPendingError, describe_error as _describe, error_code,
+)
 from .progress import ProgressCallback, ThrottledProgress
-from .resume import UploadIdentity, UploadJournal, UploadState
-from .retry import RetryPolicy, TransferCancelled
+from .resume import UploadIdentity, UploadJournal, UploadState, default_state_path
+from .retry import RetryPolicy, TransferCancelled, is_retryable
 from .workers import run_parallel
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -41,6 +58,47 @@ PART_SIZE_METADATA_KEY = "securestore-part-size"
 """User metadata recording the part size, so a download can verify the composite checksum."""
 
 LIST_PARTS_PAGE = 1000
+SEND_BLOCK_SIZE = 256 * KiB
+"""Bytes per ``sendall``: small enough that a read timeout measures progress on a slow link (a
+block takes under a second at 300 KiB/s), large enough that the loop costs nothing at speed."""
+
+
+class BlockBody:
+    """A part buffer as a read-only file object whose ``read`` returns ``memoryview`` blocks.
+
+    urllib3 sends a file-like body one ``read()`` at a time, each with its own ``sendall``;
+    ``read`` returns at least ``SEND_BLOCK_SIZE`` bytes when it can (urllib3 asks for 16 KiB,
+    which would cost a system call per 16 KiB) and never copies the buffer.
+    """
+
+    def __init__(self, buffer, block_size: int = SEND_BLOCK_SIZE) -> None:
+        self._view = memoryview(buffer)
+        self._position = 0
+        self._block_size = block_size
+
+    def __len__(self) -> int:
+        return len(self._view)
+
+    def read(self, size: int = -1):
+        end = len(self._view) if size is None or size < 0 else \
+            self._position + max(size, self._block_size)
+        block = self._view[self._position:end]
+        self._position += len(block)
+        return block
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        base = {0: 0, 1: self._position, 2: len(self._view)}[whence]
+        self._position = max(0, min(len(self._view), base + offset))
+        return self._position
+
+    def tell(self) -> int:
+        return self._position
+
+    def seekable(self) -> bool:
+        return True
+
+    def readable(self) -> bool:
+        return True
 
 
 @dataclass(frozen=True)
@@ -56,6 +114,10 @@ class UploadResult:
     parts: int
     part_size: int
     resumed_parts: int
+    verified: bool = True
+    """False when the whole-object checksum could not be read back for the version this upload
+    made (e.g. an unversioned bucket where another writer replaced the key first); every part's
+    checksum was still checked by S3 as it arrived."""
 
     def summary(self) -> dict[str, Any]:
         """The ``--json`` summary: key, version id, bytes, seconds, checksum and friends."""
@@ -77,16 +139,22 @@ def upload_file(
     metadata: Optional[Mapping[str, str]] = None,
     progress: Optional[ProgressCallback] = None,
     state_path: Optional[PathLike] = None,
+    resume: bool = True,
 ) -> UploadResult:
     """Upload ``path`` to ``s3://bucket/key`` with the injected boto3 S3 ``client``.
 
     ``sse_kms_key_id`` requests SSE-KMS with that key (otherwise the bucket's default
     encryption applies). ``progress(bytes_done, bytes_total)`` is called from worker threads,
-    serialised and throttled. ``state_path`` makes a multipart upload resumable: an unfinished
-    upload journalled there for the same file, bucket and key is continued.
+    serialised and throttled. A multipart upload is always journalled, at ``state_path``
+    (default: ``default_state_path(path, bucket, key)``); with ``resume`` an unfinished upload
+    journalled there for the same file, bucket and key is continued, without it such an upload
+    raises ``UploadPendingError`` (nothing is touched).
 
-    Raises ``TransferError`` (the multipart upload aborted) when the upload cannot complete,
-    ``ValueError`` for bad arguments, and lets ``KeyboardInterrupt`` through after aborting.
+    Raises ``TransferError`` (a permanent cause: the multipart upload aborted),
+    ``TemporaryTransferError`` (a transient cause outlasted the retry budget: upload and journal
+    kept, resumable), ``JournalBusyError`` (another process is uploading the same file to the
+    same key), ``ValueError`` for bad arguments, and ``UploadInterrupted`` (a
+    ``KeyboardInterrupt``) on Ctrl-C, saying whether the upload was aborted or kept.
     """
     config = config or TransferConfig()
     if not bucket:
@@ -112,15 +180,17 @@ def upload_file(
                                  algorithm, {**extra_args, "Metadata": user_metadata}, reporter)
         else:
             identity_path = os.path.abspath(os.fspath(path))
+            if state_path is None:
+                state_path = default_state_path(identity_path, bucket, key)
             job = _MultipartUpload(client, handle.fileno(), status, identity_path, bucket, key,
                                    config, algorithm, extra_args, user_metadata, reporter,
-                                   UploadJournal(state_path) if state_path else None)
+                                   UploadJournal(state_path), resume=resume)
             result = job.run()
     reporter.finish()
     return UploadResult(seconds=time.monotonic() - started, **result)
 
 
-def _read_exactly(fd: int, buffer: bytearray, offset: int) -> None:
+def _read_exactly(fd: int, buffer, offset: int) -> None:
     """Fill ``buffer`` from ``fd`` at ``offset``; the file shrinking is an error."""
     view = memoryview(buffer)
     filled = 0
@@ -134,19 +204,49 @@ def _read_exactly(fd: int, buffer: bytearray, offset: int) -> None:
 
 
 def _policy(config: TransferConfig) -> RetryPolicy:
-    return RetryPolicy(config.max_attempts, config.backoff_base_seconds, config.backoff_max_seconds)
+    return RetryPolicy(config.max_attempts, config.backoff_base_seconds, config.backoff_max_seconds,
+                       config.retry_for_seconds)
+
+
+def _file_signature(status: os.stat_result) -> tuple[int, int, int]:
+    """What a rewrite in place changes: size, modification time and change time."""
+    return status.st_size, status.st_mtime_ns, status.st_ctime_ns
+
+
+def _check_unchanged(fd: int, path: Optional[str], before: os.stat_result) -> None:
+    """Raise ``FileChangedError`` when the open file, or the file now at ``path``, differs."""
+    now = os.fstat(fd)
+    changed = _file_signature(now) != _file_signature(before)
+    if not changed and path is not None:
+        try:
+            at_path = os.stat(path)
+        except OSError:
+            changed = True
+        else:
+            changed = (at_path.st_dev, at_path.st_ino) != (before.st_dev, before.st_ino)
+    if changed:
+        raise FileChangedError(
+            f"{path or 'the source file'} changed while it was being uploaded (size, modification or "
+            "change time differ from when the upload started); upload it again once it is complete")
 
 
 def _put_single(client, fd, size, bucket, key, config, algorithm: ChecksumAlgorithm,
                 extra_args, reporter: ThrottledProgress) -> dict[str, Any]:
+    status = os.fstat(fd)
     body = bytearray(size)
     _read_exactly(fd, body, 0)
+    _check_unchanged(fd, None, status)
     checksum = algorithm.encode(algorithm.digest(body))
-    params = {"Bucket": bucket, "Key": key, "Body": body or b"", "ChecksumAlgorithm": algorithm.s3_name,
+    params = {"Bucket": bucket, "Key": key, "ChecksumAlgorithm": algorithm.s3_name,
               algorithm.parameter: checksum, **extra_args}
     try:
-        response = _policy(config).call(lambda: client.put_object(**params))
+        response = _policy(config).call(lambda: client.put_object(
+            Body=BlockBody(body) if body else b"", **params))
     except Exception as error:
+        if is_retryable(error):
+            raise TemporaryTransferError(
+                f"PUT s3://{bucket}/{key} failed for {config.retry_for_seconds:g}s on a transient "
+                f"cause ({_describe(error)}); nothing was stored, run it again") from error
         raise TransferError(f"PUT s3://{bucket}/{key} failed: {_describe(error)}") from error
     stored = response.get(algorithm.parameter)
     if stored is not None and stored != checksum:
@@ -161,34 +261,34 @@ def _put_single(client, fd, size, bucket, key, config, algorithm: ChecksumAlgori
 class _BufferPool:
     """Part-sized ``bytearray``s, created on first use and then reused; never more than workers.
 
-    The short last part shrinks a pooled buffer in place (``del buffer[n:]``) rather than
-    allocating another, so the pool never holds more than ``concurrency`` part buffers.
+    ``take`` hands out a ``memoryview`` of exactly the part's length over a pooled buffer (the
+    short last part is a shorter view of a full buffer), so buffers are never resized: a view
+    that botocore or a traceback still holds would make resizing fail (``BufferError``).
     """
 
     def __init__(self, part_size: int) -> None:
         self._part_size = part_size
         self._free: "queue.SimpleQueue[bytearray]" = queue.SimpleQueue()
 
-    def take(self, length: int) -> bytearray:
+    def take(self, length: int) -> tuple[bytearray, memoryview]:
         try:
             buffer = self._free.get_nowait()
         except queue.Empty:
             buffer = bytearray(self._part_size)
-        if length != self._part_size:
-            del buffer[length:]
-        return buffer
+        return buffer, memoryview(buffer)[:length]
 
     def give_back(self, buffer: bytearray) -> None:
-        if len(buffer) == self._part_size:
-            self._free.put(buffer)
+        self._free.put(buffer)
 
 
 class _MultipartUpload:
     def __init__(self, client, fd, status, path, bucket, key, config: TransferConfig,
                  algorithm: ChecksumAlgorithm, extra_args, metadata, reporter: ThrottledProgress,
-                 journal: Optional[UploadJournal]) -> None:
+                 journal: UploadJournal, *, resume: bool = True) -> None:
         self.client = client
         self.fd = fd
+        self.path = path
+        self.status = status
         self.bucket = bucket
         self.key = key
         self.config = config
@@ -197,6 +297,7 @@ class _MultipartUpload:
         self.metadata = metadata
         self.reporter = reporter
         self.journal = journal
+        self.resume = resume
         self.policy = _policy(config)
         self.plan: PartPlan = plan_parts(status.st_size, config.part_size)
         self.identity = UploadIdentity(bucket=bucket, key=key, path=path, file_size=status.st_size,
@@ -208,37 +309,40 @@ class _MultipartUpload:
         self.cancelled = threading.Event()
         self._lock = threading.Lock()
         self._buffers = _BufferPool(self.plan.part_size)
+        self._adopting = False  # while resuming: a failure never aborts the journalled upload
 
     # the whole upload ---------------------------------------------------------------------------
     def run(self) -> dict[str, Any]:
-        resumed = self._resumable_state()
+        self.journal.lock(f"an upload of {self.path} to s3://{self.bucket}/{self.key}")
         try:
+            return self._run_locked()
+        finally:
+            self.journal.close()
+            self.journal.unlock()
+
+    def _run_locked(self) -> dict[str, Any]:
+        try:
+            resumed = self._resumable_state()
             if resumed is not None:
                 self.upload_id = resumed.upload_id
+                self._adopting = True
                 if not self._adopt_finished_parts(resumed):
                     self.upload_id, resumed = None, None  # S3 no longer has it: start afresh
+                self._adopting = False
             if resumed is None:
-                self.upload_id = self._create()  # from here on, any failure aborts
-                if self.journal is not None:
-                    self.journal.start(self.identity, self.upload_id)
+                self.upload_id = self._create()  # from here on, a failure aborts or keeps it
+                self.journal.start(self.identity, self.upload_id)
             resumed_parts = len(self.digests)
             if self.digests:
                 self.reporter.advance(sum(self.plan.length(n) for n in self.digests))
             self._send_missing_parts()
+            _check_unchanged(self.fd, self.path, self.status)
             response = self._complete()
         except BaseException as error:
-            note = self._abort()
-            if isinstance(error, (KeyboardInterrupt, SystemExit)):
-                raise
-            if isinstance(error, TransferError):
-                raise type(error)(f"{error}; {note}") from error
-            raise TransferError(
-                f"upload of s3://{self.bucket}/{self.key} failed: {_describe(error)}; {note}"
-            ) from error
-        if self.journal is not None:
-            self.journal.discard()
+            raise self._failure(error) from error
+        self.journal.discard()
         try:
-            checksum = self._verify(response)
+            checksum, verified = self._verify(response)
         except TransferError:
             raise
         except Exception as error:  # noqa: BLE001 - e.g. the HEAD for the checksum failed
@@ -248,7 +352,77 @@ class _MultipartUpload:
                     checksum_algorithm=self.algorithm.name, checksum=checksum,
                     version_id=_version_id(response), etag=response.get("ETag"),
                     parts=self.plan.count, part_size=self.plan.part_size,
-                    resumed_parts=resumed_parts)
+                    resumed_parts=resumed_parts, verified=verified)
+
+    def _pending(self) -> PendingUpload:
+        return PendingUpload(self.bucket, self.key, self.upload_id, str(self.journal.path),
+                             parts_done=len(self.etags))
+
+    def _failure(self, error: BaseException) -> BaseException:
+        """Decide what happens to the multipart upload after ``error``; return what to raise.
+
+        Interrupt: abort within ``interrupt_seconds`` or keep. Transient cause (or any failure
+        while resuming): keep the upload and its journal. Permanent cause: abort.
+        """
+        where = f"s3://{self.bucket}/{self.key}"
+        if isinstance(error, UploadPendingError):
+            return error
+        if isinstance(error, (KeyboardInterrupt, SystemExit)):
+            return self._interrupted(error)
+        if self.upload_id is None:
+            if isinstance(error, TransferError):
+                return error
+            if is_retryable(error):
+                return TemporaryTransferError(
+                    f"upload of {where} could not start ({_describe(error)}, still failing after "
+                    f"{self.config.retry_for_seconds:g}s); no multipart upload was created, run it again")
+            return TransferError(f"upload of {where} failed: {_describe(error)}; "
+                                 "no multipart upload was created")
+        if self._adopting or is_retryable(error) or isinstance(error, TransferCancelled):
+            self.journal.close()
+            return TemporaryTransferError(
+                f"upload of {where} stopped: {_describe(error)} (still failing after "
+                f"{self.config.retry_for_seconds:g}s of retries). Nothing was lost: multipart upload "
+                f"{self.upload_id} ({len(self.etags)} of {self.plan.count} parts done) and its journal "
+                f"{self.journal.path} are kept", self._pending())
+        note = self._abort()
+        if isinstance(error, TransferError):
+            return type(error)(f"{error}; {note}")
+        return TransferError(f"upload of {where} failed: {_describe(error)}; {note}")
+
+    def _interrupted(self, error: BaseException) -> UploadInterrupted:
+        """Ctrl-C/SIGTERM: try the abort for at most ``interrupt_seconds``; a second Ctrl-C stops
+        waiting at once. The journal goes only when S3 confirmed the abort."""
+        if self.upload_id is None:
+            return UploadInterrupted("interrupted; no multipart upload was created", kept=False)
+        self.journal.close()
+        outcome: dict[str, BaseException] = {}
+        done = threading.Event()
+
+        def abort() -> None:
+            try:
+                self.client.abort_multipart_upload(Bucket=self.bucket, Key=self.key,
+                                                   UploadId=self.upload_id)
+            except BaseException as failure:  # noqa: BLE001 - reported below
+                outcome["error"] = failure
+            finally:
+                done.set()
+
+        threading.Thread(target=abort, name="securestore-abort", daemon=True).start()
+        try:
+            finished = done.wait(self.config.interrupt_seconds)
+        except KeyboardInterrupt:
+            finished = False  # a second Ctrl-C: stop waiting, keep everything
+        failure = outcome.get("error")
+        if finished and (failure is None or error_code(failure) == "NoSuchUpload"):
+            self.journal.discard()
+            return UploadInterrupted(f"interrupted; multipart upload {self.upload_id} was aborted",
+                                     kept=False)
+        why = _describe(failure) if failure is not None else "S3 did not answer in time"
+        return UploadInterrupted(
+            f"interrupted; the abort of multipart upload {self.upload_id} was not confirmed ({why}), "
+            f"so it is kept with its journal {self.journal.path} ({len(self.etags)} of "
+            f"{self.plan.count} parts done)", kept=True, pending=self._pending())
 
     def _create(self) -> str:
         metadata = {**self.metadata, PART_SIZE_METADATA_KEY: str(self.plan.part_size)}
@@ -259,14 +433,20 @@ class _MultipartUpload:
 
     # resume -------------------------------------------------------------------------------------
     def _resumable_state(self) -> Optional[UploadState]:
-        if self.journal is None:
-            return None
         state = self.journal.load()
         if state is None:
             return None
+        if not self.resume:
+            pending = PendingUpload(state.identity.bucket, state.identity.key, state.upload_id,
+                                    str(self.journal.path), parts_done=len(state.parts))
+            raise UploadPendingError(
+                f"an unfinished upload of {self.path} to s3://{self.bucket}/{self.key} exists "
+                f"(multipart upload {state.upload_id}, {len(state.parts)} parts done, journal "
+                f"{self.journal.path}): continue it with --resume, or give it up with "
+                "`securestore uploads abort`", pending)
         if replace(state.identity, part_size=self.identity.part_size) != self.identity:
             # Another file, a changed file, or another algorithm: that upload cannot be continued.
-            self._abort_quietly(state)
+            self._abort_stale(state)
             return None
         if state.identity.part_size != self.plan.part_size:
             # Continue with the part size the upload was started with, not today's --part-size.
@@ -279,7 +459,8 @@ class _MultipartUpload:
     def _adopt_finished_parts(self, state: UploadState) -> bool:
         """Keep the journalled parts that S3 still lists with the same ETag (and checksum).
 
-        Returns False when S3 no longer knows the upload (completed, aborted or expired).
+        Returns False when S3 no longer knows the upload (completed, aborted or expired). Any
+        other error propagates with the journal untouched (the caller keeps the upload).
         """
         listed: dict[int, dict] = {}
         marker = 0
@@ -289,9 +470,8 @@ class _MultipartUpload:
                     Bucket=self.bucket, Key=self.key, UploadId=state.upload_id,
                     MaxParts=LIST_PARTS_PAGE, PartNumberMarker=marker))
             except ClientError as error:
-                if error.response.get("Error", {}).get("Code") == "NoSuchUpload":
-                    if self.journal is not None:
-                        self.journal.discard()
+                if error_code(error) == "NoSuchUpload":
+                    self.journal.discard()
                     return False
                 raise
             for part in page.get("Parts", []):
@@ -307,41 +487,49 @@ class _MultipartUpload:
                 continue
             self.etags[number] = etag
             self.digests[number] = _b64decode(checksum)
-        if self.journal is not None:
-            kept = UploadState(state.identity, state.upload_id, state.created_at,
-                               {n: state.parts[n] for n in self.etags})
-            self.journal.resume(kept)
+        kept = UploadState(state.identity, state.upload_id, state.created_at,
+                           {n: state.parts[n] for n in self.etags})
+        self.journal.resume(kept)
         return True
 
-    def _abort_quietly(self, state: UploadState) -> None:
+    def _abort_stale(self, state: UploadState) -> None:
+        """Abort the journalled upload of a file that has since changed; forget it only once
+        S3 confirmed (or says it is gone already)."""
         try:
-            self.client.abort_multipart_upload(Bucket=state.identity.bucket, Key=state.identity.key,
-                                               UploadId=state.upload_id)
-        except Exception:  # noqa: BLE001 - a stale upload that is already gone is fine
-            pass
-        if self.journal is not None:
-            self.journal.discard()
+            self.policy.call(lambda: self.client.abort_multipart_upload(
+                Bucket=state.identity.bucket, Key=state.identity.key, UploadId=state.upload_id))
+        except Exception as error:  # noqa: BLE001 - classified below
+            if error_code(error) != "NoSuchUpload":
+                pending = PendingUpload(state.identity.bucket, state.identity.key, state.upload_id,
+                                        str(self.journal.path), parts_done=len(state.parts))
+                cls = TemporaryTransferError if is_retryable(error) else TransferError
+                raise cls(f"{self.path} changed since multipart upload {state.upload_id} was started, "
+                          f"and aborting that upload failed ({_describe(error)}); its journal "
+                          f"{self.journal.path} is kept", pending) from error
+        self.journal.discard()
 
     # parts --------------------------------------------------------------------------------------
     def _send_missing_parts(self) -> None:
         missing = [n for n in range(1, self.plan.count + 1) if n not in self.digests]
         run_parallel(missing, self._send_part, workers=self.config.concurrency,
                      cancelled=self.cancelled, grace_seconds=self.config.grace_seconds,
+                     interrupt_grace_seconds=min(self.config.grace_seconds,
+                                                 self.config.interrupt_seconds / 3),
                      name="securestore-part")
 
     def _send_part(self, number: int) -> None:
         if self.cancelled.is_set():
             raise TransferCancelled()
         length = self.plan.length(number)
-        buffer = self._buffers.take(length)
+        buffer, view = self._buffers.take(length)
         try:
-            _read_exactly(self.fd, buffer, self.plan.offset(number))
-            digest = self.algorithm.digest(buffer)
+            _read_exactly(self.fd, view, self.plan.offset(number))
+            digest = self.algorithm.digest(view)
             checksum = self.algorithm.encode(digest)
             params = {"Bucket": self.bucket, "Key": self.key, "UploadId": self.upload_id,
-                      "PartNumber": number, "Body": buffer,
+                      "PartNumber": number,
                       "ChecksumAlgorithm": self.algorithm.s3_name, self.algorithm.parameter: checksum}
-            response = self.policy.call(lambda: self.client.upload_part(**params),
+            response = self.policy.call(lambda: self.client.upload_part(Body=BlockBody(view), **params),
                                         cancelled=self.cancelled)
         finally:
             self._buffers.give_back(buffer)
@@ -352,8 +540,7 @@ class _MultipartUpload:
         with self._lock:
             self.digests[number] = digest
             self.etags[number] = response["ETag"]
-        if self.journal is not None:
-            self.journal.record(number, response["ETag"], checksum)
+        self.journal.record(number, response["ETag"], checksum)
         self.reporter.advance(length)
 
     # the end ------------------------------------------------------------------------------------
@@ -365,47 +552,73 @@ class _MultipartUpload:
             Bucket=self.bucket, Key=self.key, UploadId=self.upload_id,
             MultipartUpload={"Parts": parts}))
 
-    def _verify(self, response: dict) -> str:
+    def _verify(self, response: dict) -> tuple[str, bool]:
+        """Compare the composite checksum of *the object this upload created* with ours.
+
+        The Complete response carries it on S3; when it does not (moto), the checksum is read
+        back by this upload's version id, or (unversioned bucket) by ETag with ``If-Match``, so
+        that another writer's later object at the same key is never judged. Returns
+        ``(checksum, verified)``; on a proven mismatch the version we wrote is deleted (only
+        with its version id: without one, another writer's object could be at the key).
+        """
         expected = self.algorithm.composite(self.digests[n] for n in sorted(self.digests))
         stored = response.get(self.algorithm.parameter)
+        version = _version_id(response)
+        etag = response.get("ETag")
         if stored is None:
-            version = _version_id(response)
-            head = self.policy.call(lambda: self.client.head_object(
-                Bucket=self.bucket, Key=self.key, ChecksumMode="ENABLED",
-                **({"VersionId": version} if version else {})))
+            if version:
+                pin = {"VersionId": version}
+            elif etag:
+                pin = {"IfMatch": etag}
+            else:
+                return expected, False
+            try:
+                head = self.policy.call(lambda: self.client.head_object(
+                    Bucket=self.bucket, Key=self.key, ChecksumMode="ENABLED", **pin))
+            except ClientError as error:
+                status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+                if status in (404, 412) or error_code(error) in ("PreconditionFailed", "NoSuchKey",
+                                                                 "NoSuchVersion", "404", "412"):
+                    return expected, False  # another writer replaced (or removed) it already
+                raise
+            if not version and head.get("ETag") != etag:
+                return expected, False  # a server that ignores If-Match: still not ours
             stored = head.get(self.algorithm.parameter)
+        if not stored:
+            return expected, False  # nothing to compare with: cannot tell, so touch nothing
         if _same_composite(stored, expected):
-            return expected
-        self._delete_corrupt(response)
+            return expected, True
+        if version:
+            try:
+                self.client.delete_object(Bucket=self.bucket, Key=self.key, VersionId=version)
+                what = f"version {version}, which this upload created, was deleted"
+            except Exception as error:  # noqa: BLE001 - the mismatch is the error worth reporting
+                what = f"deleting version {version} failed ({_describe(error)})"
+        else:
+            what = ("the object was left in place: the bucket is not versioned, so a delete could "
+                    "remove another writer's object")
         raise ChecksumMismatchError(
             f"s3://{self.bucket}/{self.key}: S3 reports {self.algorithm.name} checksum {stored!r}, "
-            f"expected {expected}; the object was deleted")
-
-    def _delete_corrupt(self, response: dict) -> None:
-        params = {"Bucket": self.bucket, "Key": self.key}
-        if _version_id(response):
-            params["VersionId"] = _version_id(response)
-        try:
-            self.client.delete_object(**params)
-        except Exception:  # noqa: BLE001 - the mismatch is the error worth reporting
-            pass
+            f"expected {expected}; {what}")
 
     def _abort(self) -> str:
-        """Abort the multipart upload (if one was created); retried, never raises.
+        """Abort the multipart upload (retried within the budget), never raises.
 
-        Returns a sentence for the error message saying what happened to the upload.
+        Returns a sentence for the error message saying what happened to the upload. The
+        journal is deleted only when S3 confirmed the abort (or says the upload is gone).
         """
         if self.upload_id is None:
             return "no multipart upload was created"
         try:
             self.policy.call(lambda: self.client.abort_multipart_upload(
                 Bucket=self.bucket, Key=self.key, UploadId=self.upload_id))
-        except Exception as error:  # noqa: BLE001 - the bucket's lifecycle rule is the backstop
-            return (f"aborting multipart upload {self.upload_id} failed too ({_describe(error)}); "
-                    "the bucket's abort-incomplete-multipart lifecycle rule will remove it")
-        finally:
-            if self.journal is not None:
-                self.journal.discard()
+        except Exception as error:  # noqa: BLE001 - reported, journal kept
+            if error_code(error) != "NoSuchUpload":
+                self.journal.close()
+                return (f"aborting multipart upload {self.upload_id} failed too ({_describe(error)}); "
+                        f"it is kept with its journal {self.journal.path}: remove it with "
+                        "`securestore uploads abort`")
+        self.journal.discard()
         return "the multipart upload was aborted"
 
 

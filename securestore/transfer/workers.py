@@ -29,13 +29,15 @@ def run_parallel(
     workers: int,
     cancelled: threading.Event,
     grace_seconds: float,
+    interrupt_grace_seconds: Optional[float] = None,
     name: str = "securestore-worker",
 ) -> None:
     """Call ``function(item)`` for every item on ``workers`` threads.
 
-    On the first exception (or a ``KeyboardInterrupt`` in the caller) ``cancelled`` is set, the
-    items not started are dropped, running ones get up to ``grace_seconds`` to end, and the
-    exception is raised.
+    On the first exception ``cancelled`` is set, the items not started are dropped, running
+    ones get up to ``grace_seconds`` to end, and the exception is raised. On a
+    ``KeyboardInterrupt`` in the caller the wait is ``interrupt_grace_seconds`` (default
+    ``grace_seconds``) and a second one stops it at once: the process must end promptly.
     """
     work: "queue.SimpleQueue[T]" = queue.SimpleQueue()
     count = 0
@@ -89,7 +91,8 @@ def run_parallel(
                 deadline = time.monotonic() + grace_seconds
     except BaseException:
         cancelled.set()
-        _wait_briefly(threads, grace_seconds)
+        _wait_briefly(threads, grace_seconds if interrupt_grace_seconds is None
+                      else interrupt_grace_seconds)
         raise
     if first_error is not None:
         raise first_error

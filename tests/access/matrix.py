@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Iterator, Optional
 
 from .evaluator import Caller, Check
+from .s3_actions import BUCKET_WRITE_ACTIONS, OBJECT_ACTIONS
 from .stack_access import StackAccess
 
 OTHER_ACCOUNT = "210987654321"
@@ -27,11 +28,21 @@ TENANT_KEYS = (
     "acme",
     "acme-evil/x",
     "acme/../globex/x",
+    "acme/../public/evil.html",
+    "acme//x",
     "ACME/x",
 )
 """Keys (or, for list, prefixes). ``""`` is the bucket root: a listing without a prefix;
 object operations skip it (S3 has no empty key). ``acme/../globex/x`` is a literal key
-under ``acme/`` (S3 does not resolve dots); ``ACME/x`` differs from ``acme/`` by case."""
+under ``acme/`` (S3 does not resolve dots); ``ACME/x`` differs from ``acme/`` by case.
+The dot- and empty-segment keys are the ones CloudFront would normalize onto another path
+(``/acme/%2e%2e/public/evil.html`` matches ``public/*``): nobody may write them."""
+
+
+def has_dot_or_empty_segment(key: str) -> bool:
+    """``.``/``..`` as a whole segment, or an empty segment (``//``, a leading ``/``)."""
+    segments = key.split("/")
+    return any(s in (".", "..") for s in segments) or "" in segments[:-1]
 
 OBJECT_OPERATIONS = {
     # operation: (s3 action, KMS actions S3 performs with the caller's permissions, SSE headers?)
@@ -48,6 +59,13 @@ OBJECT_OPERATIONS = {
 s3:PutObject. For SSE-KMS, S3 generates the data key at create and decrypts it for every
 part and at completion, with the caller's KMS permissions."""
 OPERATIONS = tuple(OBJECT_OPERATIONS) + ("list",)
+BUCKET_OPERATION = "bucket:"
+"""``bucket:<Action>``: a bucket-level action (resource: the bucket ARN) from AWS's list."""
+OBJECT_ATTACK_OPERATION = "object:"
+"""``object:<Action>``: any object-level action (resource: the object ARN) from AWS's list."""
+ATTACK_KEYS = ("acme/x", "globex/x", "public/x", "acme-evil/x", "ACME/x")
+ATTACKERS = ("tenant-acme-s3-star", "tenant-acme-star")
+"""Tenant sessions (tagged acme) that were later given ``s3:*`` / ``*`` on ``*``."""
 
 TRANSPORTS = {
     "tls1.3": {"aws:SecureTransport": "true", "s3:TlsVersion": "1.3"},
@@ -82,6 +100,16 @@ FOREIGN_ADMIN_POLICY = {
 }
 """The worst identity policy another account can give its own principal."""
 
+S3_STAR_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}],
+}
+STAR_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+}
+"""Over-broad identity policies attached later to the tenant role (the attacker rows)."""
+
 
 def callers(access: StackAccess) -> dict[str, Caller]:
     roles = access.roles
@@ -104,7 +132,13 @@ def callers(access: StackAccess) -> dict[str, Caller]:
             "other-account", OTHER_ACCOUNT, OTHER_ACCOUNT_ROLE, (FOREIGN_ADMIN_POLICY,), {"tenant_id": "acme"}
         ),
         "anonymous": Caller("anonymous", anonymous=True),
+        "tenant-acme-s3-star": with_policy(role_session("tenant-acme-s3-star", "tenant", {"tenant_id": "acme"}), S3_STAR_POLICY),
+        "tenant-acme-star": with_policy(role_session("tenant-acme-star", "tenant", {"tenant_id": "acme"}), STAR_POLICY),
     }
+
+
+def with_policy(caller: Caller, document: dict) -> Caller:
+    return Caller(caller.name, caller.account, caller.arn, caller.identity + (document,), caller.tags)
 
 
 def cells(caller_names) -> Iterator[Cell]:
@@ -116,6 +150,18 @@ def cells(caller_names) -> Iterator[Cell]:
                 yield Cell(caller, operation, key, transport, encryption)
         else:
             yield Cell(caller, operation, key, transport, None)
+    yield from attack_cells(caller_names)
+
+
+def attack_cells(caller_names) -> Iterator[Cell]:
+    """The attacker rows: every bucket-level Put*/Delete* action for every caller, and every
+    object-level action on own and foreign keys for the over-broad tenant sessions."""
+    for caller in caller_names:
+        for action in BUCKET_WRITE_ACTIONS:
+            yield Cell(caller, BUCKET_OPERATION + action, "", "tls1.3", None)
+        if caller in ATTACKERS:
+            for action, key in itertools.product(OBJECT_ACTIONS, ATTACK_KEYS):
+                yield Cell(caller, OBJECT_ATTACK_OPERATION + action, key, "tls1.3", None)
 
 
 def _encryption_context(access: StackAccess, encryption: Optional[str]) -> tuple[dict, Optional[str]]:
@@ -144,6 +190,13 @@ def _encryption_context(access: StackAccess, encryption: Optional[str]) -> tuple
 
 def checks_for(access: StackAccess, caller: Caller, cell: Cell) -> list[Check]:
     transport = dict(TRANSPORTS[cell.transport])
+    if cell.operation.startswith(BUCKET_OPERATION):
+        action = "s3:" + cell.operation.removeprefix(BUCKET_OPERATION)
+        return [Check(action, access.bucket_arn, transport, access.bucket_policy, access.account)]
+    if cell.operation.startswith(OBJECT_ATTACK_OPERATION):
+        action = "s3:" + cell.operation.removeprefix(OBJECT_ATTACK_OPERATION)
+        resource = f"{access.bucket_arn}/{cell.key}"
+        return [Check(action, resource, transport, access.bucket_policy, access.account)]
     if cell.operation == "list":
         context = dict(transport)
         if cell.key:
@@ -163,3 +216,80 @@ def checks_for(access: StackAccess, caller: Caller, cell: Cell) -> list[Check]:
         key_policy = access.key_policy if kms_key == access.kms_key_arn else {"Statement": []}
         checks += [Check(k, kms_key, kms_context, key_policy, access.account) for k in kms_actions]
     return checks
+
+
+# --- the trust rows: who may assume the uploader and tenant roles as which tenant ---------
+
+BROKER_ROLE_NAME = "tenant-broker"
+"""A backend that acts for tenants, configured in ``tenantBrokerPrincipalArns``."""
+TRUST_ROLES = ("uploader", "tenant")
+TRUST_TENANTS = ("acme", "globex")
+TRUST_ACTIONS = ("sts:AssumeRole", "sts:TagSession")
+
+
+@dataclass(frozen=True)
+class TrustCell:
+    role: str
+    caller: str
+    tenant: str
+    action: str
+
+    def __str__(self) -> str:
+        return f"{self.caller} {self.action} {self.role} role as tenant_id={self.tenant}"
+
+
+def broker_arn(account: str) -> str:
+    return f"arn:aws:iam::{account}:role/{BROKER_ROLE_NAME}"
+
+
+def trust_callers(access: StackAccess) -> dict[str, Caller]:
+    """Principals of this account allowed by their own identity policy to assume and tag
+    any role, with and without a ``tenant_id`` principal tag; the Lambda role's session
+    (a built-in broker of the tenant role) and the same session carrying a tag."""
+    assume_any = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": ["sts:AssumeRole", "sts:TagSession"], "Resource": "*"}],
+    }
+    account = access.account
+
+    def principal(name: str, arn: str, tags: dict) -> Caller:
+        return Caller(name, account, arn, (assume_any,), tags)
+
+    lambda_role = access.roles["lambda"]
+    return {
+        "user-tagged-acme": principal("user-tagged-acme", f"arn:aws:iam::{account}:user/acme-cli", {"tenant_id": "acme"}),
+        "user-untagged": principal("user-untagged", f"arn:aws:iam::{account}:user/ops", {}),
+        "broker": principal("broker", broker_arn(account), {}),
+        "broker-tagged-acme": principal("broker-tagged-acme", broker_arn(account), {"tenant_id": "acme"}),
+        "lambda": Caller("lambda", account, lambda_role.arn, lambda_role.identity, dict(lambda_role.tags)),
+        "lambda-tagged-acme": Caller(
+            "lambda-tagged-acme", account, lambda_role.arn, lambda_role.identity, {**lambda_role.tags, "tenant_id": "acme"}
+        ),
+        "other-account-broker": principal("other-account-broker", broker_arn(OTHER_ACCOUNT), {}),
+    }
+
+
+def trust_cells(caller_names) -> Iterator[TrustCell]:
+    for role, caller, tenant, action in itertools.product(TRUST_ROLES, caller_names, TRUST_TENANTS, TRUST_ACTIONS):
+        yield TrustCell(role, caller, tenant, action)
+
+
+def uploader_external_id(access: StackAccess) -> str:
+    for statement in access.roles["uploader"].trust["Statement"]:
+        external = statement.get("Condition", {}).get("StringEquals", {}).get("sts:ExternalId")
+        if external:
+            return external
+    raise LookupError("the uploader trust names no sts:ExternalId")
+
+
+def trust_check(access: StackAccess, cell: TrustCell) -> Check:
+    """The request as STS authorises it: the right external id, MFA, one ``tenant_id`` tag."""
+    context = {
+        "aws:SecureTransport": "true",
+        "aws:MultiFactorAuthPresent": "true",
+        f"aws:RequestTag/tenant_id": cell.tenant,
+        "aws:TagKeys": ["tenant_id"],
+        "sts:ExternalId": uploader_external_id(access),
+    }
+    role = access.roles[cell.role]
+    return Check(cell.action, role.arn, context, role.trust, access.account)

@@ -10,14 +10,27 @@ Actions:
   ``drop_request_body``   read half the request body, then close the connection
   ``drop_response_body``  forward, relay the headers and half the body, then close
   ``error_500``           read the body, answer ``500 InternalError``
+  ``error_503``           read the body, answer ``503 SlowDown`` (throttling)
+  ``reset``               close the connection with a TCP reset before reading the body
   ``hang``                read the body, then wait until ``release()``; then close
+
+Network conditions, independent of the rule:
+  ``outage(seconds, mode)`` for a while every connection is refused (``"refuse"``: the listening
+                          socket is closed, so the kernel answers RST to a SYN, as for a host
+                          whose service is down) or reset (``"reset"``: accepted, then RST, as
+                          a middlebox does); open connections are cut at the start either way
+  ``rate_limit``          request bodies are read at most this many bytes per second per
+                          connection, with small socket buffers, so that the sender sees the
+                          slow link (loopback buffers would otherwise swallow megabytes)
 """
 
 from __future__ import annotations
 
 import http.client
 import socket
+import struct
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 from urllib.parse import parse_qs, urlsplit
@@ -58,6 +71,28 @@ def classify(method: str, query: dict) -> str:
 
 Rule = Callable[[SeenRequest], str]
 
+ERRORS = {
+    "error_500": (b"HTTP/1.1 500 Internal Server Error", b"InternalError"),
+    "error_503": (b"HTTP/1.1 503 Slow Down", b"SlowDown"),
+    "error_403": (b"HTTP/1.1 403 Forbidden", b"AccessDenied"),
+}
+
+
+def _reset(connection: socket.socket) -> None:
+    """Close with RST (SO_LINGER 0), as a dropped route or a middlebox does."""
+    try:
+        connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        connection.close()
+    except OSError:
+        pass
+
+
+def failing(operation: str, action: str = "error_503") -> Rule:
+    """A rule that answers every ``operation`` request with ``action`` and forwards the rest."""
+    def rule(request: SeenRequest) -> str:
+        return action if request.operation == operation else "forward"
+    return rule
+
 
 def forward_all(request: SeenRequest) -> str:
     return "forward"
@@ -69,9 +104,13 @@ class FaultProxy:
     upstream_port: int
     rule: Rule = forward_all
     seen: list = field(default_factory=list)
+    rate_limit: Optional[int] = None
+    """Bytes per second per connection for request bodies (``None``: unlimited)."""
+
+    RATE_LIMIT_BUFFER = 32 * 1024
 
     def __post_init__(self) -> None:
-        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener = self._listen(0)
         self.port = self._listener.getsockname()[1]
         self.endpoint_url = f"http://127.0.0.1:{self.port}"
         self._lock = threading.Lock()
@@ -80,6 +119,52 @@ class FaultProxy:
         self.hanging = threading.Event()  # set when a request is being held by ``hang``
         self._stopping = threading.Event()
         self._connections: list[socket.socket] = []
+        self._outage_until = 0.0
+        self._outage_mode = ""
+        self.outage_refused = 0  # connections reset during a "reset" outage
+
+    def _listen(self, port: int) -> socket.socket:
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if self.rate_limit:
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.RATE_LIMIT_BUFFER)
+        listener.bind(("127.0.0.1", port))
+        listener.listen(128)
+        return listener
+
+    # network conditions ----------------------------------------------------------------------
+    def outage(self, seconds: float, mode: str = "refuse") -> None:
+        """From now on, for ``seconds``, refuse or reset every connection (see the module doc)."""
+        if mode not in ("refuse", "reset"):
+            raise ValueError(f"outage mode must be 'refuse' or 'reset', got {mode!r}")
+        with self._lock:
+            self._outage_until = time.monotonic() + seconds
+            self._outage_mode = mode
+            connections, self._connections = self._connections, []
+        for connection in connections:
+            _reset(connection)
+        if mode == "refuse":
+            self._listener.close()
+            threading.Timer(seconds, self._reopen).start()
+
+    def _reopen(self) -> None:
+        if self._stopping.is_set():
+            return
+        for _ in range(100):
+            try:
+                self._listener = self._listen(self.port)
+                break
+            except OSError:
+                time.sleep(0.05)
+        threading.Thread(target=self._accept_loop, daemon=True, name="fault-proxy").start()
+
+    def slow_link(self, bytes_per_second: int) -> None:
+        """Read request bodies at ``bytes_per_second`` per connection from now on."""
+        self.rate_limit = bytes_per_second
+        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.RATE_LIMIT_BUFFER)
+
+    def in_outage(self) -> bool:
+        return time.monotonic() < self._outage_until
 
     # lifecycle -------------------------------------------------------------------------------
     def start(self) -> "FaultProxy":
@@ -116,11 +201,16 @@ class FaultProxy:
 
     # serving ---------------------------------------------------------------------------------
     def _accept_loop(self) -> None:
+        listener = self._listener
         while not self._stopping.is_set():
             try:
-                connection, _ = self._listener.accept()
+                connection, _ = listener.accept()
             except OSError:
                 return
+            if self.in_outage():
+                self.outage_refused += 1
+                _reset(connection)
+                continue
             with self._lock:
                 self._connections.append(connection)
             threading.Thread(target=self._serve, args=(connection,), daemon=True).start()
@@ -143,19 +233,26 @@ class FaultProxy:
                     headers.append((name.strip(), value.strip()))
                 lookup = {name.lower(): value for name, value in headers}
                 length = int(lookup.get("content-length", "0") or 0)
+                if self.in_outage():
+                    _reset(connection)
+                    return
                 request = self._record(method, target, lookup.get("range"))
                 with self._lock:
                     action = self.rule(request)
+                if action == "reset":
+                    _reset(connection)
+                    return
                 if lookup.get("expect", "").lower() == "100-continue":
                     connection.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
                 if action == "drop_request_body":
                     body, pending = self._read_body(connection, pending, length // 2)
                     return  # closes the connection half-way through the body
                 body, pending = self._read_body(connection, pending, length)
-                if action == "error_500":
-                    payload = (b"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>InternalError"
-                               b"</Code><Message>injected by the fault proxy</Message></Error>")
-                    connection.sendall(b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: "
+                if action in ERRORS:
+                    status_line, code = ERRORS[action]
+                    payload = (b"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>" + code
+                               + b"</Code><Message>injected by the fault proxy</Message></Error>")
+                    connection.sendall(status_line + b"\r\nContent-Type: "
                                        b"application/xml\r\nContent-Length: "
                                        + str(len(payload)).encode() + b"\r\n\r\n" + payload)
                     continue
@@ -198,13 +295,18 @@ class FaultProxy:
             self.seen.append(request)
         return request
 
-    @staticmethod
-    def _read_body(connection: socket.socket, pending: bytes, length: int) -> tuple[bytes, bytes]:
+    def _read_body(self, connection: socket.socket, pending: bytes, length: int) -> tuple[bytes, bytes]:
         chunks = [pending[:length]]
         have = len(chunks[0])
         rest = pending[length:]
+        rate = self.rate_limit
+        started = time.monotonic()
         while have < length:
-            chunk = connection.recv(min(1 << 20, length - have))
+            if rate:  # never ahead of rate × elapsed: the client's sends block on our window
+                ahead = have / rate - (time.monotonic() - started)
+                if ahead > 0:
+                    time.sleep(ahead)
+            chunk = connection.recv(min(self.RATE_LIMIT_BUFFER // 4 if rate else 1 << 20, length - have))
             if not chunk:
                 raise ConnectionError("client closed mid-body")
             chunks.append(chunk)
