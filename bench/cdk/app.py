@@ -349,8 +349,16 @@ class SecureStoreStack(Stack):
                 ),
             ),
         )
+        guard_js = (ROOT / "components" / "edge_functions" / "viewer_request.js").read_text()
+        guard = cloudfront.Function(
+            scope,
+            "viewer-guard",
+            runtime=cloudfront.FunctionRuntime.JS_2_0,
+            comment="Refuses URIs CloudFront would normalize onto another path (dot segments, //, %2f)",
+            code=cloudfront.FunctionCode.from_inline(guard_js),
+        )
         key_groups = None
-        functions = None
+        default_function = guard
         if edge.public_key_pem:
             public_key = cloudfront.PublicKey(
                 scope,
@@ -368,21 +376,21 @@ class SecureStoreStack(Stack):
                 )
             ]
         else:
-            deny = cloudfront.Function(
+            default_function = cloudfront.Function(
                 scope,
                 "deny-unsigned",
                 runtime=cloudfront.FunctionRuntime.JS_2_0,
-                comment="No signer public key configured: private paths answer 403",
+                comment="No signer public key configured: private paths answer 403 (after the viewer guard)",
                 code=cloudfront.FunctionCode.from_inline(
-                    "function handler(event) {\n"
-                    "  return { statusCode: 403, statusDescription: 'Forbidden' };\n}\n"
+                    guard_js.replace("var DENY_UNSIGNED = false;", "var DENY_UNSIGNED = true;", 1)
                 ),
             )
-            functions = [
-                cloudfront.FunctionAssociation(
-                    function=deny, event_type=cloudfront.FunctionEventType.VIEWER_REQUEST
-                )
-            ]
+
+        def on_viewer_request(function: cloudfront.Function) -> list:
+            return [cloudfront.FunctionAssociation(
+                function=function, event_type=cloudfront.FunctionEventType.VIEWER_REQUEST
+            )]
+
         web_acl = None
         if edge.waf_enabled:
             metric = f"{prefix}-edge"
@@ -457,9 +465,15 @@ class SecureStoreStack(Stack):
             ),
             web_acl_id=web_acl.attr_arn if web_acl else None,
             default_behavior=cloudfront.BehaviorOptions(
-                **behaviour, trusted_key_groups=key_groups, function_associations=functions
+                **behaviour,
+                trusted_key_groups=key_groups,
+                function_associations=on_viewer_request(default_function),
             ),
-            additional_behaviors={"public/*": cloudfront.BehaviorOptions(**behaviour)},
+            additional_behaviors={
+                "public/*": cloudfront.BehaviorOptions(
+                    **behaviour, function_associations=on_viewer_request(guard)
+                )
+            },
         )
         source_name = f"{prefix}-edge-access-logs"
         source = logs.CfnDeliverySource(
