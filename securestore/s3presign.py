@@ -7,9 +7,11 @@ security boundary, so:
   key with :mod:`securestore.keys`; downloads take a key (or ``TenantKey``) *and* the tenant,
   and refuse a key outside ``tenant_id/``;
 * uploads sign SSE-KMS with *our* key id (``x-amz-server-side-encryption`` and
-  ``...-aws-kms-key-id``, plus the bucket-key flag), so the bucket policy that denies any other
-  key accepts them; the signed ``Content-Type`` and these headers come back in
-  ``PresignedRequest.headers``: the browser must send them exactly, or S3 refuses the signature;
+  ``...-aws-kms-key-id``), so the bucket policy that denies any other key accepts them; the
+  signed ``Content-Type`` and these headers come back in ``PresignedRequest.headers``: the
+  browser must send them exactly, or S3 refuses the signature. So each one must also be in the
+  bucket's CORS ``AllowedHeaders``, which is why the bucket-key flag is not signed by default
+  (the bucket's default encryption turns the bucket key on for objects that do not say);
 * POST policies fix the exact key, the content type and a ``content-length-range``;
 * expiry defaults to 15 minutes, anything above 7 days (SigV4's limit) is refused, and a URL is
   clamped, with an :class:`ExpiryClampedWarning`, to the expiry of temporary credentials: a
@@ -201,7 +203,7 @@ class S3Presigner:
         credentials: Any,
         endpoint_url: Optional[str] = None,
         allowed_modules: Optional[Collection[str]] = None,
-        bucket_key_enabled: bool = True,
+        bucket_key_enabled: Optional[bool] = None,
         clock: Optional[Clock] = None,
     ) -> None:
         if not isinstance(bucket, str) or not _BUCKET.fullmatch(bucket) or bucket.startswith(("xn--", "sthree-")):
@@ -233,8 +235,8 @@ class S3Presigner:
             "x-amz-server-side-encryption": SSE_KMS,
             "x-amz-server-side-encryption-aws-kms-key-id": self.kms_key_id,
         }
-        if self.bucket_key_enabled:
-            headers["x-amz-server-side-encryption-bucket-key-enabled"] = "true"
+        if self.bucket_key_enabled is not None:  # None: the bucket default decides, and browsers need no such header
+            headers["x-amz-server-side-encryption-bucket-key-enabled"] = str(self.bucket_key_enabled).lower()
         return headers
 
     def presign_put(

@@ -240,7 +240,6 @@ def test_put_signs_content_type_and_our_kms_key_and_returns_them_as_required_hea
         "Content-Type": "application/pdf",
         "x-amz-server-side-encryption": "aws:kms",
         "x-amz-server-side-encryption-aws-kms-key-id": KMS_KEY,
-        "x-amz-server-side-encryption-bucket-key-enabled": "true",
     }
     assert put.key == "T001/uploads/2026/05/04/po 1.pdf"
 
@@ -252,7 +251,7 @@ def test_put_matches_botocore_for_the_same_request(presigner):
     with frozen_botocore(NOW):
         expected = client.generate_presigned_url("put_object", Params={
             "Bucket": BUCKET, "Key": put.key, "ContentType": "application/pdf", "ServerSideEncryption": "aws:kms",
-            "SSEKMSKeyId": KMS_KEY, "BucketKeyEnabled": True}, ExpiresIn=DEFAULT_EXPIRES_SECONDS)
+            "SSEKMSKeyId": KMS_KEY}, ExpiresIn=DEFAULT_EXPIRES_SECONDS)
     assert put.url == expected
 
 
