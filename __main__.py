@@ -1,7 +1,7 @@
 """securestore: the stack. Reads settings once, composes the components, exports outputs.
 
 Order matters only where a policy names a resource created later: the key policy and the
-bucket policies are attached last, once every principal they grant to exists.
+bucket policies are attached last (``defer_policies``), once every principal they grant to exists.
 """
 
 import pulumi
@@ -33,6 +33,7 @@ key = EncryptionKey(
         partition=partition,
         protect=settings.protect,
         tags=settings.tags,
+        defer_policies=True,
     ),
 )
 
@@ -42,12 +43,16 @@ storage = SecureBucket(
         kms_key_arn=key.key_arn,
         sse_algorithm=settings.key.sse_algorithm,
         cors_allowed_origins=settings.storage.cors_allowed_origins,
-        lifecycle=settings.storage.lifecycle,
+        transition_to_ia_days=settings.storage.lifecycle.transition_to_ia_days,
+        expire_after_days=settings.storage.lifecycle.expire_after_days,
+        noncurrent_version_expire_days=settings.storage.lifecycle.noncurrent_version_expire_days,
+        abort_incomplete_multipart_days=settings.storage.lifecycle.abort_incomplete_multipart_days,
         account_id=account_id,
         log_retention_days=settings.storage.log_retention_days,
         force_destroy=settings.storage.force_destroy,
         protect=settings.protect,
         tags=settings.tags,
+        defer_policies=True,
     ),
 )
 
@@ -78,7 +83,14 @@ edge = EdgeDelivery(
         log_bucket_arn=storage.log_bucket_arn,
         account_id=account_id,
         partition=partition,
-        settings=settings.edge,
+        public_key_pem=settings.edge.public_key_pem,
+        price_class=settings.edge.price_class,
+        geo_restriction_type=settings.edge.geo_restriction_type,
+        geo_restriction_locations=settings.edge.geo_restriction_locations,
+        custom_domain=settings.edge.custom_domain,
+        acm_certificate_arn=settings.edge.acm_certificate_arn,
+        waf_enabled=settings.edge.waf_enabled,
+        waf_rate_limit=settings.edge.waf_rate_limit,
         tags=settings.tags,
     ),
 )
@@ -93,7 +105,10 @@ audit = AuditTrail(
         account_id=account_id,
         region=region,
         partition=partition,
-        settings=settings.audit,
+        cloudtrail_enabled=settings.audit.cloudtrail_enabled,
+        cloudtrail_cloudwatch_logs=settings.audit.cloudtrail_cloudwatch_logs,
+        cloudtrail_log_retention_days=settings.audit.cloudtrail_log_retention_days,
+        notification_email=settings.audit.notification_email,
         admin_arns=settings.key.admin_arns,
         key_deletion_window_days=settings.key.deletion_window_days,
         force_destroy=settings.storage.force_destroy,

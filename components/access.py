@@ -14,16 +14,18 @@ The bucket-policy half of tenant isolation is ``bucket_policy_statements``, whic
 ``__main__.py`` passes to ``SecureBucket.attach_policies``.
 """
 
-from __future__ import annotations
-
 import json
-from typing import Optional, Sequence, TypedDict
+from typing import TYPE_CHECKING, Optional, Sequence, TypedDict
 
 import pulumi
 import pulumi_aws as aws
 
-from . import role_policies
+from . import args_check, role_policies
+from .package import resource_type
 from .policy_common import Statement
+
+# No ``from __future__ import annotations`` here: the component provider infers the schema
+# from the Args and output annotations at runtime and refuses string annotations.
 
 TYPE_TOKEN = "securestore:access:AccessRoles"
 
@@ -44,7 +46,7 @@ class AccessRolesArgs(TypedDict):
     uploader_trusted_arns: Sequence[str]
     """Principals that may assume the uploader role; empty: this account's root."""
     uploader_external_id: str
-    """Required ``sts:ExternalId`` of the uploader role."""
+    """Required ``sts:ExternalId`` of the uploader role (2-1224 of ``[A-Za-z0-9+=,.@:/_-]``)."""
     uploader_require_mfa: bool
     """Also require ``aws:MultiFactorAuthPresent`` to assume the uploader role."""
     tenant_broker_arns: Optional[Sequence[str]]
@@ -52,7 +54,7 @@ class AccessRolesArgs(TypedDict):
     the uploader and tenant roles; every other caller only its own principal tag's value.
     Absent or empty: no broker besides the Lambda and read-write EC2 roles (tenant role)."""
     permissions_boundary_arn: Optional[str]
-    """Permissions boundary set on every role, or None."""
+    """IAM policy ARN set as permissions boundary on every role; absent or empty: none."""
     max_session_duration_seconds: int
     """Longest session of every role (3600-43200)."""
     tags: dict[str, str]
@@ -62,23 +64,31 @@ class AccessRolesArgs(TypedDict):
 class AccessRoles(pulumi.ComponentResource):
     """The Lambda, EC2, uploader and tenant roles, and the least-privilege managed policy."""
 
-    lambda_role: aws.iam.Role
-    ec2_role: aws.iam.Role
-    ec2_instance_profile: aws.iam.InstanceProfile
-    uploader_role: aws.iam.Role
-    tenant_role: aws.iam.Role
-    least_privilege_policy: aws.iam.Policy
+    if TYPE_CHECKING:  # child resources, for Python callers; not outputs of the package
+        lambda_role: aws.iam.Role
+        ec2_role: aws.iam.Role
+        ec2_instance_profile: aws.iam.InstanceProfile
+        uploader_role: aws.iam.Role
+        tenant_role: aws.iam.Role
+        least_privilege_policy: aws.iam.Policy
     lambda_role_arn: pulumi.Output[str]
+    """Role of backend functions: read/write/delete in the data bucket."""
     ec2_role_arn: pulumi.Output[str]
+    """Role of application servers (read-only or read-write)."""
     ec2_instance_profile_name: pulumi.Output[str]
+    """Instance profile of the EC2 role."""
     uploader_role_arn: pulumi.Output[str]
+    """Role assumed through STS (external id, ``tenant_id`` session tag) to upload."""
     tenant_role_arn: pulumi.Output[str]
+    """Tenant-scoped role (ABAC): only ``${aws:PrincipalTag/tenant_id}/`` in the bucket."""
     least_privilege_policy_arn: pulumi.Output[str]
+    """Customer-managed least-privilege policy for the app's other principals."""
 
     def __init__(
         self, name: str, args: AccessRolesArgs, opts: Optional[pulumi.ResourceOptions] = None
     ) -> None:
-        super().__init__(TYPE_TOKEN, name, None, opts)
+        args = self._check(name, args)
+        super().__init__(resource_type(TYPE_TOKEN), name, None, opts)
         self._name = name
         self._args = args
         child = pulumi.ResourceOptions(parent=self)
@@ -208,6 +218,32 @@ class AccessRoles(pulumi.ComponentResource):
                 "least_privilege_policy_arn": self.least_privilege_policy_arn,
             }
         )
+
+    @staticmethod
+    def _check(name: str, args: AccessRolesArgs) -> AccessRolesArgs:
+        """The access rules of ``settings``, before anything is registered."""
+        component = "AccessRoles"
+        args_check.require(component, name, args, AccessRolesArgs)
+        if not args["uploader_external_id"]:
+            raise args_check.ComponentArgsError(
+                component, name, "uploader_external_id", "", "a unique external id (2-1224 of [A-Za-z0-9+=,.@:/_-])"
+            )
+        args_check.check(
+            component,
+            name,
+            args,
+            {
+                "ec2_access_mode": "ec2AccessMode",
+                "uploader_trusted_arns": "uploaderTrustedPrincipalArns",
+                "uploader_external_id": "uploaderExternalId",
+                "uploader_require_mfa": "uploaderRequireMfa",
+                "tenant_broker_arns": "tenantBrokerPrincipalArns",
+                "permissions_boundary_arn": "permissionsBoundaryArn",
+                "max_session_duration_seconds": "roleMaxSessionSeconds",
+            },
+            args_check.access_rules,
+        )
+        return AccessRolesArgs(**{"permissions_boundary_arn": None, **args})  # type: ignore[typeddict-item]
 
     def _role(self, role: str, description: str, trust: pulumi.Input[str]) -> aws.iam.Role:
         args = self._args

@@ -13,14 +13,13 @@ Its policy is inline on the key because everything it names (the topic, the trai
 group) has an explicit name, so every ARN is known before the resource exists.
 """
 
-from __future__ import annotations
-
 import json
-from typing import Optional, Sequence, TypedDict
+from typing import TYPE_CHECKING, Optional, Sequence, TypedDict
 
 import pulumi
 import pulumi_aws as aws
 
+from . import args_check
 from .audit_policies import (
     TRAIL_ACCESS_LOG_PREFIX,
     audit_key_policy,
@@ -33,8 +32,12 @@ from .audit_policies import (
     trail_logs_role_policy,
     trail_logs_role_trust,
 )
+from .package import resource_type
 from .settings import AuditSettings
 from .storage import harden_bucket
+
+# No ``from __future__ import annotations`` here: the component provider infers the schema
+# from the Args and output annotations at runtime and refuses string annotations.
 
 TYPE_TOKEN = "securestore:audit:AuditTrail"
 
@@ -48,46 +51,63 @@ class AuditTrailArgs(TypedDict):
     bucket_id: pulumi.Input[str]
     """Name of the data bucket that notifies on uploads and whose data events are recorded."""
     bucket_arn: pulumi.Input[str]
+    """ARN of the data bucket: the only publisher to the topic, the trail's data events."""
     log_bucket_id: pulumi.Input[str]
     """The access-log bucket; the trail bucket's server access logs go there."""
     log_bucket_arn: pulumi.Input[str]
+    """ARN of the access-log bucket."""
     account_id: pulumi.Input[str]
+    """This account: the only source that may publish to the topic and write the trail."""
     region: pulumi.Input[str]
     """Home region of the topic and the trail."""
     partition: pulumi.Input[str]
-    settings: AuditSettings
+    """ARN partition (``aws``, ``aws-cn``, ``aws-us-gov``)."""
+    cloudtrail_enabled: bool
+    """Record S3 data events (reads and writes) on the data bucket with a multi-region trail."""
+    cloudtrail_cloudwatch_logs: bool
+    """Also send the trail to a KMS-encrypted CloudWatch Logs group."""
+    cloudtrail_log_retention_days: int
+    """Days the trail's log group keeps events (a period CloudWatch Logs accepts, e.g. 365)."""
+    notification_email: Optional[str]
+    """E-mail address subscribed to the upload-notification topic; absent: no subscription."""
     admin_arns: Sequence[str]
     """IAM principals that manage (not use) the audit key."""
     key_deletion_window_days: int
+    """Days a scheduled deletion of the audit key can still be cancelled (7-30)."""
     force_destroy: bool
     """Let ``pulumi destroy`` delete a non-empty trail bucket (dev only)."""
     protect: bool
     """Protect and retain the audit key and trail bucket (prod)."""
     tags: dict[str, str]
+    """Tags of the key, topic, trail and trail bucket."""
 
 
 class AuditTrail(pulumi.ComponentResource):
     """An encrypted upload-notification topic and, when enabled, a data-event trail."""
 
-    key: aws.kms.Key
-    topic: aws.sns.Topic
-    topic_policy: aws.sns.TopicPolicy
-    notification: aws.s3.BucketNotification
-    trail_bucket: Optional[aws.s3.Bucket]
-    trail: Optional[aws.cloudtrail.Trail]
+    if TYPE_CHECKING:  # child resources and policy grants, for Python callers; not outputs
+        key: aws.kms.Key
+        topic: aws.sns.Topic
+        topic_policy: aws.sns.TopicPolicy
+        notification: aws.s3.BucketNotification
+        trail_bucket: Optional[aws.s3.Bucket]
+        trail: Optional[aws.cloudtrail.Trail]
+        log_statements: pulumi.Output[list]
+        """Grants for the log bucket's policy (the trail bucket's access logs)."""
     key_arn: pulumi.Output[str]
+    """ARN of the audit key (encrypts the topic and the trail)."""
     topic_arn: pulumi.Output[str]
+    """ARN of the SNS topic notified on every upload (s3:ObjectCreated:*)."""
     trail_arn: pulumi.Output[Optional[str]]
-    log_statements: pulumi.Output[list]
-    """Grants for the log bucket's policy (the trail bucket's access logs)."""
+    """ARN of the data-event trail; absent when CloudTrail is off."""
 
     def __init__(
         self, name: str, args: AuditTrailArgs, opts: Optional[pulumi.ResourceOptions] = None
     ) -> None:
-        super().__init__(TYPE_TOKEN, name, None, opts)
+        audit = self._check(name, args)
+        super().__init__(resource_type(TYPE_TOKEN), name, None, opts)
         self._name = name
         self._args = args
-        audit = args["settings"]
         child = pulumi.ResourceOptions(parent=self)
         keep = pulumi.ResourceOptions(
             parent=self, protect=args["protect"], retain_on_delete=args["protect"]
@@ -155,6 +175,32 @@ class AuditTrail(pulumi.ComponentResource):
         self.trail_arn = self.trail.arn if self.trail else pulumi.Output.from_input(None)
         self.register_outputs(
             {"key_arn": self.key_arn, "topic_arn": self.topic_arn, "trail_arn": self.trail_arn}
+        )
+
+    @staticmethod
+    def _check(name: str, args: AuditTrailArgs) -> AuditSettings:
+        """The audit and key rules of ``settings``, before anything is registered; the plain
+        fields come back as the (normalized) settings the private methods read."""
+        component = "AuditTrail"
+        args_check.require(component, name, args, AuditTrailArgs)
+        args_check.check(
+            component,
+            name,
+            args,
+            {"key_deletion_window_days": "kmsDeletionWindowDays", "admin_arns": "kmsAdminArns"},
+            args_check.key_rules,
+        )
+        return args_check.check(
+            component,
+            name,
+            args,
+            {
+                "cloudtrail_enabled": "cloudTrailEnabled",
+                "cloudtrail_cloudwatch_logs": "cloudTrailCloudWatchLogs",
+                "cloudtrail_log_retention_days": "cloudTrailLogRetentionDays",
+                "notification_email": "notificationEmail",
+            },
+            args_check.audit_rules,
         )
 
     def _notifications(self, audit: AuditSettings) -> None:

@@ -22,15 +22,13 @@ CloudFront, its WAF web ACL and its log delivery source are global/us-east-1 res
 so they use an explicit us-east-1 provider that is a child of this component.
 """
 
-from __future__ import annotations
-
 from pathlib import Path
-from typing import Optional, Sequence, TypedDict
+from typing import TYPE_CHECKING, Optional, Sequence, TypedDict
 
 import pulumi
 import pulumi_aws as aws
 
-from . import lazy_args
+from . import args_check, lazy_args
 from .edge_policies import (
     CLOUDFRONT_LOG_PREFIX,
     CLOUDFRONT_LOG_REGION,
@@ -39,7 +37,12 @@ from .edge_policies import (
     delivery_source_arn,
     log_delivery_statement,
 )
+from .package import resource_type
 from .settings import EdgeSettings
+
+# No ``from __future__ import annotations`` here: the component provider infers the schema
+# from the Args and output annotations at runtime and refuses string annotations. Methods
+# that name ``aws.wafv2`` quote it, so that defining the class does not import that module.
 
 TYPE_TOKEN = "securestore:edge:EdgeDelivery"
 
@@ -98,48 +101,70 @@ class EdgeDeliveryArgs(TypedDict):
     log_bucket_arn: pulumi.Input[str]
     """Where access logs are delivered, under ``cloudfront/``."""
     account_id: pulumi.Input[str]
+    """This account: the log bucket grants delivery only from its log delivery source."""
     partition: pulumi.Input[str]
-    settings: EdgeSettings
-    """Public key, price class, geo restriction, custom domain, WAF."""
+    """ARN partition (``aws``, ``aws-cn``, ``aws-us-gov``)."""
+    public_key_pem: Optional[str]
+    """PEM of the RSA-2048 public key that verifies signed URLs and cookies (never the private key); absent: private paths answer 403."""
+    price_class: str
+    """``PriceClass_100``, ``PriceClass_200`` or ``PriceClass_All``."""
+    geo_restriction_type: str
+    """``none``, ``whitelist`` (only geo_restriction_locations) or ``blacklist`` (all but them)."""
+    geo_restriction_locations: Sequence[str]
+    """ISO 3166-1 alpha-2 country codes; empty when geo_restriction_type is none."""
+    custom_domain: Optional[str]
+    """Alternate domain name (e.g. files.example.com); absent: the *.cloudfront.net name."""
+    acm_certificate_arn: Optional[str]
+    """ACM certificate in us-east-1 covering custom_domain; set exactly when custom_domain is."""
+    waf_enabled: bool
+    """Attach a WAFv2 web ACL (AWS managed rule groups and a per-IP rate limit)."""
+    waf_rate_limit: int
+    """Requests one IP may send in 5 minutes before WAF blocks it (10-2000000000)."""
     tags: dict[str, str]
+    """Tags of the distribution, the web ACL and the log delivery resources."""
 
 
 class EdgeDelivery(pulumi.ComponentResource):
     """A CloudFront distribution that serves private files signed and ``public/*`` unsigned."""
 
-    us_east_1: aws.Provider
-    origin_access_control: aws.cloudfront.OriginAccessControl
-    public_key: Optional[aws.cloudfront.PublicKey]
-    key_group: Optional[aws.cloudfront.KeyGroup]
-    deny_unsigned: Optional[aws.cloudfront.Function]
-    viewer_guard: aws.cloudfront.Function
-    """Refuses dot-segment, empty-segment, encoded-slash and control-character URIs."""
-    response_headers_policy: aws.cloudfront.ResponseHeadersPolicy
-    web_acl: Optional[pulumi.CustomResource]
-    """The ``aws.wafv2.WebAcl`` when WAF is on. Typed loosely on purpose: Pulumi resolves a
-    component's annotations at registration, and naming ``aws.wafv2`` here would import that
-    module (about 1 s) even in stacks without WAF."""
-    distribution: aws.cloudfront.Distribution
-    log_delivery: Optional[aws.cloudwatch.LogDelivery]
+    if TYPE_CHECKING:  # child resources and policy grants, for Python callers; not outputs
+        us_east_1: aws.Provider
+        origin_access_control: aws.cloudfront.OriginAccessControl
+        public_key: Optional[aws.cloudfront.PublicKey]
+        key_group: Optional[aws.cloudfront.KeyGroup]
+        deny_unsigned: Optional[aws.cloudfront.Function]
+        viewer_guard: aws.cloudfront.Function
+        """Refuses dot-segment, empty-segment, encoded-slash and control-character URIs."""
+        response_headers_policy: aws.cloudfront.ResponseHeadersPolicy
+        web_acl: Optional[pulumi.CustomResource]
+        """The ``aws.wafv2.WebAcl`` when WAF is on. Typed loosely on purpose: naming
+        ``aws.wafv2`` would import that module (about 1 s) even in stacks without WAF."""
+        distribution: aws.cloudfront.Distribution
+        log_delivery: Optional[aws.cloudwatch.LogDelivery]
+        data_statements: pulumi.Output[list]
+        """Grants for the data bucket's policy."""
+        key_statements: pulumi.Output[list]
+        """Grants for the data key's policy."""
+        log_statements: pulumi.Output[list]
+        """Grants for the log bucket's policy."""
     distribution_id: pulumi.Output[str]
+    """Id of the CloudFront distribution."""
     distribution_arn: pulumi.Output[str]
+    """ARN of the distribution: the bucket and key policies grant read/decrypt to it only."""
     domain_name: pulumi.Output[str]
+    """The distribution's *.cloudfront.net domain name."""
     key_group_id: pulumi.Output[Optional[str]]
+    """Key group whose key signs URLs and cookies; absent without a public key."""
     public_key_id: pulumi.Output[Optional[str]]
-    data_statements: pulumi.Output[list]
-    """Grants for the data bucket's policy."""
-    key_statements: pulumi.Output[list]
-    """Grants for the data key's policy."""
-    log_statements: pulumi.Output[list]
-    """Grants for the log bucket's policy."""
+    """CloudFront id of the signer's public key (the Key-Pair-Id of signed URLs)."""
 
     def __init__(
         self, name: str, args: EdgeDeliveryArgs, opts: Optional[pulumi.ResourceOptions] = None
     ) -> None:
-        super().__init__(TYPE_TOKEN, name, None, opts)
+        edge = self._check(name, args)
+        super().__init__(resource_type(TYPE_TOKEN), name, None, opts)
         self._name = name
         self._args = args
-        edge = args["settings"]
         child = pulumi.ResourceOptions(parent=self)
 
         self.us_east_1 = aws.Provider(
@@ -277,6 +302,29 @@ class EdgeDelivery(pulumi.ComponentResource):
             }
         )
 
+    @staticmethod
+    def _check(name: str, args: EdgeDeliveryArgs) -> EdgeSettings:
+        """The edge rules of ``settings``, before anything is registered; the plain fields
+        come back as the (normalized) settings the private methods read."""
+        component = "EdgeDelivery"
+        args_check.require(component, name, args, EdgeDeliveryArgs)
+        return args_check.check(
+            component,
+            name,
+            args,
+            {
+                "public_key_pem": "cloudfrontPublicKeyPem",
+                "price_class": "cloudfrontPriceClass",
+                "geo_restriction_type": "geoRestrictionType",
+                "geo_restriction_locations": "geoRestrictionLocations",
+                "custom_domain": "customDomain",
+                "acm_certificate_arn": "acmCertificateArn",
+                "waf_enabled": "wafEnabled",
+                "waf_rate_limit": "wafRateLimit",
+            },
+            args_check.edge_rules,
+        )
+
     def _signers(self, edge: EdgeSettings) -> None:
         """The key group that signed URLs/cookies must match, or the 403 function without one."""
         child = pulumi.ResourceOptions(parent=self)
@@ -353,7 +401,7 @@ class EdgeDelivery(pulumi.ComponentResource):
             )
         return aws.cloudfront.DistributionViewerCertificateArgs(cloudfront_default_certificate=True)
 
-    def _web_acl(self, edge: EdgeSettings) -> aws.wafv2.WebAcl:
+    def _web_acl(self, edge: EdgeSettings) -> "aws.wafv2.WebAcl":
         """AWS managed rule groups and a per-IP rate limit; WAF for CloudFront lives in us-east-1.
 
         ``waf`` is ``aws.wafv2`` or, when nothing has imported it, its recorded stand-in
@@ -408,7 +456,7 @@ class EdgeDelivery(pulumi.ComponentResource):
         )
 
     @staticmethod
-    def _rule_visibility(waf, metric_name: str) -> aws.wafv2.WebAclRuleVisibilityConfigArgs:
+    def _rule_visibility(waf, metric_name: str) -> "aws.wafv2.WebAclRuleVisibilityConfigArgs":
         return waf.WebAclRuleVisibilityConfigArgs(
             cloudwatch_metrics_enabled=True, metric_name=metric_name, sampled_requests_enabled=True
         )

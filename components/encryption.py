@@ -6,16 +6,19 @@ distribution -> key policy (CloudFront may decrypt only for *this* distribution'
 Until ``attach_policy`` runs, AWS keeps the default policy (account root only).
 """
 
-from __future__ import annotations
-
 import json
-from typing import Optional, Sequence, TypedDict
+from typing import TYPE_CHECKING, NotRequired, Optional, Sequence, TypedDict
 
 import pulumi
 import pulumi_aws as aws
 
+from . import args_check
 from .key_policies import key_policy
+from .package import resource_type
 from .policy_common import Statement
+
+# No ``from __future__ import annotations`` here: the component provider infers the schema
+# from the Args and output annotations at runtime and refuses string annotations.
 
 TYPE_TOKEN = "securestore:encryption:EncryptionKey"
 
@@ -28,7 +31,7 @@ class EncryptionKeyArgs(TypedDict):
     deletion_window_in_days: int
     """Days a scheduled deletion can still be cancelled (7-30)."""
     admin_arns: Sequence[str]
-    """IAM principals that manage (not use) the key."""
+    """IAM roles/users that manage (not use) the key besides the account root (exact ARNs)."""
     account_id: pulumi.Input[str]
     """This account; its root administers the key and its principals use it via S3."""
     region: pulumi.Input[str]
@@ -38,22 +41,30 @@ class EncryptionKeyArgs(TypedDict):
     protect: bool
     """Protect and retain the key (prod): a deleted key makes every object unreadable."""
     tags: dict[str, str]
+    """Tags of the key."""
+    defer_policies: NotRequired[bool]
+    """False (default): the key policy is created now, with the account and S3 grants only. True (Python only): a later ``attach_policy()`` creates it, with grants to resources made after this component."""
 
 
 class EncryptionKey(pulumi.ComponentResource):
     """A rotated customer-managed KMS key with an alias and a least-privilege policy."""
 
-    key: aws.kms.Key
-    alias: aws.kms.Alias
-    key_policy: Optional[aws.kms.KeyPolicy]
+    if TYPE_CHECKING:  # child resources, for Python callers; not outputs of the package
+        key: aws.kms.Key
+        alias: aws.kms.Alias
+        key_policy: Optional[aws.kms.KeyPolicy]
     key_arn: pulumi.Output[str]
+    """ARN of the key: the bucket's default encryption and every grant name it."""
     key_id: pulumi.Output[str]
+    """Id of the key."""
     alias_name: pulumi.Output[str]
+    """The alias, ``alias/<prefix>-<stack>``."""
 
     def __init__(
         self, name: str, args: EncryptionKeyArgs, opts: Optional[pulumi.ResourceOptions] = None
     ) -> None:
-        super().__init__(TYPE_TOKEN, name, None, opts)
+        self._check(name, args)
+        super().__init__(resource_type(TYPE_TOKEN), name, None, opts)
         self._name = name
         self._args = args
         keep = pulumi.ResourceOptions(
@@ -83,6 +94,20 @@ class EncryptionKey(pulumi.ComponentResource):
         self.alias_name = self.alias.name
         self.register_outputs(
             {"key_arn": self.key_arn, "key_id": self.key_id, "alias_name": self.alias_name}
+        )
+        if not args.get("defer_policies", False):
+            self.attach_policy()
+
+    @staticmethod
+    def _check(name: str, args: EncryptionKeyArgs) -> None:
+        """The key rules of ``settings``, before anything is registered."""
+        args_check.require("EncryptionKey", name, args, EncryptionKeyArgs)
+        args_check.check(
+            "EncryptionKey",
+            name,
+            args,
+            {"deletion_window_in_days": "kmsDeletionWindowDays", "admin_arns": "kmsAdminArns"},
+            args_check.key_rules,
         )
 
     def attach_policy(

@@ -11,17 +11,20 @@ without a cycle. Each policy waits for its public access block: applied together
 races them and answers 403/409.
 """
 
-from __future__ import annotations
-
 import json
-from typing import Optional, Sequence, TypedDict
+from typing import TYPE_CHECKING, NotRequired, Optional, Sequence, TypedDict
 
 import pulumi
 import pulumi_aws as aws
 
+from . import args_check
 from .bucket_policies import ACCESS_LOG_PREFIX, data_bucket_policy, log_bucket_policy
+from .package import resource_type
 from .policy_common import Statement
 from .settings import LifecycleSettings
+
+# No ``from __future__ import annotations`` here: the component provider infers the schema
+# from the Args and output annotations at runtime and refuses string annotations.
 
 TYPE_TOKEN = "securestore:storage:SecureBucket"
 
@@ -102,7 +105,14 @@ class SecureBucketArgs(TypedDict):
     """``aws:kms`` or ``aws:kms:dsse``."""
     cors_allowed_origins: Sequence[str]
     """Exact browser origins allowed to upload with pre-signed URLs; empty: no CORS."""
-    lifecycle: LifecycleSettings
+    transition_to_ia_days: int
+    """Days after creation an object moves to STANDARD_IA (at least 30)."""
+    expire_after_days: int
+    """Days after creation an object expires (0: never); more than transition_to_ia_days."""
+    noncurrent_version_expire_days: int
+    """Days a replaced or deleted object version is kept."""
+    abort_incomplete_multipart_days: int
+    """Days after which an unfinished multipart upload is aborted."""
     account_id: pulumi.Input[str]
     """Only this account's data bucket may write access logs into the log bucket."""
     log_retention_days: int
@@ -112,27 +122,37 @@ class SecureBucketArgs(TypedDict):
     protect: bool
     """Protect and retain both buckets (prod)."""
     tags: dict[str, str]
+    """Tags of both buckets."""
+    defer_policies: NotRequired[bool]
+    """False (default): the bucket policies are created now, with this component's own statements. True (Python only): a later ``attach_policies()`` creates them, with grants to resources made after this component."""
 
 
 class SecureBucket(pulumi.ComponentResource):
     """A private, encrypted, versioned bucket with its access-log bucket."""
 
-    bucket: aws.s3.Bucket
-    log_bucket: aws.s3.Bucket
-    public_access_block: aws.s3.BucketPublicAccessBlock
-    log_public_access_block: aws.s3.BucketPublicAccessBlock
-    policy: Optional[aws.s3.BucketPolicy]
-    log_policy: Optional[aws.s3.BucketPolicy]
+    if TYPE_CHECKING:  # child resources, for Python callers; not outputs of the package
+        bucket: aws.s3.Bucket
+        log_bucket: aws.s3.Bucket
+        public_access_block: aws.s3.BucketPublicAccessBlock
+        log_public_access_block: aws.s3.BucketPublicAccessBlock
+        policy: Optional[aws.s3.BucketPolicy]
+        log_policy: Optional[aws.s3.BucketPolicy]
     bucket_name: pulumi.Output[str]
+    """Name of the data bucket."""
     bucket_arn: pulumi.Output[str]
+    """ARN of the data bucket."""
     bucket_regional_domain_name: pulumi.Output[str]
+    """Regional endpoint of the data bucket (CloudFront's origin)."""
     log_bucket_name: pulumi.Output[str]
+    """Name of the access-log bucket."""
     log_bucket_arn: pulumi.Output[str]
+    """ARN of the access-log bucket."""
 
     def __init__(
         self, name: str, args: SecureBucketArgs, opts: Optional[pulumi.ResourceOptions] = None
     ) -> None:
-        super().__init__(TYPE_TOKEN, name, None, opts)
+        lifecycle = self._check(name, args)
+        super().__init__(resource_type(TYPE_TOKEN), name, None, opts)
         self._name = name
         self._args = args
         child = pulumi.ResourceOptions(parent=self)
@@ -201,7 +221,7 @@ class SecureBucket(pulumi.ComponentResource):
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-data-lifecycle",
             aws.s3.BucketLifecycleConfigurationArgs(
-                bucket=self.bucket.id, rules=self._lifecycle_rules(args["lifecycle"])
+                bucket=self.bucket.id, rules=self._lifecycle_rules(lifecycle)
             ),
             child,
         )
@@ -243,6 +263,37 @@ class SecureBucket(pulumi.ComponentResource):
                 "log_bucket_name": self.log_bucket_name,
                 "log_bucket_arn": self.log_bucket_arn,
             }
+        )
+        if not args.get("defer_policies", False):
+            self.attach_policies()
+
+    @staticmethod
+    def _check(name: str, args: SecureBucketArgs) -> LifecycleSettings:
+        """The storage rules of ``settings``, before anything is registered."""
+        component = "SecureBucket"
+        args_check.require(component, name, args, SecureBucketArgs)
+        args_check.check(component, name, args, {"sse_algorithm": "sseAlgorithm"}, args_check.key_rules)
+        args_check.check(
+            component, name, args, {"cors_allowed_origins": "corsAllowedOrigins"}, args_check.cors_rules
+        )
+        args_check.check(
+            component,
+            name,
+            args,
+            {"log_retention_days": "logRetentionDays"},
+            args_check.positive_days_rule("logRetentionDays", "days access logs are kept"),
+        )
+        return args_check.check(
+            component,
+            name,
+            args,
+            {
+                "transition_to_ia_days": "transitionToIaDays",
+                "expire_after_days": "expireAfterDays",
+                "noncurrent_version_expire_days": "noncurrentVersionExpireDays",
+                "abort_incomplete_multipart_days": "abortIncompleteMultipartDays",
+            },
+            args_check.lifecycle_rules,
         )
 
     @staticmethod

@@ -5,4 +5,7 @@ client without pulling in Pulumi. The Pulumi program lives at the project root
 (``__main__.py`` and ``components/``); ``securestore.offline`` evaluates it without the CLI.
 """
 
-__version__ = "0.1.0"
+from .version import version as _version
+
+__version__ = _version()
+"""Read from the installed metadata (``securestore.version``); written only in pyproject.toml."""

@@ -15,6 +15,8 @@ import os
 import sys
 from typing import Optional, Sequence
 
+from .version import version as _version
+
 COMMAND_MODULES: tuple[str, ...] = (
     "securestore.offline.command",
     "securestore.transfer.cli",
@@ -32,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Secure multi-tenant file storage on AWS: preview the stack offline, "
         "build tenant keys, sign URLs, upload and download.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module_name in COMMAND_MODULES:
         importlib.import_module(module_name).register(subparsers)

@@ -26,6 +26,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="directory holding Pulumi.yaml (default: the current directory or a parent)",
     )
+    parser.add_argument(
+        "--policy-pack",
+        type=Path,
+        default=None,
+        help="policy pack directory, as for `pulumi preview --policy-pack` (default: the "
+        "project's policies/; e.g. examples/consumer checked with ../../policies)",
+    )
     parser.add_argument("--json", action="store_true", help="print the graph as JSON")
     parser.add_argument(
         "--policy-pack-config",
@@ -54,7 +61,9 @@ def run(args: argparse.Namespace) -> int:
 
     from .policy_runner import check_stack_policies
 
-    policy_report = check_stack_policies(graph, args.project_dir, args.policy_pack_config)
+    policy_report = check_stack_policies(
+        graph, args.project_dir, args.policy_pack_config, pack_dir=args.policy_pack
+    )
     exit_code = 0 if policy_report.passed else 1
     if args.json:
         print(json.dumps({**to_json(graph), "policy": policy_report.to_dict()},

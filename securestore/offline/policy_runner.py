@@ -144,15 +144,17 @@ def load_policy_config(path: Path) -> dict[str, Any]:
 
 
 def check_stack_policies(graph: StackGraph, project_dir: Optional[Path] = None,
-                         config_path: Optional[Path] = None) -> PolicyReport:
-    """What ``securestore preview`` reports: the pack from ``<project>/policies`` with the
-    stack's policy config (``config_path``, else ``policies/config/<stack>.json``)."""
+                         config_path: Optional[Path] = None,
+                         pack_dir: Optional[Path] = None) -> PolicyReport:
+    """What ``securestore preview`` reports: the pack from ``pack_dir`` (a ``policies``
+    directory, default ``<project>/policies``) with the stack's policy config
+    (``config_path``, else ``<project>/policies/config/<stack>.json`` when it exists)."""
     from .project import find_project_dir
 
     directory = find_project_dir(project_dir)
     path = config_path or default_config_path(directory, graph.stack)
     config = load_policy_config(path) if path else {}
-    pack_name, policies = load_policies(directory)
+    pack_name, policies = load_policies(Path(pack_dir).resolve().parent if pack_dir else directory)
     return run_policies(graph, policies=policies, config=config, pack_name=pack_name)
 
 
