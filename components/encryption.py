@@ -115,7 +115,10 @@ class EncryptionKey(pulumi.ComponentResource):
     ) -> aws.kms.KeyPolicy:
         """Create the key policy once every principal it names exists. Call exactly once."""
         if self.key_policy is not None:
-            raise RuntimeError(f"{self._name}: the key policy is already attached")
+            raise RuntimeError(
+                f"{self._name}: the key policy is already attached (pass defer_policies=True "
+                "to attach it later, with extra statements)"
+            )
         args = self._args
         document = pulumi.Output.all(
             args["account_id"], args["region"], args["partition"], extra_statements

@@ -355,7 +355,10 @@ class SecureBucket(pulumi.ComponentResource):
     ) -> tuple[aws.s3.BucketPolicy, aws.s3.BucketPolicy]:
         """Create both bucket policies with the grants other components add. Call once."""
         if self.policy is not None:
-            raise RuntimeError(f"{self._name}: the bucket policies are already attached")
+            raise RuntimeError(
+                f"{self._name}: the bucket policies are already attached (pass defer_policies=True "
+                "to attach them later, with extra statements)"
+            )
         args = self._args
         data_document = pulumi.Output.all(
             self.bucket.arn, args["kms_key_arn"], data_statements

@@ -17,8 +17,16 @@ Patterns (documented here, enforced below):
 * date: the UTC calendar date, written ``yyyy/mm/dd``. Naive datetimes are refused (their
   meaning depends on the machine's clock zone); aware ones are converted to UTC first.
 * ``filename``: normalised to Unicode NFC; not empty, not ``.`` or ``..``; no ``/``, no ``\\``,
-  no control characters (Unicode category Cc, e.g. NUL, newline, DEL), no lone surrogates; and
-  the whole key fits S3's 1024-byte UTF-8 limit.
+  no control characters (Unicode category Cc, e.g. NUL, newline, DEL), no lone surrogates; no
+  invisible format characters (category Cf: bidi overrides and isolates such as U+202E, which
+  make ``invoice\u202efdp.exe`` display as ``invoiceexe.pdf``, zero-width characters, the BOM);
+  no Unicode non-characters (U+FDD0-FDEF, U+xFFFE/xFFFF); nothing that compatibility
+  normalisation (NFKC, which some filesystems, archivers and browsers apply) turns into ``/``,
+  ``\\``, ``.`` or ``..`` (full-width solidus U+FF0F, two-dot leader U+2025); and the whole key
+  fits S3's 1024-byte UTF-8 limit.
+
+``local_file_name(key)`` applies the same rules to the last segment of any key before a
+download writes it to disk, and refuses keys whose last segment is empty (``dir/``).
 """
 
 from __future__ import annotations
@@ -120,7 +128,34 @@ def normalise_filename(filename: str) -> str:
         if unicodedata.category(char) == "Cs":
             raise ValueError(f"filename {filename!r} contains lone surrogate U+{ord(char):04X}")
         raise ValueError(f"filename {filename!r} contains control character U+{ord(char):04X}")
+    for char in normalised:
+        code = ord(char)
+        if unicodedata.category(char) == "Cf":
+            raise ValueError(
+                f"filename {filename!r} contains invisible format character U+{code:04X} "
+                f"({unicodedata.name(char, 'unnamed')}): bidi and zero-width characters disguise names")
+        if 0xFDD0 <= code <= 0xFDEF or (code & 0xFFFE) == 0xFFFE:
+            raise ValueError(f"filename {filename!r} contains Unicode non-character U+{code:04X}")
+    folded = unicodedata.normalize("NFKC", normalised)
+    if folded in (".", "..") or "/" in folded or "\\" in folded:
+        raise ValueError(
+            f"filename {filename!r} becomes {folded!r} under compatibility normalisation (NFKC): "
+            "a look-alike of a path separator or dot segment")
     return normalised
+
+
+def local_file_name(key: str) -> str:
+    """The file name a download of ``key`` into a directory may use: its last segment, checked
+    with the filename rules above (``ValueError`` naming the key otherwise)."""
+    last = key.rsplit(_KEY_SEPARATOR, 1)[-1]
+    if not last:
+        raise ValueError(f"key {key!r} ends with '/': it has no file name to save under; "
+                         "give a destination file name instead of a directory")
+    try:
+        return normalise_filename(last)
+    except ValueError as error:
+        raise ValueError(f"key {key!r} cannot be saved under its own name: {error}; "
+                         "give a destination file name instead of a directory") from None
 
 
 def utc_date(date: Optional[DateLike] = None) -> _dt.date:

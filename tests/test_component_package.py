@@ -197,3 +197,33 @@ def test_plugin_entry_point_serves_the_schema_over_grpc():
         process.wait(timeout=10)
     golden = json.loads((GOLDEN_DIR / "schema.json").read_text())
     assert {k: v for k, v in served.items() if k != "version"} == golden
+
+
+@pytest.mark.parametrize("component", COMPONENT_NAMES)
+def test_declared_outputs_are_the_registered_outputs(schema: dict, component: str):
+    """Promise: what the schema declares (class annotations) is what the component registers
+    with ``register_outputs``: a declared output never missing from the engine's state, and
+    no registered value left out of the generated SDKs."""
+    import ast
+    import inspect
+
+    from securestore import provider
+
+    cls = next(c for c in provider.components() if c.__name__ == component)
+    tree = ast.parse(inspect.getsource(cls))
+    registered: set[str] = set()
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "register_outputs"
+        ):
+            (argument,) = node.args
+            registered |= {key.value for key in argument.keys}
+    declared = set(schema["resources"][f"securestore:index:{component}"]["properties"])
+    assert {camel for camel in map(_camel, registered)} == declared
+
+
+def _camel(field: str) -> str:
+    head, *rest = field.split("_")
+    return head + "".join(part.title() for part in rest)

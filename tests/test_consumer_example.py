@@ -22,6 +22,13 @@ CONSUMER = ROOT / "examples" / "consumer"
 
 @pytest.fixture(scope="module")
 def consumer_graph() -> StackGraph:
+    import importlib.util
+
+    if importlib.util.find_spec("securestore.components") is None:
+        pytest.fail(
+            "securestore.components is not importable: re-run `.venv/bin/python -m pip install "
+            "-e '.[infra,test]'` (pyproject.toml maps the components/ folder into the package)"
+        )
     return evaluate_stack("dev", project_dir=CONSUMER)
 
 

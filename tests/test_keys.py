@@ -47,8 +47,10 @@ hostile_text = st.one_of(
     st.text(alphabet=st.sampled_from("./\\a\x00\u0301é"), max_size=12),
     st.builds(str.__mul__, st.characters(), st.integers(min_value=900, max_value=1100)),
 )
-safe_filename_chars = st.characters(blacklist_categories=("Cc", "Cs"), blacklist_characters="/\\")
-filenames = st.text(alphabet=safe_filename_chars, min_size=1, max_size=120)
+safe_filename_chars = st.characters(blacklist_categories=("Cc", "Cs", "Cf", "Cn"), blacklist_characters="/\\")
+filenames = st.text(alphabet=safe_filename_chars, min_size=1, max_size=120).filter(
+    lambda name: (lambda folded: folded not in (".", "..") and "/" not in folded and "\\" not in folded)(
+        unicodedata.normalize("NFKC", name)))
 
 
 @FUZZ

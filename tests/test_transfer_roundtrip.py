@@ -76,8 +76,8 @@ def test_download_refuses_bytes_that_do_not_match_the_stored_checksum(tmp_path, 
     assert sorted(os.listdir(tmp_path)) == ["dest.bin"]
 
 
-def test_download_refuses_an_object_without_checksum_unless_told(tmp_path, proxied_client,
-                                                                 s3_direct, session, bucket):
+def test_download_of_an_object_without_checksum_is_reported_unverified_or_refused_on_request(
+        tmp_path, proxied_client, s3_direct, session, bucket):
     from botocore.config import Config
 
     host = s3_direct.meta.endpoint_url
@@ -85,9 +85,11 @@ def test_download_refuses_an_object_without_checksum_unless_told(tmp_path, proxi
                            config=Config(request_checksum_calculation="when_required"))
     plain.put_object(Bucket=bucket, Key="plain.bin", Body=b"no checksum here")
     with pytest.raises(ChecksumMismatchError, match="no stored checksum"):
-        download_file(proxied_client, bucket, "plain.bin", tmp_path / "x")
-    result = download_file(proxied_client, bucket, "plain.bin", tmp_path / "x", verify=False)
+        download_file(proxied_client, bucket, "plain.bin", tmp_path / "x", require_checksum=True)
+    assert not (tmp_path / "x").exists()
+    result = download_file(proxied_client, bucket, "plain.bin", tmp_path / "x")
     assert (tmp_path / "x").read_bytes() == b"no checksum here" and result.checksum is None
+    assert result.verified is False
 
 
 def test_cli_upload_with_tenant_key_and_json_summary_then_download(tmp_path, proxy, s3_direct,

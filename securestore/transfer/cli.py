@@ -65,7 +65,10 @@ def register(subparsers: Any) -> None:
     _add_common(download)
     download.add_argument("--version-id", help="download this version of the object")
     download.add_argument("--no-verify", action="store_true",
-                          help="allow objects that carry no checksum (not verified)")
+                          help="do not check the stored checksum (reported as NOT checked)")
+    download.add_argument("--require-checksum", action="store_true",
+                          help="refuse an object that carries no checksum (by default it is "
+                          "downloaded and reported as NOT checked)")
     download.set_defaults(handler=run_download)
 
 
@@ -262,7 +265,7 @@ def run_download(args: argparse.Namespace) -> int:
         with _TerminateAsInterrupt():
             result = download_file(client, args.bucket, args.key, args.dest, config=config,
                                    version_id=args.version_id, progress=progress,
-                                   verify=not args.no_verify)
+                                   verify=not args.no_verify, require_checksum=args.require_checksum)
     except KeyboardInterrupt:
         _close(bar_holder.get("bar"))
         print("securestore download: interrupted; nothing was written", file=sys.stderr)
@@ -275,8 +278,14 @@ def run_download(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result.summary(), sort_keys=True))
     else:
-        print(f"downloaded {result.size} bytes to {result.path} in {result.seconds:.2f}s "
-              f"({result.checksum_algorithm} {result.checksum} verified)", file=sys.stderr)
+        if result.verified:
+            check = f"{result.checksum_algorithm} {result.checksum} verified"
+        elif args.no_verify:
+            check = "checksum NOT checked: --no-verify"
+        else:
+            check = "checksum NOT checked: the object has no stored checksum"
+        print(f"downloaded {result.size} bytes to {result.path} in {result.seconds:.2f}s ({check})",
+              file=sys.stderr)
     return 0
 
 

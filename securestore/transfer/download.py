@@ -14,13 +14,26 @@ Verification uses the checksum S3 stored with the object:
   ``GetObjectAttributes`` (``ObjectParts``).
 * single-PUT (full-object) checksums are recomputed in one sequential pass over the written file.
 
-An object with no stored checksum cannot be verified and is refused unless ``verify=False``.
+* S3's default full-object CRC64NVME (objects uploaded without an explicit algorithm) is
+  verified the same way, with ``awscrt``'s native CRC64NVME.
+
+An object with no stored checksum at all is downloaded with ``verified=False`` (the CLI says
+"NOT verified"), unless ``require_checksum`` refuses it before any byte is fetched;
+``verify=False`` skips verification and is reported the same way, never as verified.
+
+Into a directory, the file takes the key's last segment as its name, checked like a tenant
+key's filename (``keys.local_file_name``): ``..``, an empty last segment, bidi overrides,
+zero-width or non-characters, and NFKC look-alikes of ``/`` or ``..`` are refused first.
+
+The temporary file's name carries the downloader's pid, so a later download to the same place
+removes the full-size temporary files of downloads that were killed (pid gone, same owner).
 """
 
 from __future__ import annotations
 
 import math
 import os
+import re
 import tempfile
 import threading
 import time
@@ -53,6 +66,8 @@ class DownloadResult:
     checksum_algorithm: Optional[str]
     checksum: Optional[str]
     version_id: Optional[str]
+    verified: bool = True
+    """False when nothing was compared: the object has no stored checksum, or ``verify=False``."""
 
     def summary(self) -> dict[str, Any]:
         data = asdict(self)
@@ -82,11 +97,13 @@ def download_file(
     version_id: Optional[str] = None,
     progress: Optional[ProgressCallback] = None,
     verify: bool = True,
+    require_checksum: bool = False,
 ) -> DownloadResult:
     """Download ``s3://bucket/key`` to ``dest`` (a file path, or a directory to put it in).
 
-    Raises ``ChecksumMismatchError`` when the bytes do not match the stored checksum and
-    ``TransferError`` when a range fails after its retries; ``dest`` is untouched either way.
+    Raises ``ChecksumMismatchError`` when the bytes do not match the stored checksum (or, with
+    ``require_checksum``, when there is none) and ``TransferError`` when a range fails after its
+    retries; ``dest`` is untouched either way.
     """
     config = config or TransferConfig()
     if not bucket or not key:
@@ -95,9 +112,12 @@ def download_file(
                          config.retry_for_seconds)
     target = Path(dest)
     if target.is_dir():
-        target = target / Path(key).name
+        from securestore.keys import local_file_name
+
+        target = target / local_file_name(key)
     if not target.parent.is_dir():
         raise ValueError(f"destination directory {str(target.parent)!r} does not exist")
+    _remove_stale_temporaries(target)
     started = time.monotonic()
     version = {"VersionId": version_id} if version_id else {}
     try:
@@ -111,10 +131,10 @@ def download_file(
         pinned["VersionId"] = head["VersionId"]
 
     found = stored_checksum(head)
-    if found is None and verify:
+    if found is None and require_checksum:
         raise ChecksumMismatchError(
             f"s3://{bucket}/{key} has no stored checksum, so the download cannot be verified "
-            "(use --no-verify to download it anyway)")
+            "(without --require-checksum it is downloaded and reported as not verified)")
     algorithm, stored_value = found if found else (None, None)
     part_count = _composite_part_count(head, stored_value)
     if part_count:
@@ -123,8 +143,8 @@ def download_file(
         ranges = _even_ranges(size, config.part_size)
 
     reporter = ThrottledProgress(size, progress, interval_seconds=config.progress_interval_seconds)
-    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
-                                             suffix=".download")
+    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.{os.getpid()}.",
+                                             suffix=TEMPORARY_SUFFIX)
     try:
         os.ftruncate(descriptor, size)
         digests = _fetch_ranges(client, policy, bucket, key, pinned, ranges, descriptor,
@@ -157,7 +177,47 @@ def download_file(
     return DownloadResult(bucket=bucket, key=key, path=str(target), size=size,
                           seconds=time.monotonic() - started,
                           checksum_algorithm=algorithm.name if algorithm else None,
-                          checksum=stored_value, version_id=head.get("VersionId"))
+                          checksum=stored_value, version_id=head.get("VersionId"),
+                          verified=bool(verify and algorithm is not None))
+
+
+TEMPORARY_SUFFIX = ".download"
+
+
+def _remove_stale_temporaries(target: Path) -> None:
+    """Delete ``.<name>.<pid>.*.download`` beside ``target`` left by a killed download of ours.
+
+    Only files owned by this user whose pid is no longer running are removed: a download of the
+    same destination still in progress keeps its file.
+    """
+    pattern = re.compile(re.escape(f".{target.name}.") + r"(\d+)\..*" + re.escape(TEMPORARY_SUFFIX) + "$")
+    try:
+        entries = list(os.scandir(target.parent))
+    except OSError:
+        return
+    for entry in entries:
+        match = pattern.match(entry.name)
+        if not match:
+            continue
+        try:
+            if not entry.is_file(follow_symlinks=False) or entry.stat(follow_symlinks=False).st_uid != os.getuid():
+                continue
+            pid = int(match.group(1))
+            if pid == os.getpid() or _running(pid):
+                continue
+            os.unlink(entry.path)
+        except OSError:
+            continue
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: leave its file alone
+    return True
 
 
 def _composite_part_count(head: dict, stored_value: Optional[str]) -> Optional[int]:

@@ -11,6 +11,7 @@ Actions:
   ``drop_response_body``  forward, relay the headers and half the body, then close
   ``error_500``           read the body, answer ``500 InternalError``
   ``error_503``           read the body, answer ``503 SlowDown`` (throttling)
+  ``corrupt_response_body`` forward, then flip one byte in the middle of the response body
   ``reset``               close the connection with a TCP reset before reading the body
   ``hang``                read the body, then wait until ``release()``; then close
 
@@ -270,6 +271,10 @@ class FaultProxy:
                 else:
                     out.append(f"Content-Length: {len(response_body)}")
                 head_bytes = ("\r\n".join(out) + "\r\n\r\n").encode("latin-1")
+                if action == "corrupt_response_body" and response_body:
+                    middle = len(response_body) // 2
+                    response_body = (response_body[:middle] + bytes([response_body[middle] ^ 0xFF])
+                                     + response_body[middle + 1:])
                 if action == "drop_response_body" and method != "HEAD":
                     connection.sendall(head_bytes + response_body[: len(response_body) // 2])
                     return
