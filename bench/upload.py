@@ -1,50 +1,33 @@
-"""Upload throughput: securestore.transfer vs boto3 ``upload_file``, same file, same server.
+"""Upload throughput: securestore.transfer vs boto3 (default and HTTPS-equivalent) vs one curl PUT.
 
-One run: writes a 256 MiB random file, starts the discard S3 server
-(``tests/support/discard_s3.py``, a separate process on loopback that answers the multipart
-calls and throws the bytes away, so the server is not what is measured), then uploads the file
-with each client in its own fresh process, ``--runs`` times each (alternating), and takes each
-client's median. Ours uses its defaults (``TransferConfig()``, ``make_s3_client``); boto3 uses a
-plain ``boto3.client('s3')`` and ``upload_file`` with its default ``TransferConfig``. The peak
-RSS is the largest ``ru_maxrss`` of our upload processes, next to the bound the issue sets
-(``concurrency × part size + 64 MiB``).
+One run writes a random file (1 GiB by default), starts the discard S3 server
+(``tests/support/discard_s3.py``: a separate process on loopback that answers the multipart
+calls and throws the bytes away into one reused buffer, so the server is cheap and the same for
+everyone), then uploads the file ``--rounds`` times with each client, interleaved, each upload in
+a fresh process (see ``bench/transfer_common.py`` for the clients and why). The figure is the
+median rate of each client; ``ours`` peak RSS is its largest VmHWM, next to the bound the
+README promises (``concurrency x part size + 64 MiB`` = 96 MiB at the defaults).
 
-``--explore`` first measures a few alternative settings of ours (the figures behind the
-defaults). The last line is the figure:
-``upload 256 MiB: ours X MB/s, boto3 Y MB/s, Z.Zx; peak RSS N MiB``.
+``--explore`` first measures alternative settings of ours (the figures behind the defaults).
+The last line is the figure:
+``upload 1 GiB: ours X MB/s, boto3-https-equivalent Y MB/s, Z.Zx; limit L MB/s (ours/limit R); peak RSS N MiB``.
+
+Needs ``curl`` and ``awscrt`` (boto3's CRC32C): ``pip install awscrt``.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-SINK = ROOT / "tests" / "support" / "discard_s3.py"
-MiB = 1024 * 1024
-FILE_SIZE = 256 * MiB
-BUCKET = "bench"
-MB = 1_000_000
-RSS_SLACK = 64 * MiB
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-
-def _own_peak_rss() -> int:
-    """This process's peak RSS in bytes: VmHWM, which (unlike ru_maxrss) does not include the
-    parent's peak that Linux carries over exec."""
-    try:
-        with open("/proc/self/status") as status:
-            return next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmHWM:"))
-    except (OSError, StopIteration):
-        import resource
-
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+import transfer_common as common  # noqa: E402
+from transfer_common import BUCKET, MiB  # noqa: E402
 
 
 class _CopyingClient:
@@ -55,21 +38,16 @@ class _CopyingClient:
         self._client = client
 
     def upload_part(self, **params):
-        return self._client.upload_part(**{**params, "Body": bytes(params["Body"])})
+        body = params["Body"]
+        data = bytes(body.read()) if hasattr(body, "read") else bytes(body)
+        return self._client.upload_part(**{**params, "Body": data})
 
     def __getattr__(self, name):
         return getattr(self._client, name)
 
 
-def _cpu_seconds(resource) -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
 def _child(argv: list[str]) -> int:
     """Run one upload in this (fresh) process and print its figures as JSON."""
-    import resource
-
     parser = argparse.ArgumentParser()
     parser.add_argument("--child", required=True)
     parser.add_argument("--endpoint", required=True)
@@ -79,112 +57,111 @@ def _child(argv: list[str]) -> int:
     parser.add_argument("--sign-payload", action="store_true")
     parser.add_argument("--copy-bodies", action="store_true")
     args = parser.parse_args(argv)
-    import boto3
-
-    session = boto3.session.Session(aws_access_key_id="bench", aws_secret_access_key="bench")
-    if args.child == "boto3":
-        from botocore.config import Config
-
-        client = session.client("s3", region_name="us-east-1", endpoint_url=args.endpoint,
-                                config=Config(signature_version="s3v4"))
-        started = time.perf_counter()
-        cpu_before = _cpu_seconds(resource)
-        client.upload_file(args.file, BUCKET, "boto3.bin")
+    key = f"{args.child}.bin"
+    if args.child.startswith("boto3"):
+        client, transfer = common.boto3_client(args.child, args.endpoint)
+        extra = {"ChecksumAlgorithm": "CRC32C"} if args.child == "boto3-https-equivalent" else None
+        cpu_before, started = common.cpu_seconds(), time.perf_counter()
+        client.upload_file(args.file, BUCKET, key, Config=transfer, ExtraArgs=extra)
         seconds = time.perf_counter() - started
-        cpu = _cpu_seconds(resource) - cpu_before
-        part_size, concurrency = 8 * MiB, 10
+        common.child_report(seconds, common.cpu_seconds() - cpu_before,
+                            part_size=transfer.multipart_chunksize, concurrency=transfer.max_concurrency)
+        return 0
+    from botocore.config import Config
+
+    from securestore.transfer import TransferConfig, make_s3_client, transfer_client_config, upload_file
+
+    defaults = TransferConfig()
+    config = TransferConfig(part_size=(args.part_size_mib * MiB) or defaults.part_size,
+                            concurrency=args.concurrency or defaults.concurrency)
+    if args.sign_payload:
+        client = common.session().client(
+            "s3", region_name="us-east-1", endpoint_url=args.endpoint,
+            config=transfer_client_config(config.concurrency).merge(
+                Config(s3={"payload_signing_enabled": True})))
     else:
-        from securestore.transfer import TransferConfig, make_s3_client, transfer_client_config, upload_file
-
-        defaults = TransferConfig()
-        config = TransferConfig(part_size=(args.part_size_mib * MiB) or defaults.part_size,
-                                concurrency=args.concurrency or defaults.concurrency)
-        client = make_s3_client(session, region_name="us-east-1", endpoint_url=args.endpoint,
+        client = make_s3_client(common.session(), region_name="us-east-1", endpoint_url=args.endpoint,
                                 concurrency=config.concurrency)
-        if args.sign_payload:
-            client_config = transfer_client_config(config.concurrency).merge(
-                __import__("botocore.config").config.Config(s3={"payload_signing_enabled": True}))
-            client = session.client("s3", region_name="us-east-1", endpoint_url=args.endpoint,
-                                    config=client_config)
-        if args.copy_bodies:
-            client = _CopyingClient(client)
-        cpu_before = _cpu_seconds(resource)
-        result = upload_file(client, args.file, BUCKET, "ours.bin", config=config)
-        seconds = result.seconds
-        cpu = _cpu_seconds(resource) - cpu_before
-        part_size, concurrency = result.part_size, config.concurrency
-    peak = _own_peak_rss()
-    print(json.dumps({"seconds": seconds, "cpu_seconds": cpu, "peak_rss": peak, "part_size": part_size,
-                      "concurrency": concurrency}))
+    if args.copy_bodies:
+        client = _CopyingClient(client)
+    state = os.path.join(os.path.dirname(args.file), f"journal-{os.getpid()}.json")
+    cpu_before, started = common.cpu_seconds(), time.perf_counter()
+    result = upload_file(client, args.file, BUCKET, key, config=config, state_path=state)
+    seconds = time.perf_counter() - started
+    common.child_report(seconds, common.cpu_seconds() - cpu_before, part_size=result.part_size,
+                        concurrency=config.concurrency)
     return 0
-
-
-def _run_child(kind: str, endpoint: str, path: str, *extra: str) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    output = subprocess.run(
-        [sys.executable, __file__, "--child", kind, "--endpoint", endpoint, "--file", path, *extra],
-        check=True, capture_output=True, text=True, env=env).stdout
-    return json.loads(output.strip().splitlines()[-1])
-
-
-def _rate(seconds: float) -> float:
-    return FILE_SIZE / MB / seconds
 
 
 def main() -> int:
     if "--child" in sys.argv:
         return _child(sys.argv[1:])
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=5, help="uploads per client (median taken)")
-    parser.add_argument("--explore", action="store_true", help="also measure alternative settings")
+    parser.add_argument("--size-mib", type=int, default=1024, help="file size (default 1024 = 1 GiB)")
+    parser.add_argument("--rounds", type=int, default=5, help="uploads per client, interleaved")
+    parser.add_argument("--explore", action="store_true", help="also measure alternative settings of ours")
+    parser.add_argument("--only", default=",".join(common.CLIENTS),
+                        help="comma-separated clients to run (default: all four)")
+    parser.add_argument("--baseline", metavar="DIR",
+                        help="also run ours from another checkout (before/after in one run)")
     args = parser.parse_args()
+    size = args.size_mib * MiB
+    clients = tuple(kind for kind in common.CLIENTS if kind in args.only.split(","))
+    if args.baseline:
+        clients += (common.BASELINE,)
+    print(f"upload {args.size_mib} MiB, {args.rounds} rounds, load average {common.load_average()}",
+          flush=True)
 
     with tempfile.TemporaryDirectory(prefix="securestore-bench-") as workdir:
         path = os.path.join(workdir, "payload.bin")
-        with open(path, "wb") as handle:
-            for _ in range(FILE_SIZE // (16 * MiB)):
-                handle.write(os.urandom(16 * MiB))
-        sink = subprocess.Popen([sys.executable, str(SINK)], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, text=True)
-        try:
-            port = int(sink.stdout.readline().split()[1])
-            endpoint = f"http://127.0.0.1:{port}"
-            _run_child("ours", endpoint, path)  # warm the page cache and the interpreter's caches
+        common.write_payload(path, size)
+        with common.Sink() as sink:
+            script = os.path.abspath(__file__)
+
+            def measure(kind: str, *extra: str) -> dict:
+                if kind == "curl":
+                    # -H 'Expect:' : no 100-continue round trip; the limit should be curl at its best.
+                    return common.run_curl(["--upload-file", path, "-H", "Expect:", "-o", os.devnull,
+                                            f"{sink.endpoint}/{BUCKET}/curl.bin"])
+                return common.run_child(script, kind, sink.endpoint, "--file", path, *extra,
+                                        root=args.baseline if kind == common.BASELINE else None)
+
+            for kind in clients:  # warm the page cache and the interpreter's caches
+                measure(kind)
             if args.explore:
                 variants = [("8MiB x 4, payload SHA-256 signed", ["--sign-payload"]),
                             ("8MiB x 4, part bodies copied to bytes", ["--copy-bodies"]),
                             ("8MiB x 2", ["--part-size-mib", "8", "--concurrency", "2"]),
                             ("8MiB x 8", ["--part-size-mib", "8", "--concurrency", "8"]),
                             ("16MiB x 4", ["--part-size-mib", "16", "--concurrency", "4"]),
-                            ("32MiB x 4", ["--part-size-mib", "32", "--concurrency", "4"])]
+                            ("16MiB x 2", ["--part-size-mib", "16", "--concurrency", "2"])]
                 for label, extra in variants:
-                    figures = [_run_child("ours", endpoint, path, *extra) for _ in range(args.runs)]
-                    rate = statistics.median(_rate(f["seconds"]) for f in figures)
-                    peak = max(f["peak_rss"] for f in figures) / MiB
+                    figures = [measure("ours", *extra) for _ in range(args.rounds)]
+                    rates = [common.rate(size, f) for f in figures]
                     cpu = statistics.median(f["cpu_seconds"] for f in figures)
-                    print(f"variant {label}: {rate:.0f} MB/s, client CPU {cpu:.2f}s, "
-                          f"peak RSS {peak:.0f} MiB", flush=True)
-            ours, theirs = [], []
-            for _ in range(args.runs):
-                ours.append(_run_child("ours", endpoint, path))
-                theirs.append(_run_child("boto3", endpoint, path))
-        finally:
-            sink.stdin.close()
-            sink.wait(timeout=10)
+                    print(f"variant {label}: median {statistics.median(rates):.0f} MB/s, best "
+                          f"{max(rates):.0f} MB/s, client CPU {cpu:.2f} s, peak RSS "
+                          f"{max(f['peak_rss'] for f in figures) / MiB:.0f} MiB", flush=True)
+            results = common.interleave(args.rounds, measure, clients)
 
-    ours_rate = statistics.median(_rate(f["seconds"]) for f in ours)
-    boto3_rate = statistics.median(_rate(f["seconds"]) for f in theirs)
-    peak = max(f["peak_rss"] for f in ours)
-    bound = ours[0]["concurrency"] * ours[0]["part_size"] + RSS_SLACK
-    cpu_ours = statistics.median(f["cpu_seconds"] for f in ours)
-    cpu_boto3 = statistics.median(f["cpu_seconds"] for f in theirs)
-    print(f"runs: ours {[round(_rate(f['seconds'])) for f in ours]} MB/s, "
-          f"boto3 {[round(_rate(f['seconds'])) for f in theirs]} MB/s; client CPU per upload "
-          f"(user+sys, median): ours {cpu_ours:.2f}s, boto3 {cpu_boto3:.2f}s; "
-          f"RSS bound {ours[0]['concurrency']} x {ours[0]['part_size'] // MiB} MiB + 64 MiB = "
-          f"{bound // MiB} MiB")
-    print(f"upload 256 MiB: ours {ours_rate:.0f} MB/s, boto3 {boto3_rate:.0f} MB/s, "
-          f"{ours_rate / boto3_rate:.1f}x; peak RSS {peak / MiB:.0f} MiB")
+    medians = common.summarize(size, results)
+    label = f"{args.size_mib // 1024} GiB" if args.size_mib % 1024 == 0 else f"{args.size_mib} MiB"
+    print(common.cpu_line(results))
+    print(f"load average after: {common.load_average()}")
+    if "ours" not in medians:
+        return 0
+    ours = medians["ours"]
+    first = results["ours"][0]
+    bound = first["concurrency"] * first["part_size"] + common.RSS_SLACK
+    peak = max(f["peak_rss"] for f in results["ours"])
+    print(f"ours: RSS bound {first['concurrency']} x {first['part_size'] // MiB} MiB + 64 MiB = "
+          f"{bound // MiB} MiB; ours/boto3-default "
+          f"{ours / medians.get('boto3-default', float('nan')):.2f}x")
+    reference = medians.get("boto3-https-equivalent", float("nan"))
+    limit = medians.get("curl", float("nan"))
+    print(f"upload {label}: ours {ours:.0f} MB/s, boto3-https-equivalent {reference:.0f} MB/s, "
+          f"{ours / reference:.1f}x; limit {limit:.0f} MB/s (ours/limit {ours / limit:.2f}); "
+          f"peak RSS {peak / MiB:.0f} MiB")
     return 0
 
 

@@ -74,3 +74,33 @@ def test_peak_rss_does_not_grow_with_file_size(tmp_path, sink):
     large = _peak_upload(tmp_path, sink, 400 * MiB, 8, 2)
     assert large <= 16 * MiB + SLACK
     assert large - small < 8 * MiB, f"{small / MiB:.0f} MiB for 40 MiB, {large / MiB:.0f} MiB for 400 MiB"
+
+
+def test_part_bodies_reach_the_signer_as_streams_so_no_signer_copies_them(tmp_path, sink):
+    """Memory bound, whichever signer botocore picks. Class: a layer between us and the socket
+    that copies a body it cannot stream. botocore signs with awscrt whenever that is installed
+    (``boto3[crt]``), and that signer wraps every body without ``seek`` in a ``BytesIO``: one more
+    part per worker. With bytearray bodies a 1 GiB upload at 8 MiB x 4 peaked at 154 MiB (bound
+    96 MiB) in ``bench/upload.py``. awscrt is not a test dependency, so its copy cannot run
+    here: this checks, at the signer's door, that every part and single-PUT body is a seekable
+    stream, not a bytes-like object (it failed on the bytearray bodies)."""
+    import boto3
+
+    from securestore.transfer import TransferConfig, make_s3_client, upload_file
+
+    client = make_s3_client(boto3.session.Session(aws_access_key_id="a", aws_secret_access_key="b"),
+                            region_name="us-east-1", endpoint_url=sink.endpoint_url)
+    seen = []
+
+    def record(request, **kwargs):
+        seen.append((hasattr(request.body, "seek"), isinstance(request.body, (bytes, bytearray, memoryview))))
+
+    client.meta.events.register("before-sign.s3.UploadPart", record)
+    client.meta.events.register("before-sign.s3.PutObject", record)
+    large, small = tmp_path / "large.bin", tmp_path / "small.bin"
+    large.write_bytes(os.urandom(11 * MiB))
+    small.write_bytes(b"x" * 1000)
+    upload_file(client, large, "memory", "large", config=TransferConfig(part_size=5 * MiB, concurrency=2),
+                state_path=tmp_path / "journal")
+    upload_file(client, small, "memory", "small")
+    assert seen == [(True, False)] * 4, f"(seekable, bytes-like) per body: {seen}"

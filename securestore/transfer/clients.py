@@ -8,6 +8,9 @@ measures. Why each setting:
   part's own buffer; two retry layers would multiply attempts and hide failures.
 * ``request_checksum_calculation='when_required'``: the transfer computes one checksum per part
   (CRC32C by default) and sends it; botocore would otherwise compute a second (CRC32) pass.
+* ``connect_timeout`` 10 s: a blackholed network costs 10 s per try, not 60, so the retry
+  budget (``--retry-for``) gets many tries in an outage; ``read_timeout`` stays 60 s, and part
+  bodies go out in blocks so that it measures progress (``upload.BlockBody``).
 * ``payload_signing_enabled=False``: SigV4 then signs ``UNSIGNED-PAYLOAD`` instead of hashing
   every body with SHA-256. Over HTTPS botocore already does this whenever a checksum header is
   present; we do it over plain HTTP too (local endpoints), where the signed
@@ -21,6 +24,7 @@ from typing import Any, Optional
 from .config import DEFAULT_CONCURRENCY
 
 POOL_HEADROOM = 4
+CONNECT_TIMEOUT_SECONDS = 10
 
 
 def transfer_client_config(concurrency: int = DEFAULT_CONCURRENCY):
@@ -34,6 +38,7 @@ def transfer_client_config(concurrency: int = DEFAULT_CONCURRENCY):
         response_checksum_validation="when_required",
         s3={"payload_signing_enabled": False},
         tcp_keepalive=True,
+        connect_timeout=CONNECT_TIMEOUT_SECONDS,
     )
 
 

@@ -16,6 +16,8 @@ Verification uses the checksum S3 stored with the object:
 
 * S3's default full-object CRC64NVME (objects uploaded without an explicit algorithm) is
   verified the same way, with ``awscrt``'s native CRC64NVME.
+* a mismatch (bytes corrupted in transit) fetches the ranges once more, within the same retry
+  budget, before the download fails: a ranged GET has no checksum of its own to say which range.
 
 An object with no stored checksum at all is downloaded with ``verified=False`` (the CLI says
 "NOT verified"), unless ``require_checksum`` refuses it before any byte is fetched;
@@ -147,14 +149,24 @@ def download_file(
                                              suffix=TEMPORARY_SUFFIX)
     try:
         os.ftruncate(descriptor, size)
-        digests = _fetch_ranges(client, policy, bucket, key, pinned, ranges, descriptor,
-                                algorithm if part_count else None, config.concurrency,
-                                config.grace_seconds, reporter)
-        if verify and algorithm is not None:
+        def fetch(progress: ThrottledProgress) -> dict[int, bytes]:
+            return _fetch_ranges(client, policy, bucket, key, pinned, ranges, descriptor,
+                                 algorithm if part_count else None, config.concurrency,
+                                 config.grace_seconds, progress)
+
+        def computed_checksum(digests: dict[int, bytes]) -> str:
             if part_count:
-                computed = algorithm.composite(digests[r.index] for r in ranges)
-            else:
-                computed = algorithm.encode(_file_digest(descriptor, size, algorithm))
+                return algorithm.composite(digests[r.index] for r in ranges)
+            return algorithm.encode(_file_digest(descriptor, size, algorithm))
+
+        digests = fetch(reporter)
+        if verify and algorithm is not None:
+            computed = computed_checksum(digests)
+            if split_composite(computed)[0] != split_composite(stored_value)[0]:
+                # Bytes corrupted in transit (a middlebox, a flaky NIC): a ranged GET carries no
+                # checksum of its own, so which range is bad cannot be told; fetch the ranges
+                # once more (same retry budget) and check again before giving up.
+                computed = computed_checksum(fetch(ThrottledProgress(size, None)))
             if split_composite(computed)[0] != split_composite(stored_value)[0]:
                 raise ChecksumMismatchError(
                     f"s3://{bucket}/{key}: downloaded bytes have {algorithm.name} {computed}, "

@@ -10,14 +10,23 @@ It does not check signatures and keeps no data. It does keep each part's checksu
 that CompleteMultipartUpload can answer with the composite checksum S3 would compute from them
 (``base64(H(d1 || d2 || ...))-N``), which lets a client's end-of-upload verification run here.
 
-Run as a script it prints ``PORT <n>`` on stdout and serves until stdin closes or SIGTERM.
+For download benchmarks it can also serve objects read-only from local files
+(``serve_file``): HEAD and (ranged) GET answer from the file with ``os.sendfile``, so the server
+costs no copy. Such an object looks like one our uploader made in parts of ``part_size``: a
+composite CRC32C (``-N``), a multipart ETag and the ``securestore-part-size`` metadata. As on
+S3, a ranged GET carries no checksum header; a whole-object GET carries the composite.
+
+Run as a script it prints ``PORT <n>`` on stdout and serves until stdin closes or SIGTERM;
+``--serve BUCKET/KEY=PATH`` (repeatable) serves files, cut in ``--part-size`` bytes.
 """
 
 from __future__ import annotations
 
+import argparse
 import base64
 import hashlib
 import itertools
+import os
 import re
 import socket
 import sys
@@ -34,6 +43,31 @@ MAX_HEADER_BYTES = 64 * KiB
 _CHECKSUM_HEADERS = ("x-amz-checksum-crc32c", "x-amz-checksum-crc32", "x-amz-checksum-sha256",
                      "x-amz-checksum-sha1", "x-amz-checksum-crc64nvme")
 _PART_NUMBER = re.compile(rb"<PartNumber>(\d+)</PartNumber>")
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+SERVED_PART_SIZE = 8 * MiB
+PART_SIZE_METADATA = "x-amz-meta-securestore-part-size"
+
+
+class _ServedFile:
+    """A local file served as an S3 object, with the headers a multipart upload of it has."""
+
+    def __init__(self, path: str, part_size: int) -> None:
+        import crc32c
+
+        self.path = path
+        self.size = os.path.getsize(path)
+        self.part_size = part_size
+        digests = []
+        with open(path, "rb") as handle:
+            while True:
+                chunk = handle.read(part_size)
+                if not chunk:
+                    break
+                digests.append(crc32c.crc32c(chunk).to_bytes(4, "big"))
+        count = max(1, len(digests))
+        composite = base64.b64encode(crc32c.crc32c(b"".join(digests)).to_bytes(4, "big")).decode()
+        self.checksum = f"{composite}-{count}"
+        self.etag = f'"{hashlib.md5(self.checksum.encode()).hexdigest()}-{count}"'
 
 
 def _composite(algorithm_header: str, part_checksums: list[str]) -> Optional[str]:
@@ -65,6 +99,7 @@ class DiscardS3Server:
         self._lock = threading.Lock()
         self._upload_ids = itertools.count(1)
         self._part_checksums: dict[str, dict[int, tuple[str, str]]] = {}
+        self._served: dict[str, _ServedFile] = {}
         self.bytes_received = 0
         self.requests: dict[str, int] = {}
         self._stopping = threading.Event()
@@ -82,6 +117,10 @@ class DiscardS3Server:
             self._listener.close()
         except OSError:
             pass
+
+    def serve_file(self, bucket: str, key: str, path: str, part_size: int = SERVED_PART_SIZE) -> None:
+        """Answer HEAD and GET of ``bucket/key`` from the local file ``path`` (read per request)."""
+        self._served[f"{bucket}/{key}"] = _ServedFile(path, part_size)
 
     def __enter__(self) -> "DiscardS3Server":
         return self.start()
@@ -143,6 +182,9 @@ class DiscardS3Server:
                 if method == "PUT":  # object bytes (parts or single PUT), not XML bodies
                     with self._lock:
                         self.bytes_received += length
+                if method in ("GET", "HEAD") and self._served_object(target) is not None:
+                    self._send_object(conn, method, target, headers)
+                    continue
                 status, extra_headers, body = self._respond(method, target, headers, keep)
                 response = [f"HTTP/1.1 {status}", f"Content-Length: {len(body)}",
                             "x-amz-request-id: DISCARD", *extra_headers, "", ""]
@@ -151,6 +193,48 @@ class DiscardS3Server:
             return
         finally:
             conn.close()
+
+    # served objects ----------------------------------------------------------------------------
+    def _served_object(self, target: str) -> Optional[_ServedFile]:
+        parts = urlsplit(target)
+        if parts.query and "partNumber" not in parts.query and "versionId" not in parts.query:
+            return None  # ?uploads, ?attributes...: not a plain object read
+        return self._served.get(unquote(parts.path).lstrip("/"))
+
+    def _send_object(self, conn: socket.socket, method: str, target: str, headers: dict) -> None:
+        served = self._served_object(target)
+        assert served is not None
+        start, end = 0, served.size  # end exclusive
+        status = "200 OK"
+        extra = [f"ETag: {served.etag}", f"{PART_SIZE_METADATA}: {served.part_size}",
+                 "Accept-Ranges: bytes", "Last-Modified: Tue, 01 Dec 2026 00:00:00 GMT",
+                 "Content-Type: binary/octet-stream"]
+        requested = _RANGE.match(headers.get("range", "").strip())
+        if requested and served.size:
+            first, last = requested.groups()
+            if first:
+                start = int(first)
+                end = min(served.size, int(last) + 1) if last else served.size
+            else:
+                start = max(0, served.size - int(last or 0))
+            status = "206 Partial Content"
+            extra.append(f"Content-Range: bytes {start}-{end - 1}/{served.size}")
+        else:
+            # S3 returns the object's checksum on a whole-object read, never on a range.
+            extra += [f"x-amz-checksum-crc32c: {served.checksum}", "x-amz-checksum-type: COMPOSITE"]
+        self._count("HeadObject" if method == "HEAD" else "GetObject")
+        head = [f"HTTP/1.1 {status}", f"Content-Length: {end - start}",
+                "x-amz-request-id: DISCARD", *extra, "", ""]
+        conn.sendall("\r\n".join(head).encode("latin-1"))
+        if method == "HEAD":
+            return
+        with open(served.path, "rb") as handle:
+            offset = start
+            while offset < end:
+                sent = os.sendfile(conn.fileno(), handle.fileno(), offset, min(end - offset, 1 << 30))
+                if not sent:
+                    raise ConnectionError("served file ended early")
+                offset += sent
 
     # the S3 calls ------------------------------------------------------------------------------
     def _count(self, operation: str) -> None:
@@ -226,7 +310,20 @@ class DiscardS3Server:
 
 
 def main() -> int:
-    server = DiscardS3Server().start()
+    parser = argparse.ArgumentParser(description="Discard S3 server for benchmarks.")
+    parser.add_argument("--serve", action="append", default=[], metavar="BUCKET/KEY=PATH",
+                        help="serve PATH read-only as the object BUCKET/KEY (HEAD and ranged GET)")
+    parser.add_argument("--part-size", type=int, default=SERVED_PART_SIZE,
+                        help="part size the served objects' composite checksums are cut in")
+    args = parser.parse_args()
+    server = DiscardS3Server()
+    for item in args.serve:
+        name, _, path = item.partition("=")
+        bucket, _, key = name.partition("/")
+        if not (bucket and key and path):
+            parser.error(f"--serve {item!r}: expected BUCKET/KEY=PATH")
+        server.serve_file(bucket, key, path, args.part_size)
+    server.start()
     print(f"PORT {server.port}", flush=True)
     try:
         sys.stdin.read()  # serve until the parent closes our stdin (or kills us)

@@ -1,0 +1,151 @@
+"""Where an upload's CPU goes: each piece of ours measured alone, next to a whole upload and curl.
+
+A 1 GiB multipart upload at the defaults (8 MiB x 4, CRC32C) does, per byte: one ``preadv``
+from the page cache into a part buffer, one CRC32C pass, and one ``sendall`` into the socket;
+and per part: one botocore ``UploadPart`` call (serialize, sign, send, parse). This script
+times each piece on its own in this process (CPU seconds, user+sys, which the machine's load
+moves far less than wall time), then a whole ``upload_file`` and one ``curl`` PUT in fresh
+processes, all against the discard sink (``tests/support/discard_s3.py``). What is left of the
+whole upload after the pieces is threads, locks and the GIL.
+
+The last line is the figure:
+``upload 1 GiB CPU: ours T s = read R + crc32c C + send S + botocore B (128 calls) + rest X; curl U s``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import transfer_common as common  # noqa: E402
+from transfer_common import BUCKET, MiB, PART_SIZE  # noqa: E402
+
+sys.path.insert(0, str(common.ROOT))
+
+
+def _cpu() -> float:
+    times = os.times()
+    return times.user + times.system
+
+
+def _children_cpu() -> float:
+    times = os.times()
+    return times.children_user + times.children_system
+
+
+def read_cost(path: str, size: int) -> float:
+    from securestore.transfer.upload import _read_exactly
+
+    buffer = bytearray(PART_SIZE)
+    view = memoryview(buffer)
+    with open(path, "rb") as handle:
+        started = _cpu()
+        for offset in range(0, size, PART_SIZE):
+            _read_exactly(handle.fileno(), view[: min(PART_SIZE, size - offset)], offset)
+        return _cpu() - started
+
+
+def crc_cost(size: int) -> float:
+    from securestore.transfer.checksums import get_algorithm
+
+    algorithm = get_algorithm("crc32c")
+    buffer = bytearray(os.urandom(PART_SIZE))
+    started = _cpu()
+    for _ in range(size // PART_SIZE):
+        algorithm.digest(buffer)
+    return _cpu() - started
+
+
+def send_cost(endpoint: str, size: int) -> float:
+    """One plain PUT of ``size`` bytes in the blocks our uploader sends, over http.client."""
+    from securestore.transfer.upload import SEND_BLOCK_SIZE
+
+    buffer = memoryview(bytearray(os.urandom(PART_SIZE)))
+    host, port = endpoint.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port))
+    started = _cpu()
+    connection.putrequest("PUT", f"/{BUCKET}/send-cost.bin")
+    connection.putheader("Content-Length", str(size))
+    connection.endheaders()
+    sent = 0
+    while sent < size:
+        for start in range(0, PART_SIZE, SEND_BLOCK_SIZE):
+            connection.send(buffer[start:start + SEND_BLOCK_SIZE])
+        sent += PART_SIZE
+    connection.getresponse().read()
+    cost = _cpu() - started
+    connection.close()
+    return cost
+
+
+def botocore_cost(endpoint: str, calls: int) -> float:
+    """``calls`` UploadPart calls of one byte each: the per-part cost that is not the bytes."""
+    from securestore.transfer import make_s3_client
+    from securestore.transfer.checksums import get_algorithm
+    from securestore.transfer.upload import BlockBody
+
+    client = make_s3_client(common.session(), region_name="us-east-1", endpoint_url=endpoint)
+    upload_id = client.create_multipart_upload(Bucket=BUCKET, Key="calls.bin")["UploadId"]
+    body = bytearray(b"x")
+    checksum = get_algorithm("crc32c").encode(get_algorithm("crc32c").digest(body))
+
+    def call(number: int) -> None:
+        client.upload_part(Bucket=BUCKET, Key="calls.bin", UploadId=upload_id, PartNumber=number,
+                           Body=BlockBody(memoryview(body)), ChecksumAlgorithm="CRC32C",
+                           ChecksumCRC32C=checksum)
+
+    call(1)  # first call loads the service model and endpoint rules
+    started = _cpu()
+    for number in range(calls):
+        call(number + 1)
+    return _cpu() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size-mib", type=int, default=1024)
+    parser.add_argument("--rounds", type=int, default=3, help="repetitions of each piece (median)")
+    args = parser.parse_args()
+    size = args.size_mib * MiB
+    parts = -(-size // PART_SIZE)
+    print(f"upload {args.size_mib} MiB CPU breakdown, {args.rounds} rounds, load average "
+          f"{common.load_average()}", flush=True)
+    with tempfile.TemporaryDirectory(prefix="securestore-bench-") as workdir:
+        path = os.path.join(workdir, "payload.bin")
+        common.write_payload(path, size)
+        upload_script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "upload.py")
+        with common.Sink() as sink:
+            pieces: dict[str, list[float]] = {"read": [], "crc32c": [], "send": [], "botocore": [],
+                                              "ours": [], "curl": []}
+            for _ in range(args.rounds):
+                pieces["read"].append(read_cost(path, size))
+                pieces["crc32c"].append(crc_cost(size))
+                pieces["send"].append(send_cost(sink.endpoint, size))
+                pieces["botocore"].append(botocore_cost(sink.endpoint, parts))
+                pieces["ours"].append(common.run_child(upload_script, "ours", sink.endpoint,
+                                                       "--file", path)["cpu_seconds"])
+                before = _children_cpu()
+                common.run_curl(["--upload-file", path, "-H", "Expect:", "-o", os.devnull,
+                                 f"{sink.endpoint}/{BUCKET}/curl.bin"])
+                pieces["curl"].append(_children_cpu() - before)
+    median = {name: statistics.median(values) for name, values in pieces.items()}
+    for name, values in pieces.items():
+        print(f"{name:>9}: median {median[name]:.3f} s, rounds {[round(v, 3) for v in values]}")
+    rest = median["ours"] - median["read"] - median["crc32c"] - median["send"] - median["botocore"]
+    label = f"{args.size_mib // 1024} GiB" if args.size_mib % 1024 == 0 else f"{args.size_mib} MiB"
+    print(f"upload {label} CPU: ours {median['ours']:.2f} s = read {median['read']:.2f} + crc32c "
+          f"{median['crc32c']:.2f} + send {median['send']:.2f} + botocore {median['botocore']:.2f} "
+          f"({parts} calls) + rest {rest:.2f}; curl {median['curl']:.2f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
