@@ -4,6 +4,8 @@ Both sign the same PUT (content type + SSE-KMS headers, session-token credential
 client / signer, at the same frozen instant, and the first URL of each is compared byte for byte
 before timing (a fast signer that signs something else would be worthless). The last line is the
 figure: ``presign PUT: ours X µs/URL, boto3 Y µs/URL, Z.Zx``.
+
+Run with the project's interpreter (it imports securestore): ``.venv/bin/python bench/presign.py``.
 """
 
 from __future__ import annotations

@@ -49,6 +49,15 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _size(text: str) -> int:
+    from securestore.transfer.config import parse_size
+
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _env(name: str, *fallbacks: str) -> Optional[str]:
     for candidate in (name, *fallbacks):
         value = os.environ.get(candidate)
@@ -84,31 +93,46 @@ def _handle_key(args: argparse.Namespace) -> int:
 
 
 # ------------------------------------------------------------------ presign
-def _presigner(args: argparse.Namespace):
-    import boto3
-
+def _presigner(args: argparse.Namespace, *, upload: bool):
+    """The presigner every ``presign`` action uses: bucket, region, endpoint and credentials
+    resolved like every other command (``securestore.client_settings``); a KMS key only for
+    uploads (a GET URL needs none)."""
+    from securestore import client_settings as settings
     from securestore.cli import UsageError
     from securestore.s3presign import S3Presigner
 
-    region = _require(args.region, "--region", "AWS_REGION")
-    session = boto3.Session(profile_name=args.profile, region_name=region)
+    bucket = settings.bucket(args.bucket)
+    kms_key_id = settings.kms_key_id(args.kms_key_id) if upload else None
+    if upload and not kms_key_id:
+        raise UsageError("--kms-key-id is required to sign an upload (or set SECURESTORE_KMS_KEY_ID; "
+                         "`securestore env` writes it from the stack output kmsKeyArn)")
+    session = settings.base_session(args.profile)
+    region = settings.region(args.region, session)
     credentials = session.get_credentials()
     if credentials is None:
-        raise UsageError("no AWS credentials found (environment, profile or instance role)")
-    return S3Presigner(
-        bucket=_require(args.bucket, "--bucket", "SECURESTORE_BUCKET"),
-        region_name=region,
-        kms_key_id=_require(args.kms_key_id, "--kms-key-id", "SECURESTORE_KMS_KEY_ID"),
-        credentials=credentials,
-        endpoint_url=args.endpoint_url,
-    )
+        raise UsageError("no AWS credentials found: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, "
+                         "AWS_PROFILE or --profile, or run on an instance role")
+    try:
+        return S3Presigner(bucket=bucket, region_name=region, kms_key_id=kms_key_id,
+                           credentials=credentials, endpoint_url=settings.s3_endpoint(args.endpoint_url))
+    except ValueError as exc:  # name the flag, not the Python parameter
+        text = str(exc)
+        for parameter, flag in (("bucket", "--bucket"), ("region_name", "--region"), ("kms_key_id", "--kms-key-id")):
+            if text.startswith(parameter + " "):
+                text = flag + text[len(parameter):]
+        raise UsageError(text) from None
 
 
 def _file_sha256(path: str) -> str:
+    from securestore.cli import UsageError
+
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(_READ_CHUNK), b""):
-            digest.update(chunk)
+    try:
+        with open(path, "rb") as handle:
+            for chunk in iter(lambda: handle.read(_READ_CHUNK), b""):
+                digest.update(chunk)
+    except OSError as exc:
+        raise UsageError(f"--file {path!r}: cannot read it ({exc.strerror})") from None
     return base64.b64encode(digest.digest()).decode("ascii")
 
 
@@ -118,20 +142,20 @@ def _handle_presign_put(args: argparse.Namespace) -> int:
     if args.checksum_sha256 and args.file:
         raise UsageError("give --checksum-sha256 or --file, not both")
     checksum = args.checksum_sha256 or (_file_sha256(args.file) if args.file else None)
-    put = _presigner(args).presign_put(args.tenant, args.module, args.filename, content_type=args.content_type,
+    put = _presigner(args, upload=True).presign_put(args.tenant, args.module, args.filename, content_type=args.content_type,
                                        date=args.date, checksum_sha256=checksum, expires_in=args.expires_in)
     return _emit(args, put.as_dict(), [put.url, *(f"{k}: {v}" for k, v in put.headers.items())])
 
 
 def _handle_presign_post(args: argparse.Namespace) -> int:
-    post = _presigner(args).presign_post(args.tenant, args.module, args.filename, content_type=args.content_type,
+    post = _presigner(args, upload=True).presign_post(args.tenant, args.module, args.filename, content_type=args.content_type,
                                          max_bytes=args.max_bytes, min_bytes=args.min_bytes, date=args.date,
                                          expires_in=args.expires_in)
     return _emit(args, post.as_dict(), [post.url, *(f"{k}={v}" for k, v in post.fields.items())])
 
 
 def _handle_presign_get(args: argparse.Namespace) -> int:
-    get = _presigner(args).presign_get(args.tenant, args.key, download_name=args.download_name,
+    get = _presigner(args, upload=False).presign_get(args.tenant, args.key, download_name=args.download_name,
                                        disposition="inline" if args.inline else "attachment",
                                        expires_in=args.expires_in)
     return _emit(args, get.as_dict(), [get.url])
@@ -170,20 +194,22 @@ def _handle_sign_cookies(args: argparse.Namespace) -> int:
 
 # ------------------------------------------------------------------ STS
 def _handle_assume(args: argparse.Namespace) -> int:
-    import boto3
     from botocore.config import Config
 
+    from securestore import client_settings as settings
     from securestore.cli import UsageError
     from securestore.sts import assume_role_session, credentials_expiry
 
-    if bool(args.mfa_serial) != bool(args.mfa_code):
+    if bool(args.mfa_serial) != bool(args.mfa_code) and not (args.mfa_serial and sys.stdin.isatty()):
         raise UsageError("--mfa-serial and --mfa-code go together")
-    region = _require(args.region, "--region", "AWS_REGION")
-    sts_client = boto3.Session(profile_name=args.profile, region_name=region).client(
-        "sts", region_name=region, endpoint_url=args.endpoint_url, config=Config(signature_version="v4"))
+    code = settings.mfa_code(args.mfa_serial, args.mfa_code)
+    base = settings.base_session(args.profile)
+    region = settings.region(args.region, base)
+    endpoint = settings._endpoint(args.endpoint_url, settings.STS_ENDPOINT_ENV, "--endpoint-url")
+    sts_client = base.client("sts", region_name=region, endpoint_url=endpoint, config=Config(signature_version="v4"))
     session = assume_role_session(
         args.role_arn, tenant_id=args.tenant_id, external_id=args.external_id, mfa_serial=args.mfa_serial,
-        mfa_token_provider=(lambda: args.mfa_code) if args.mfa_code else None,
+        mfa_token_provider=(lambda: code) if code else None,
         duration_seconds=args.duration_seconds, region_name=region, sts_client=sts_client,
         session_name=args.session_name,
     )
@@ -200,36 +226,49 @@ def _handle_assume(args: argparse.Namespace) -> int:
 
 # ------------------------------------------------------------------ parsers
 def _add_json(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
 
-def _add_s3_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--bucket", default=_env("SECURESTORE_BUCKET"), help="bucket (env SECURESTORE_BUCKET)")
-    parser.add_argument("--kms-key-id", default=_env("SECURESTORE_KMS_KEY_ID"),
-                        help="KMS key id or ARN uploads are encrypted with (env SECURESTORE_KMS_KEY_ID)")
-    parser.add_argument("--region", default=_env("AWS_REGION", "AWS_DEFAULT_REGION"), help="AWS region")
-    parser.add_argument("--endpoint-url", default=_env("SECURESTORE_S3_ENDPOINT_URL"),
-                        help="custom S3 endpoint, path-style (LocalStack)")
-    parser.add_argument("--profile", default=None, help="AWS profile whose credentials sign")
-    parser.add_argument("--expires-in", type=_positive_int, default=15 * 60, help="seconds (default 900, max 7 days)")
+def _add_s3_options(parser: argparse.ArgumentParser, *, upload: bool) -> None:
+    from securestore.client_settings import add_aws_options
+
+    parser.add_argument("--bucket", help="bucket (default: $SECURESTORE_BUCKET, from the stack output bucketName)")
+    if upload:
+        parser.add_argument("--kms-key-id", help="KMS key id or ARN the upload is encrypted with "
+                            "(default: $SECURESTORE_KMS_KEY_ID, from the stack output kmsKeyArn)")
+    else:
+        parser.set_defaults(kms_key_id=None)
+    add_aws_options(parser, role=False)
+    parser.add_argument("--expires-in", type=_positive_int, default=15 * 60, metavar="SECONDS",
+                        help="lifetime of the URL in seconds (default 900, at most 7 days; never beyond "
+                        "the signing credentials' expiry)")
     _add_json(parser)
 
 
 def _add_upload_target(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("tenant")
-    parser.add_argument("module")
-    parser.add_argument("filename")
-    parser.add_argument("--content-type", required=True)
-    parser.add_argument("--date", type=_iso_date, default=None, help="YYYY-MM-DD (default: today, UTC)")
+    parser.add_argument("tenant", metavar="TENANT", help="tenant id: the key starts with TENANT/")
+    parser.add_argument("module", metavar="MODULE", help="module under the tenant, e.g. uploads")
+    parser.add_argument("filename", metavar="FILENAME", help="the object's file name (last part of the key)")
+    parser.add_argument("--content-type", required=True, help="Content-Type signed into the upload "
+                        "(the browser must send exactly this)")
+    parser.add_argument("--date", type=_iso_date, default=None, help="YYYY-MM-DD in the key (default: today, UTC)")
 
 
 def _add_cloudfront_options(parser: argparse.ArgumentParser, default_expiry: int) -> None:
-    parser.add_argument("--domain", default=_env("SECURESTORE_CF_DOMAIN"), help="distribution domain")
-    parser.add_argument("--key-pair-id", default=_env("SECURESTORE_CF_KEY_PAIR_ID"), help="CloudFront public key id")
-    parser.add_argument("--private-key", default=_env("SECURESTORE_CF_PRIVATE_KEY"), help="path to the RSA PEM")
-    parser.add_argument("--hash-algorithm", choices=("SHA1", "SHA256"), default="SHA1")
-    parser.add_argument("--expires-in", type=_positive_int, default=default_expiry, help="seconds")
-    parser.add_argument("--starts-at", type=_aware_datetime, default=None, help="ISO 8601, e.g. 2026-05-04T12:00Z")
+    parser.add_argument("--domain", default=_env("SECURESTORE_CF_DOMAIN"),
+                        help="distribution domain (default: $SECURESTORE_CF_DOMAIN, from the stack output "
+                        "distributionDomainName)")
+    parser.add_argument("--key-pair-id", default=_env("SECURESTORE_CF_KEY_PAIR_ID"),
+                        help="CloudFront public key id (default: $SECURESTORE_CF_KEY_PAIR_ID, from the stack "
+                        "output cloudfrontPublicKeyId)")
+    parser.add_argument("--private-key", default=_env("SECURESTORE_CF_PRIVATE_KEY"),
+                        help="path to the signer's RSA private key PEM (default: $SECURESTORE_CF_PRIVATE_KEY)")
+    parser.add_argument("--hash-algorithm", choices=("SHA1", "SHA256"), default="SHA1",
+                        help="signature hash (default SHA1; SHA256 adds Hash-Algorithm=SHA256)")
+    parser.add_argument("--expires-in", type=_positive_int, default=default_expiry, metavar="SECONDS",
+                        help=f"lifetime in seconds (default {default_expiry})")
+    parser.add_argument("--starts-at", type=_aware_datetime, default=None,
+                        help="not valid before this ISO 8601 time, e.g. 2026-05-04T12:00Z")
     parser.add_argument("--ip-range", default=None, help="viewer IP or CIDR the signature is limited to")
     _add_json(parser)
 
@@ -237,59 +276,63 @@ def _add_cloudfront_options(parser: argparse.ArgumentParser, default_expiry: int
 def register(subparsers: argparse._SubParsersAction) -> None:
     key = subparsers.add_parser("key", help="build a tenant object key",
                                 description="Print tenant_id/module/yyyy/mm/dd/filename, or exit 2 with the reason.")
-    key.add_argument("tenant")
-    key.add_argument("module")
-    key.add_argument("filename")
+    key.add_argument("tenant", metavar="TENANT", help="tenant id (1-63 of A-Za-z0-9_-; not 'public')")
+    key.add_argument("module", metavar="MODULE", help="module (1-63 of a-z0-9_-)")
+    key.add_argument("filename", metavar="FILENAME", help="file name (no '/', '\\' or control characters)")
     key.add_argument("--date", type=_iso_date, default=None, help="YYYY-MM-DD (default: today, UTC)")
     key.add_argument("--allowed-modules", default=None, help="comma-separated modules this deployment allows")
     _add_json(key)
     key.set_defaults(handler=_handle_key)
 
-    presign = subparsers.add_parser("presign", help="pre-signed S3 upload/download URLs")
+    presign = subparsers.add_parser("presign", help="pre-signed S3 upload/download URLs",
+                                    description="Sign S3 URLs locally (no AWS call) for one tenant key.")
     actions = presign.add_subparsers(dest="presign_action", metavar="ACTION", required=True)
     put = actions.add_parser("put", help="pre-signed PUT with SSE-KMS and content type signed in")
     _add_upload_target(put)
     put.add_argument("--checksum-sha256", default=None, help="base64 SHA-256 S3 will enforce")
     put.add_argument("--file", default=None, help="compute --checksum-sha256 from this file")
-    _add_s3_options(put)
+    _add_s3_options(put, upload=True)
     put.set_defaults(handler=_handle_presign_put)
     post = actions.add_parser("post", help="browser POST form with size range and content type")
     _add_upload_target(post)
-    post.add_argument("--max-bytes", type=_positive_int, required=True)
-    post.add_argument("--min-bytes", type=_positive_int, default=0)
-    _add_s3_options(post)
+    post.add_argument("--max-bytes", type=_size, required=True, metavar="SIZE",
+                      help="largest upload S3 accepts, e.g. 10MiB or 10485760")
+    post.add_argument("--min-bytes", type=_size, default=0, metavar="SIZE", help="smallest upload (default 0)")
+    _add_s3_options(post, upload=True)
     post.set_defaults(handler=_handle_presign_post)
-    get = actions.add_parser("get", help="pre-signed GET of one of the tenant's keys")
-    get.add_argument("tenant")
-    get.add_argument("key")
-    get.add_argument("--download-name", default=None)
+    get = actions.add_parser("get", help="pre-signed GET of one of the tenant's keys (no KMS key needed)")
+    get.add_argument("tenant", metavar="TENANT", help="tenant id the key must belong to")
+    get.add_argument("key", metavar="KEY", help="the object key (TENANT/module/yyyy/mm/dd/name)")
+    get.add_argument("--download-name", default=None, help="file name the browser saves as (default: the key's)")
     get.add_argument("--inline", action="store_true", help="Content-Disposition inline instead of attachment")
-    _add_s3_options(get)
+    _add_s3_options(get, upload=False)
     get.set_defaults(handler=_handle_presign_get)
 
     sign_url = subparsers.add_parser("sign-url", help="CloudFront signed URL for one tenant key")
-    sign_url.add_argument("tenant")
-    sign_url.add_argument("key")
+    sign_url.add_argument("tenant", metavar="TENANT", help="tenant id the key must belong to")
+    sign_url.add_argument("key", metavar="KEY", help="the object key (TENANT/...)")
     _add_cloudfront_options(sign_url, 15 * 60)
     sign_url.set_defaults(handler=_handle_sign_url)
 
     cookies = subparsers.add_parser("sign-cookies", help="CloudFront signed cookies for a tenant's whole prefix")
-    cookies.add_argument("tenant")
-    cookies.add_argument("--cookie-domain", default=None)
+    cookies.add_argument("tenant", metavar="TENANT", help="tenant id: the cookies cover TENANT/*")
+    cookies.add_argument("--cookie-domain", default=None, help="Domain attribute of the cookies, e.g. .example.com")
     _add_cloudfront_options(cookies, 60 * 60)
     cookies.set_defaults(handler=_handle_sign_cookies)
 
     assume = subparsers.add_parser("assume", help="assume the uploader or tenant role (temporary credentials)")
-    assume.add_argument("role_arn")
+    assume.add_argument("role_arn", metavar="ROLE_ARN", help="role to assume, e.g. the stack output tenantRoleArn")
     assume.add_argument("--tenant-id", default=None, help="session tag tenant_id (transitive)")
-    assume.add_argument("--external-id", default=None)
-    assume.add_argument("--mfa-serial", default=None)
-    assume.add_argument("--mfa-code", default=None)
-    assume.add_argument("--duration-seconds", type=_positive_int, default=3600)
-    assume.add_argument("--session-name", default=None)
-    assume.add_argument("--region", default=_env("AWS_REGION", "AWS_DEFAULT_REGION"))
-    assume.add_argument("--endpoint-url", default=_env("SECURESTORE_STS_ENDPOINT_URL"))
-    assume.add_argument("--profile", default=None)
+    assume.add_argument("--external-id", default=None, help="sts:ExternalId the trust requires")
+    assume.add_argument("--mfa-serial", default=None, help="ARN of your MFA device")
+    assume.add_argument("--mfa-code", default=None, help="current 6-digit MFA code (asked for on a terminal)")
+    assume.add_argument("--duration-seconds", type=_positive_int, default=3600,
+                        help="session length, 900-43200 (default 3600)")
+    assume.add_argument("--session-name", default=None, help="RoleSessionName (default: derived from the tenant)")
+    assume.add_argument("--region", help="AWS region (default: $AWS_REGION, $AWS_DEFAULT_REGION, the profile's)")
+    assume.add_argument("--endpoint-url", help="STS endpoint (default: $SECURESTORE_STS_ENDPOINT_URL, "
+                        "$AWS_ENDPOINT_URL_STS, $AWS_ENDPOINT_URL)")
+    assume.add_argument("--profile", help="AWS profile whose credentials assume the role (default: $AWS_PROFILE)")
     _add_json(assume)
     assume.set_defaults(handler=_handle_assume)
 

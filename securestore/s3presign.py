@@ -199,7 +199,7 @@ class S3Presigner:
         *,
         bucket: str,
         region_name: str,
-        kms_key_id: str,
+        kms_key_id: Optional[str],
         credentials: Any,
         endpoint_url: Optional[str] = None,
         allowed_modules: Optional[Collection[str]] = None,
@@ -212,7 +212,8 @@ class S3Presigner:
             )
         if not isinstance(region_name, str) or not _REGION.fullmatch(region_name):
             raise ValueError(f"region_name {region_name!r} is not an AWS region like 'eu-central-1'")
-        if not isinstance(kms_key_id, str) or not _KMS_KEY_ID.fullmatch(kms_key_id):
+        # None: a download-only presigner (presign_get needs no key; uploads refuse to sign).
+        if kms_key_id is not None and (not isinstance(kms_key_id, str) or not _KMS_KEY_ID.fullmatch(kms_key_id)):
             raise ValueError(f"kms_key_id {kms_key_id!r} is not a KMS key id, key ARN or alias")
         self.bucket = bucket
         self.region_name = region_name
@@ -231,6 +232,8 @@ class S3Presigner:
         return now
 
     def _sse_headers(self) -> dict[str, str]:
+        if self.kms_key_id is None:
+            raise ValueError("kms_key_id is required to sign an upload (every upload is SSE-KMS with the stack's key)")
         headers = {
             "x-amz-server-side-encryption": SSE_KMS,
             "x-amz-server-side-encryption-aws-kms-key-id": self.kms_key_id,

@@ -99,7 +99,7 @@ def test_cli_refuses_a_part_size_below_5_mib(tmp_path, capsys):
     code = main(["upload", str(payload), "--key", "k", "--bucket", "b", "--region", "us-east-1",
                  "--part-size", "1MiB", "--endpoint-url", "http://127.0.0.1:9"])
     assert code == 2
-    assert "part_size 1MiB is outside S3's limits" in capsys.readouterr().err
+    assert "--part-size 1MiB is outside S3's limits" in capsys.readouterr().err  # the flag, not the field
 
 
 def test_cli_needs_module_with_tenant(tmp_path, capsys):

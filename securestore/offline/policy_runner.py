@@ -155,7 +155,20 @@ def check_stack_policies(graph: StackGraph, project_dir: Optional[Path] = None,
     path = config_path or default_config_path(directory, graph.stack)
     config = load_policy_config(path) if path else {}
     pack_name, policies = load_policies(Path(pack_dir).resolve().parent if pack_dir else directory)
+    _refuse_unknown_rules(config, policies, path)
     return run_policies(graph, policies=policies, config=config, pack_name=pack_name)
+
+
+def _refuse_unknown_rules(config: Mapping[str, Any], policies: list[Any], path: Optional[Path]) -> None:
+    """A misspelt rule name in a pack config would leave that rule at its default, silently."""
+    import difflib
+
+    names = [p.name for p in policies]
+    unknown = sorted(set(config) - set(names) - {"all"})
+    if unknown:
+        hints = [f"{name!r}" + (f" (did you mean {close[0]!r}?)" if (close := difflib.get_close_matches(
+            name, names, n=1)) else "") for name in unknown]
+        raise ValueError(f"policy config {path} names rules the pack does not have: {', '.join(hints)}")
 
 
 def _resolve_config(policy: Any, config: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:

@@ -21,8 +21,82 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """libyaml's safe loader when present: a tenth of the pure-Python loader's time."""
 
 
+class _UniqueKeyLoader(_Loader):  # type: ignore[misc, valid-type]
+    """The safe loader, refusing a mapping that names a key twice.
+
+    YAML loaders keep the last of two equal keys without a word, so a stack file with two
+    ``securestore:protect:`` lines silently previews one of them; the Pulumi CLI refuses such a
+    file, and so does this.
+    """
+
+    def construct_mapping(self, node, deep=False):  # noqa: D401 (PyYAML hook)
+        seen: dict[object, object] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        "while constructing a mapping", node.start_mark,
+                        f"found duplicate key {key!r} (first at line {seen[key].line + 1})", key_node.start_mark)
+                seen[key] = key_node.start_mark
+            except TypeError:  # an unhashable key: the base class reports it
+                pass
+        return super().construct_mapping(node, deep=deep)
+
+
 def _load_yaml(text: str) -> object:
-    return yaml.load(text, Loader=_Loader)  # noqa: S506 (a safe loader)
+    return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a safe loader)
+
+
+def _aws_config_keys() -> frozenset[str]:
+    """The config keys the pulumi-aws provider reads (``aws:region``, ``aws:profile``, ...),
+    taken from the installed SDK's generated ``config/vars.py`` without importing it."""
+    import importlib.util
+    import re
+
+    spec = importlib.util.find_spec("pulumi_aws")
+    if spec is None or not spec.submodule_search_locations:
+        return frozenset()
+    source = Path(list(spec.submodule_search_locations)[0]) / "config" / "vars.py"
+    try:
+        text = source.read_text()
+    except OSError:
+        return frozenset()
+    return frozenset(re.findall(r"__config__\.get\w*\('([A-Za-z0-9]+)'", text))
+
+
+def _aws_regions() -> frozenset[str]:
+    """Every region botocore's endpoint data knows, in every partition (aws, aws-cn, aws-us-gov, ...)."""
+    try:
+        import botocore.loaders
+
+        data = botocore.loaders.create_loader().load_data("endpoints")
+    except Exception:  # noqa: BLE001 - without botocore the check is skipped, not guessed
+        return frozenset()
+    return frozenset(region for partition in data["partitions"] for region in partition.get("regions", {}))
+
+
+def check_aws_config(config: Mapping[str, Any], path: Path) -> None:
+    """Refuse ``aws:`` keys the provider does not read (``aws:regoin``) and unknown regions,
+    as the real provider would at ``pulumi preview``."""
+    import difflib
+
+    known = _aws_config_keys()
+    for key in config:
+        if not key.startswith("aws:") or not known:
+            continue
+        name = key[len("aws:"):]
+        if name not in known:
+            close = difflib.get_close_matches(name, sorted(known), n=1)
+            hint = f"; did you mean aws:{close[0]}?" if close else ""
+            raise ProjectError(f"{path.name}: config key {key!r} is not a pulumi-aws setting{hint}")
+    region = config.get("aws:region")
+    skip = str(config.get("aws:skipRegionValidation", "false")).lower() == "true"
+    regions = _aws_regions()
+    if region is not None and not skip and regions and region not in regions:
+        close = difflib.get_close_matches(str(region), sorted(regions), n=1)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        raise ProjectError(f"{path.name}: aws:region {region!r} is not an AWS region{hint}")
 
 
 class ProjectError(ValueError):
@@ -47,19 +121,22 @@ class Project:
 
 
 def find_project_dir(start: Optional[Path] = None) -> Path:
-    """The directory holding ``Pulumi.yaml``: ``start`` or a parent, else this checkout."""
-    candidates = []
+    """The directory holding ``Pulumi.yaml``: ``start``, else the current directory or a parent.
+
+    Like the Pulumi CLI, and never the installed checkout: outside a project this says so
+    instead of previewing some other program.
+    """
     if start is not None:
-        candidates.append(Path(start).resolve())
-    else:
-        cwd = Path.cwd().resolve()
-        candidates.extend([cwd, *cwd.parents])
-        candidates.append(Path(__file__).resolve().parents[2])
-    for directory in candidates:
+        directory = Path(start).resolve()
         if (directory / PROJECT_FILE).is_file():
             return directory
-    where = candidates[0] if start is not None else Path.cwd()
-    raise ProjectError(f"no {PROJECT_FILE} in {where} or its parents; pass --project-dir")
+        raise ProjectError(f"--project-dir {str(start)!r} holds no {PROJECT_FILE}")
+    cwd = Path.cwd().resolve()
+    for directory in (cwd, *cwd.parents):
+        if (directory / PROJECT_FILE).is_file():
+            return directory
+    raise ProjectError(f"{cwd} is not inside a Pulumi project (no {PROJECT_FILE} here or in a parent "
+                       "directory): cd into the project or pass --project-dir")
 
 
 def load_project(directory: Path) -> Project:
@@ -115,4 +192,5 @@ def stack_config(
         config[full(key)] = _as_config_string(value)
     for key, value in (overrides or {}).items():
         config[full(key)] = _as_config_string(value)
+    check_aws_config(config, path)
     return config

@@ -1,11 +1,15 @@
-"""``securestore upload``, ``securestore download`` and ``securestore uploads list|abort``.
+"""``securestore upload`` and ``securestore download``: one file, a directory (``--recursive``),
+or a stream (``-``), with the flags ``aws s3 cp`` users reach for first.
 
 Registration only builds parsers; boto3, the key builder and STS are imported inside the
-handlers. Exit status: 0 done; 1 the transfer failed for a permanent cause (the multipart
-upload was aborted, or the message says why not); 2 bad input; 75 (``EX_TEMPFAIL``) retries
-ran out on a transient cause: the upload and its journal are kept and the message prints the
-command that continues it and the one that gives it up; 130 interrupted (the message says
-whether the upload was aborted or kept).
+handlers. Settings (bucket, region, endpoint, profile, role) resolve as for every command
+(``securestore.client_settings``). Exit status: 0 done, 1 the transfer failed (the message
+says what state S3 is left in), 2 bad input (one line naming the flag), 75 (``EX_TEMPFAIL``)
+retries ran out on a transient cause: the upload and its journal are kept and the message prints
+the command that continues it and the one that gives it up; 130 interrupted (the message says
+whether the upload was aborted or kept). ``securestore uploads list|abort`` shows and ends
+unfinished multipart uploads. Text goes to stderr; stdout carries only ``--json`` and
+the bytes of ``download KEY -``.
 """
 
 from __future__ import annotations
@@ -28,25 +32,79 @@ EXIT_USAGE = 2
 EXIT_TEMPORARY = 75
 EXIT_INTERRUPTED = 130
 
+STORAGE_CLASSES = ("STANDARD", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR",
+                   "GLACIER", "DEEP_ARCHIVE", "REDUCED_REDUNDANCY")
 
+
+# ------------------------------------------------------------------ argument types
+def _size_arg(text: str) -> int:
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _count_arg(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+def _metadata_arg(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"{text!r} is not KEY=VALUE")
+    if not all(c.isascii() and (c.isalnum() or c in "-_.") for c in name):
+        raise argparse.ArgumentTypeError(f"metadata key {name!r}: use letters, digits, '-', '_' and '.'")
+    if not all(c.isascii() and (c.isprintable()) for c in value):
+        raise argparse.ArgumentTypeError(f"metadata value {value!r}: S3 stores printable ASCII only")
+    return name.lower(), value
+
+
+class _FilterAction(argparse.Action):
+    """--include/--exclude kept in the order given: the last matching filter decides."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        filters = list(getattr(namespace, "filters", None) or [])
+        filters.append((self.const, values))
+        namespace.filters = filters
+
+
+# ------------------------------------------------------------------ parsers
 def register(subparsers: Any) -> None:
     upload = subparsers.add_parser(
-        "upload", help="upload a file to S3 (parallel checksummed multipart, abort on failure, resume)",
-        description="Upload FILE to s3://BUCKET/KEY. Small files go up in one PUT; larger ones in "
-        "parallel parts, each with its checksum, the whole-object checksum verified at the end. "
-        "Any failure or Ctrl-C aborts the multipart upload.")
-    upload.add_argument("file", metavar="FILE", help="the local file to upload")
+        "upload", help="upload a file, a directory (--recursive) or stdin (-) to S3",
+        description="Upload SOURCE to s3://BUCKET/KEY. SOURCE is a file, a directory with "
+        "--recursive, or - for stdin. Small files go up in one PUT; larger ones in parallel parts, "
+        "each with its checksum, the whole-object checksum verified at the end. Any failure or "
+        "Ctrl-C aborts the multipart upload. Like `aws s3 cp`: a --key ending in / gets the file "
+        "name appended; the content type is guessed from the file name.")
+    upload.add_argument("file", metavar="SOURCE", help="local file, directory (with --recursive) or - (stdin)")
     target = upload.add_mutually_exclusive_group(required=True)
-    target.add_argument("--key", help="the object key, used as given")
-    target.add_argument("--tenant", help="tenant id: the key becomes tenant/module/yyyy/mm/dd/FILE's name")
+    target.add_argument("--key", help="object key; ending in / it is a prefix the file name (or, with "
+                        "--recursive, the relative path) is appended to")
+    target.add_argument("--tenant", help="tenant id: the key becomes TENANT/MODULE/yyyy/mm/dd/<file name>; "
+                        "with --role-arn also the session tag tenant_id")
     upload.add_argument("--module", help="module under the tenant (with --tenant)")
     _add_common(upload)
     upload.add_argument("--checksum", choices=CHECKSUM_ALGORITHMS, default=DEFAULT_CHECKSUM_ALGORITHM,
                         help="checksum algorithm for every part (default %(default)s)")
-    upload.add_argument("--sse-kms-key-id", default=os.environ.get("SECURESTORE_KMS_KEY_ID"),
-                        help="KMS key for SSE-KMS (default $SECURESTORE_KMS_KEY_ID; without one the "
-                        "bucket's default encryption applies)")
-    upload.add_argument("--content-type", help="Content-Type stored with the object")
+    upload.add_argument("--sse-kms-key-id", help="KMS key for SSE-KMS (default $SECURESTORE_KMS_KEY_ID; "
+                        "without one the bucket's default encryption applies)")
+    upload.add_argument("--content-type", help="Content-Type stored with the object (default: guessed "
+                        "from the file name with mimetypes, as aws s3 cp does)")
+    upload.add_argument("--metadata", type=_metadata_arg, action="append", metavar="KEY=VALUE",
+                        help="user metadata x-amz-meta-KEY (repeat for more)")
+    upload.add_argument("--cache-control", help="Cache-Control stored with the object")
+    upload.add_argument("--content-disposition", help="Content-Disposition stored with the object")
+    upload.add_argument("--storage-class", choices=STORAGE_CLASSES, help="S3 storage class (default: STANDARD)")
+    upload.add_argument("--expected-size", type=_size_arg, metavar="SIZE",
+                        help="with SOURCE -: about how long stdin is, so the part size grows to fit "
+                        "10,000 parts (e.g. 200GiB)")
     upload.add_argument("--resume", action="store_true",
                         help="continue the unfinished upload of this file to this key, if one is "
                         "journalled (every multipart upload is); without it such an upload is an error")
@@ -56,12 +114,16 @@ def register(subparsers: Any) -> None:
     _register_uploads(subparsers)
 
     download = subparsers.add_parser(
-        "download", help="download an S3 object with parallel ranged GETs, checksum verified",
-        description="Download s3://BUCKET/KEY to DEST (a file, or a directory to put it in). The "
-        "bytes are written to a temporary file, verified against the stored checksum and renamed "
-        "into place atomically.")
-    download.add_argument("key", metavar="KEY", help="the object key")
-    download.add_argument("dest", metavar="DEST", help="destination file or directory")
+        "download", help="download an object, a prefix (--recursive) or to stdout (-), checksum verified",
+        description="Download s3://BUCKET/KEY to DEST (a file, a directory to put it in, or - for "
+        "stdout). With --recursive, KEY is a prefix and DEST a directory. The bytes are written to "
+        "a temporary file, verified against the stored checksum and renamed into place atomically; "
+        "the file gets the mode your umask gives, like cp.")
+    download.add_argument("key", metavar="KEY", help="the object key (with --recursive: a prefix; with "
+                          "--tenant it may be omitted to mean the whole tenant)")
+    download.add_argument("dest", metavar="DEST", help="destination file or directory, or - for stdout")
+    download.add_argument("--tenant", help="tenant id: KEY must lie under TENANT/; with --role-arn also "
+                          "the session tag tenant_id")
     _add_common(download)
     download.add_argument("--version-id", help="download this version of the object")
     download.add_argument("--no-verify", action="store_true",
@@ -73,73 +135,98 @@ def register(subparsers: Any) -> None:
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--bucket", required=True, help="the bucket")
-    parser.add_argument("--endpoint-url", help="S3 endpoint (e.g. a local S3-compatible server)")
-    parser.add_argument("--region", default=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"),
-                        help="AWS region (default $AWS_REGION or $AWS_DEFAULT_REGION)")
-    parser.add_argument("--part-size", default=format_size(DEFAULT_PART_SIZE),
+    from securestore.client_settings import add_aws_options
+
+    parser.add_argument("--bucket", help="the bucket (default $SECURESTORE_BUCKET, from the stack output bucketName)")
+    parser.add_argument("--recursive", action="store_true",
+                        help="transfer a whole directory / key prefix (files in parallel, one summary)")
+    parser.add_argument("--include", action=_FilterAction, const="include", metavar="PATTERN",
+                        help="with --recursive: include paths matching this glob (applied in order with --exclude)")
+    parser.add_argument("--exclude", action=_FilterAction, const="exclude", metavar="PATTERN",
+                        help="with --recursive: exclude paths matching this glob, e.g. '*.tmp'")
+    parser.set_defaults(filters=[])
+    parser.add_argument("--part-size", type=_size_arg, default=DEFAULT_PART_SIZE, metavar="SIZE",
                         help="part size, at least 5MiB; grown automatically to stay within 10,000 "
-                        "parts (default %(default)s)")
-    parser.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY,
-                        help="parts in flight at once; memory is about concurrency × part size "
-                        "(default %(default)s)")
-    parser.add_argument("--max-attempts", type=int, default=DEFAULT_MAX_ATTEMPTS,
+                        f"parts (default {format_size(DEFAULT_PART_SIZE)})")
+    parser.add_argument("--concurrency", type=_count_arg, default=DEFAULT_CONCURRENCY, metavar="N",
+                        help="parts (or small files) in flight at once; memory is about concurrency "
+                        "× part size (default %(default)s)")
+    parser.add_argument("--max-attempts", type=_count_arg, default=DEFAULT_MAX_ATTEMPTS, metavar="N",
                         help="at most this many tries per request on 5xx or dropped connections "
                         "(default: no count limit, --retry-for bounds retries)")
     parser.add_argument("--retry-for", default=f"{DEFAULT_RETRY_FOR_SECONDS:g}s", metavar="DURATION",
                         help="keep retrying a request that fails on a transient cause (network, 5xx, "
                         "throttling) for this long, e.g. 90s, 5m (default %(default)s); then stop, "
                         "keeping the upload resumable (exit 75)")
-    parser.add_argument("--role-arn", help="assume this IAM role (temporary credentials) first")
-    parser.add_argument("--external-id", help="external id for --role-arn")
+    parser.add_argument("--dryrun", action="store_true", help="print what would be transferred; transfer nothing")
+    parser.add_argument("--quiet", action="store_true", help="print nothing but errors (and --json)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar (still the summary)")
     parser.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    add_aws_options(parser)
+
+
+# ------------------------------------------------------------------ shared plumbing
+def _usage(message: str):
+    from securestore.cli import UsageError
+
+    return UsageError(message)
 
 
 def _transfer_config(args: argparse.Namespace, checksum: str = DEFAULT_CHECKSUM_ALGORITHM):
     from .config import TransferConfig
 
-    part_size = parse_size(args.part_size)
     try:
         retry_for = parse_duration(args.retry_for)
     except ValueError as error:
-        raise ValueError(f"--retry-for: {error}") from None
-    return TransferConfig(part_size=part_size, concurrency=args.concurrency,
-                          checksum_algorithm=checksum, max_attempts=args.max_attempts,
-                          retry_for_seconds=retry_for)
+        raise _usage(f"--retry-for: {error}") from None
+    try:
+        return TransferConfig(part_size=args.part_size, concurrency=args.concurrency,
+                              checksum_algorithm=checksum, max_attempts=args.max_attempts,
+                              retry_for_seconds=retry_for)
+    except ValueError as exc:  # name the flag, not the field
+        text = str(exc)
+        for field, flag in (("part_size", "--part-size"), ("concurrency", "--concurrency"),
+                            ("max_attempts", "--max-attempts"), ("multipart_threshold", "--part-size"),
+                            ("retry_for_seconds", "--retry-for")):
+            text = text.replace(field, flag)
+        raise _usage(text) from None
 
 
 def _client(args: argparse.Namespace, tenant_id: Optional[str] = None):
+    from securestore import client_settings as settings
+
     from .clients import make_s3_client
 
-    if not args.region:
-        raise ValueError("a region is required: pass --region or set AWS_REGION")
-    if args.external_id and not args.role_arn:
-        raise ValueError("--external-id needs --role-arn")
-    session = None
-    if args.role_arn:
-        from securestore.sts import assume_role_session
-
-        session = assume_role_session(args.role_arn, tenant_id=tenant_id, external_id=args.external_id,
-                                      region_name=args.region)
-    return make_s3_client(session, region_name=args.region, endpoint_url=args.endpoint_url,
+    session, region = settings.aws_session(args, tenant_id=tenant_id)
+    return make_s3_client(session, region_name=region, endpoint_url=settings.s3_endpoint(args.endpoint_url),
                           concurrency=getattr(args, "concurrency", DEFAULT_CONCURRENCY))
 
 
-def _object_key(args: argparse.Namespace) -> str:
-    if args.key is not None:
-        if args.module:
-            raise ValueError("--module goes with --tenant, not --key")
-        return args.key
-    if not args.module:
-        raise ValueError("--tenant needs --module")
-    from securestore.keys import build_key
+def _check_filters(args: argparse.Namespace) -> None:
+    if args.filters and not args.recursive:
+        raise _usage("--include/--exclude go with --recursive")
 
-    return build_key(args.tenant, args.module, os.path.basename(args.file))
+
+def _say(args: argparse.Namespace, line: str) -> None:
+    if not args.quiet:
+        print(line, file=sys.stderr)
+
+
+def _bar(args: argparse.Namespace, label: str, total: int):
+    from .bar import progress_bar
+
+    return progress_bar(label, total, enabled=not (args.quiet or args.no_progress or args.dryrun))
 
 
 def _close(bar: Any) -> None:
     if bar is not None:
         bar.close()
+
+
+def _umask_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 class _TerminateAsInterrupt:
@@ -161,9 +248,485 @@ class _TerminateAsInterrupt:
             signal.signal(signal.SIGTERM, self._previous)
 
 
+def _rate(size: int, seconds: float) -> str:
+    from .bar import format_bytes, format_rate
+
+    return f"{format_bytes(size)} in {seconds:.2f}s ({format_rate(size / seconds if seconds > 0 else 0)})"
+
+
+# ------------------------------------------------------------------ upload
+def _object_args(args: argparse.Namespace) -> dict[str, str]:
+    extra = {}
+    for flag, name in (("cache_control", "CacheControl"), ("content_disposition", "ContentDisposition"),
+                       ("storage_class", "StorageClass")):
+        if getattr(args, flag, None):
+            extra[name] = getattr(args, flag)
+    return extra
+
+
+def _metadata(args: argparse.Namespace) -> dict[str, str]:
+    from .upload import PART_SIZE_METADATA_KEY
+
+    metadata = dict(args.metadata or [])
+    if PART_SIZE_METADATA_KEY in metadata:
+        raise _usage(f"--metadata {PART_SIZE_METADATA_KEY} is reserved (downloads verify with it)")
+    return metadata
+
+
+def _content_type(args: argparse.Namespace, name: str) -> Optional[str]:
+    if args.content_type:
+        return args.content_type
+    import mimetypes
+
+    return mimetypes.guess_type(name, strict=False)[0]
+
+
+def _key_namer(args: argparse.Namespace):
+    """key_for(relative path) for this command's --key / --tenant --module."""
+    if args.key is not None:
+        if args.module:
+            raise _usage("--module goes with --tenant, not --key")
+        if args.key == "" or args.key.startswith("/"):
+            raise _usage(f"--key {args.key!r}: give a key or a prefix ending in / (not starting with /)")
+        if args.recursive:
+            from .batch import relative_key
+
+            prefix = args.key
+            return lambda relative: relative_key(prefix, relative)
+        return lambda relative: _target_key(args.key, relative)
+    if not args.module:
+        raise _usage("--tenant needs --module (the key is TENANT/MODULE/yyyy/mm/dd/<file name>)")
+    from securestore.keys import build_key, validate_module, validate_tenant_id
+
+    try:
+        validate_tenant_id(args.tenant)
+        validate_module(args.module)
+    except ValueError as exc:
+        raise _usage(f"--tenant/--module: {exc}") from None
+    return lambda relative: build_key(args.tenant, args.module, relative.rsplit("/", 1)[-1])
+
+
+def _target_key(key: str, relative: str) -> str:
+    from .batch import target_key
+
+    return target_key(key, relative.rsplit("/", 1)[-1])
+
+
+def _object_key(args: argparse.Namespace) -> str:
+    name = "" if args.file == "-" else os.path.basename(args.file)
+    if args.file == "-" and (args.key is None or args.key.endswith("/")):
+        raise _usage("upload - (stdin) needs --key with the full object key (there is no file name to use)")
+    try:
+        return _key_namer(args)(name)
+    except ValueError as exc:
+        if type(exc).__name__ == "UsageError":
+            raise
+        raise _usage(f"--tenant/--module: {exc}") from None
+
+
+def run_upload(args: argparse.Namespace) -> int:
+    from securestore import client_settings as settings
+
+    _check_filters(args)
+    args.bucket = settings.bucket(args.bucket)
+    args.sse_kms_key_id = settings.kms_key_id(args.sse_kms_key_id)
+    config = _transfer_config(args, args.checksum)
+    metadata, object_args = _metadata(args), _object_args(args)
+    if args.file == "-":
+        return _upload_stdin(args, config, metadata, object_args)
+    if os.path.isdir(args.file):
+        if not args.recursive:
+            raise _usage(f"{args.file!r} is a directory: add --recursive to upload all of it")
+        return _upload_directory(args, config, metadata, object_args)
+    if args.recursive:
+        raise _usage(f"--recursive needs a directory; {args.file!r} is not one")
+    if args.expected_size is not None:
+        raise _usage("--expected-size goes with SOURCE - (stdin)")
+    if not os.path.isfile(args.file):
+        raise _usage(f"SOURCE {args.file!r} does not exist (or is not a regular file)")
+    if not os.access(args.file, os.R_OK):
+        raise _usage(f"SOURCE {args.file!r} is not readable (permission denied)")
+    return _upload_one(args, config, metadata, object_args)
+
+
+def _upload_one(args, config, metadata, object_args) -> int:
+    from .errors import TemporaryTransferError, TransferError, UploadInterrupted, UploadPendingError
+    from .upload import upload_file
+
+    key = _object_key(args)
+    content_type = _content_type(args, args.file)
+    if args.dryrun:
+        _say(args, f"(dryrun) upload: {args.file} to s3://{args.bucket}/{key}")
+        return 0
+    client = _client(args, tenant_id=args.tenant)
+    bar = _bar(args, f"upload {os.path.basename(args.file)}", os.path.getsize(args.file))
+    try:
+        with _TerminateAsInterrupt():
+            result = upload_file(client, args.file, args.bucket, key, config=config,
+                                 sse_kms_key_id=args.sse_kms_key_id, content_type=content_type,
+                                 metadata=metadata, object_args=object_args,
+                                 progress=bar, state_path=args.state_file, resume=args.resume)
+    except UploadInterrupted as interrupted:
+        _close(bar)
+        steps = _next_steps(args, key, interrupted.pending) if interrupted.kept else ""
+        print(f"securestore upload: {interrupted.message}{steps}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except KeyboardInterrupt:
+        _close(bar)
+        print("securestore upload: interrupted; no multipart upload was left open", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except UploadPendingError as pending:
+        _close(bar)
+        print(f"securestore upload: error: {pending}{_next_steps(args, key, pending.pending)}",
+              file=sys.stderr)
+        return EXIT_USAGE
+    except TemporaryTransferError as error:
+        _close(bar)
+        print(f"securestore upload: temporary failure: {error}{_next_steps(args, key, error.pending)}",
+              file=sys.stderr)
+        return EXIT_TEMPORARY
+    except (TransferError, OSError) as error:
+        _close(bar)
+        print(f"securestore upload: failed: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    _close(bar)
+    if args.json:
+        print(json.dumps(result.summary(), sort_keys=True))
+        return 0
+    verified = "" if result.verified else "; whole-object checksum not re-read: another writer " \
+        "replaced the key first (each part's checksum was checked by S3)"
+    _say(args, f"uploaded {result.size} bytes to s3://{result.bucket}/{result.key} in "
+         f"{result.seconds:.2f}s ({result.checksum_algorithm} {result.checksum}{verified})")
+    return 0
+
+
+def _upload_stdin(args, config, metadata, object_args) -> int:
+    from .errors import TransferError
+    from .stream import upload_stream
+
+    if args.recursive or args.resume:
+        raise _usage("upload - (stdin) cannot be --recursive or --resume")
+    key = _object_key(args)
+    if args.dryrun:
+        _say(args, f"(dryrun) upload: - to s3://{args.bucket}/{key}")
+        return 0
+    client = _client(args, tenant_id=args.tenant)
+    extra = dict(object_args)
+    if args.sse_kms_key_id:
+        extra.update(ServerSideEncryption="aws:kms", SSEKMSKeyId=args.sse_kms_key_id)
+    if args.content_type:
+        extra["ContentType"] = args.content_type
+    bar = _bar(args, "upload -", args.expected_size or 0)
+    try:
+        with _TerminateAsInterrupt():
+            summary = upload_stream(client, sys.stdin.buffer, args.bucket, key, config=config,
+                                    expected_size=args.expected_size, extra_args=extra, metadata=metadata,
+                                    progress=bar)
+    except KeyboardInterrupt:
+        _close(bar)
+        print("securestore upload: interrupted; the multipart upload (if any) was aborted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except (TransferError, OSError, ValueError) as error:
+        _close(bar)
+        print(f"securestore upload: failed: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    _close(bar)
+    if args.json:
+        print(json.dumps(summary, sort_keys=True))
+        return 0
+    _say(args, f"uploaded {summary['bytes']} bytes from stdin to s3://{args.bucket}/{key}")
+    return 0
+
+
+def _upload_directory(args, config, metadata, object_args) -> int:
+    from .batch import plan_directory_upload, run_batch
+    from .upload import upload_file
+
+    if args.expected_size is not None:
+        raise _usage("--expected-size goes with SOURCE - (stdin)")
+    if args.state_file:
+        raise _usage("--state-file goes with a single file (each file of --recursive has its own journal)")
+    items, problems = plan_directory_upload(args.file, _key_namer(args), args.filters)
+    for problem in problems:
+        print(f"securestore upload: skipped: {problem}", file=sys.stderr)
+    where = f"s3://{args.bucket}/{args.key if args.key is not None else args.tenant + '/' + args.module + '/'}"
+    if args.dryrun:
+        for item in items:
+            _say(args, f"(dryrun) upload: {item.local} to s3://{args.bucket}/{item.key}")
+        _emit_summary(args, "upload", where, _empty_outcome(), dry=len(items))
+        return EXIT_FAILED if problems else 0
+    client = _client(args, tenant_id=args.tenant)
+
+    def transfer(item, item_config, progress):
+        return upload_file(client, item.local, args.bucket, item.key, config=item_config,
+                           sse_kms_key_id=args.sse_kms_key_id, content_type=_content_type(args, item.local),
+                           metadata=metadata, object_args=object_args, progress=progress,
+                           resume=args.resume).summary()
+
+    return _run_many(args, "upload", where, items, transfer, config, problems)
+
+
+def _empty_outcome():
+    from .batch import Outcome
+
+    return Outcome()
+
+
+def _run_many(args, action: str, where: str, items, transfer, config, problems) -> int:
+    from .batch import run_batch
+
+    bar = _bar(args, f"{action} {len(items)} files", sum(item.size for item in items))
+
+    def on_done(item, summary, error):
+        if error is not None:
+            print(f"securestore {action}: failed: {item.local} <-> s3://{args.bucket}/{item.key}: {error}",
+                  file=sys.stderr)
+        elif bar is None:
+            arrow = f"{item.local} to s3://{args.bucket}/{item.key}" if action == "upload" else \
+                f"s3://{args.bucket}/{item.key} to {item.local}"
+            _say(args, f"{action}: {arrow}")
+
+    try:
+        with _TerminateAsInterrupt():
+            outcome = run_batch(items, transfer, config=config, small_below=config.multipart_threshold,
+                                on_done=on_done, advance=bar.advance if bar is not None else None)
+    except KeyboardInterrupt:
+        _close(bar)
+        print(f"securestore {action}: interrupted; unfinished multipart uploads were aborted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    _close(bar)
+    _emit_summary(args, action, where, outcome)
+    if outcome.failed and not problems and all(f.get("temporary") for f in outcome.failed):
+        return EXIT_TEMPORARY  # every failure was transient: running the same command again may finish
+    return EXIT_FAILED if (outcome.failed or problems) else 0
+
+
+def _emit_summary(args, action: str, where: str, outcome, dry: Optional[int] = None) -> None:
+    if args.json:
+        summary = outcome.summary(action, where)
+        if dry is not None:
+            summary.update(dryrun=True, files=dry)
+        print(json.dumps(summary, sort_keys=True))
+        return
+    if dry is not None:
+        _say(args, f"(dryrun) would {action} {dry} files")
+        return
+    verb = "uploaded" if action == "upload" else "downloaded"
+    failed = f"; {len(outcome.failed)} failed" if outcome.failed else ""
+    direction = "to" if action == "upload" else "from"
+    _say(args, f"{verb} {len(outcome.done)} files, {_rate(outcome.bytes, outcome.seconds)} {direction} {where}{failed}")
+
+
+# ------------------------------------------------------------------ download
+def _download_key(args: argparse.Namespace) -> str:
+    if args.tenant is None:
+        return args.key
+    from securestore.keys import validate_tenant_id
+
+    try:
+        validate_tenant_id(args.tenant)
+    except ValueError as exc:
+        raise _usage(f"--tenant: {exc}") from None
+    prefix = args.tenant + "/"
+    if not (args.key + "/").startswith(prefix) and not (args.recursive and args.key in ("", ".")):
+        raise _usage(f"KEY {args.key!r} is outside tenant {args.tenant!r} (keys start with {prefix})")
+    return prefix if args.key in ("", ".", args.tenant) else args.key
+
+
+def run_download(args: argparse.Namespace) -> int:
+    from securestore import client_settings as settings
+
+    _check_filters(args)
+    args.bucket = settings.bucket(args.bucket)
+    config = _transfer_config(args)
+    key = _download_key(args)
+    if args.recursive:
+        return _download_prefix(args, config, key)
+    if not key:
+        raise _usage("KEY must not be empty")
+    if args.dest == "-":
+        return _download_stdout(args, key)
+    parent = os.path.dirname(os.path.abspath(args.dest)) if not os.path.isdir(args.dest) else args.dest
+    if not os.path.isdir(parent):
+        raise _usage(f"DEST {args.dest!r}: directory {parent!r} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise _usage(f"DEST {args.dest!r}: directory {parent!r} is not writable")
+    if args.dryrun:
+        _say(args, f"(dryrun) download: s3://{args.bucket}/{key} to {args.dest}")
+        return 0
+    return _download_one(args, config, key)
+
+
+def _explain_missing(client, bucket: str, key: str) -> Optional[str]:
+    """Tell a missing bucket from a missing key (HEAD's 404 says neither)."""
+    from botocore.exceptions import ClientError
+
+    try:
+        client.head_bucket(Bucket=bucket)
+    except ClientError as exc:
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if status == 404:
+            return f"bucket {bucket!r} does not exist (check --bucket / SECURESTORE_BUCKET)"
+        return None
+    except Exception:  # noqa: BLE001 - only an explanation; the original error stands
+        return None
+    return f"no object {key!r} in bucket {bucket!r}"
+
+
+def _is_not_found(error: BaseException) -> bool:
+    cause = error.__cause__ or error
+    response = getattr(cause, "response", None) or {}
+    return response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404 or \
+        response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NoSuchBucket", "NotFound")
+
+
+def _download_one(args, config, key: str) -> int:
+    from .download import download_file
+    from .errors import TransferError
+
+    client = _client(args, tenant_id=args.tenant)
+    bar_holder: dict[str, Any] = {}
+
+    def progress(done: int, total: int) -> None:
+        if "bar" not in bar_holder:
+            bar_holder["bar"] = _bar(args, f"download {os.path.basename(key)}", total)
+        if bar_holder["bar"] is not None:
+            bar_holder["bar"](done, total)
+
+    try:
+        with _TerminateAsInterrupt():
+            result = download_file(client, args.bucket, key, args.dest, config=config,
+                                   version_id=args.version_id, progress=progress,
+                                   verify=not args.no_verify, require_checksum=args.require_checksum)
+        os.chmod(result.path, _umask_mode())
+    except KeyboardInterrupt:
+        _close(bar_holder.get("bar"))
+        print("securestore download: interrupted; nothing was written", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except (TransferError, OSError) as error:
+        _close(bar_holder.get("bar"))
+        reason = _explain_missing(client, args.bucket, key) if _is_not_found(error) else None
+        print(f"securestore download: failed: {reason or error}", file=sys.stderr)
+        return EXIT_FAILED
+    _close(bar_holder.get("bar"))
+    if args.json:
+        print(json.dumps(result.summary(), sort_keys=True))
+        return 0
+    if result.verified:
+        check = f"{result.checksum_algorithm} {result.checksum} verified"
+    elif args.no_verify:
+        check = "checksum NOT checked: --no-verify"
+    else:
+        check = "checksum NOT checked: the object has no stored checksum"
+    _say(args, f"downloaded {result.size} bytes to {result.path} in {result.seconds:.2f}s ({check})")
+    return 0
+
+
+def _download_stdout(args, key: str) -> int:
+    from .errors import TransferError
+    from .stream import download_stream
+
+    if args.dryrun:
+        _say(args, f"(dryrun) download: s3://{args.bucket}/{key} to -")
+        return 0
+    if args.json:
+        raise _usage("--json cannot share stdout with the object's bytes (DEST -)")
+    client = _client(args, tenant_id=args.tenant)
+    bar_holder: dict[str, Any] = {}
+
+    def progress(done: int, total: int) -> None:
+        if "bar" not in bar_holder:
+            bar_holder["bar"] = _bar(args, f"download {os.path.basename(key)}", total)
+        if bar_holder["bar"] is not None:
+            bar_holder["bar"](done, total)
+
+    try:
+        with _TerminateAsInterrupt():
+            summary = download_stream(client, args.bucket, key, sys.stdout.buffer, version_id=args.version_id,
+                                      verify=not args.no_verify, require_checksum=args.require_checksum,
+                                      progress=progress)
+    except KeyboardInterrupt:
+        _close(bar_holder.get("bar"))
+        print("securestore download: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        raise
+    except Exception as error:  # noqa: BLE001 - AWS errors and checksum mismatches alike: one line
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        if not isinstance(error, (TransferError, OSError, ClientError, BotoCoreError)):
+            raise
+        _close(bar_holder.get("bar"))
+        reason = _explain_missing(client, args.bucket, key) if _is_not_found(error) else None
+        from .errors import describe_error
+
+        print(f"securestore download: failed: {reason or (str(error) if isinstance(error, TransferError) else describe_error(error))}",
+              file=sys.stderr)
+        return EXIT_FAILED
+    _close(bar_holder.get("bar"))
+    if not summary["verified"]:
+        reason = "--no-verify" if args.no_verify else "the object has no checksum verifiable while streaming"
+        _say(args, f"securestore download: checksum NOT checked: {reason}")
+    return 0
+
+
+def _download_prefix(args, config, prefix: str) -> int:
+    from .batch import plan_directory_download
+    from .download import download_file
+
+    if args.dest == "-":
+        raise _usage("--recursive needs a directory as DEST, not -")
+    if args.version_id:
+        raise _usage("--version-id goes with a single object, not --recursive")
+    if os.path.exists(args.dest) and not os.path.isdir(args.dest):
+        raise _usage(f"DEST {args.dest!r} is a file; --recursive needs a directory")
+    client = _client(args, tenant_id=args.tenant)
+    listing = _list_objects(client, args.bucket, prefix)
+    items, problems = plan_directory_download(listing, prefix, args.dest, args.filters)
+    for problem in problems:
+        print(f"securestore download: skipped: {problem}", file=sys.stderr)
+    where = f"s3://{args.bucket}/{prefix}"
+    if args.dryrun:
+        for item in items:
+            _say(args, f"(dryrun) download: s3://{args.bucket}/{item.key} to {item.local}")
+        _emit_summary(args, "download", where, _empty_outcome(), dry=len(items))
+        return EXIT_FAILED if problems else 0
+    mode = _umask_mode()
+
+    def transfer(item, item_config, progress):
+        os.makedirs(os.path.dirname(item.local) or ".", exist_ok=True)
+        result = download_file(client, args.bucket, item.key, item.local, config=item_config,
+                               progress=progress, verify=not args.no_verify,
+                               require_checksum=args.require_checksum)
+        os.chmod(result.path, mode)
+        return result.summary()
+
+    return _run_many(args, "download", where, items, transfer, config, problems)
+
+
+def _list_objects(client, bucket: str, prefix: str):
+    from securestore.cli import CommandFailed
+
+    from .errors import describe_error
+
+    try:
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            yield from page.get("Contents", [])
+    except Exception as error:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        if not isinstance(error, (ClientError, BotoCoreError)):
+            raise
+        code = getattr(error, "response", {}).get("Error", {}).get("Code")
+        if code == "NoSuchBucket":
+            raise CommandFailed(f"bucket {bucket!r} does not exist (check --bucket / SECURESTORE_BUCKET)") from None
+        raise CommandFailed(f"cannot list s3://{bucket}/{prefix}: {describe_error(error)}") from None
+
+
 def _connection_flags(args: argparse.Namespace) -> list[str]:
     flags = ["--bucket", args.bucket]
     for flag, value in (("--endpoint-url", args.endpoint_url), ("--region", args.region),
+                        ("--profile", getattr(args, "profile", None)),
                         ("--role-arn", args.role_arn), ("--external-id", args.external_id)):
         if value:
             flags += [flag, value]
@@ -195,100 +758,6 @@ def _next_steps(args: argparse.Namespace, key: str, pending: Any) -> str:
             f"\n  give up:   {_give_up_command(args, key, upload_id)}")
 
 
-def run_upload(args: argparse.Namespace) -> int:
-    from .errors import TemporaryTransferError, TransferError, UploadInterrupted, UploadPendingError
-    from .progress import terminal_bar
-    from .upload import upload_file
-
-    if not os.path.isfile(args.file):
-        raise ValueError(f"{args.file!r} is not a readable file")
-    config = _transfer_config(args, args.checksum)
-    key = _object_key(args)
-    client = _client(args, tenant_id=args.tenant)
-    bar = terminal_bar(f"upload {os.path.basename(args.file)}", os.path.getsize(args.file))
-    try:
-        with _TerminateAsInterrupt():
-            result = upload_file(client, args.file, args.bucket, key, config=config,
-                                 sse_kms_key_id=args.sse_kms_key_id, content_type=args.content_type,
-                                 progress=bar, state_path=args.state_file, resume=args.resume)
-    except UploadInterrupted as interrupted:
-        _close(bar)
-        steps = _next_steps(args, key, interrupted.pending) if interrupted.kept else ""
-        print(f"securestore upload: {interrupted.message}{steps}", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except KeyboardInterrupt:
-        _close(bar)
-        print("securestore upload: interrupted; no multipart upload was left open", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except UploadPendingError as pending:
-        _close(bar)
-        print(f"securestore upload: error: {pending}{_next_steps(args, key, pending.pending)}",
-              file=sys.stderr)
-        return EXIT_USAGE
-    except TemporaryTransferError as error:
-        _close(bar)
-        print(f"securestore upload: temporary failure: {error}{_next_steps(args, key, error.pending)}",
-              file=sys.stderr)
-        return EXIT_TEMPORARY
-    except (TransferError, OSError) as error:
-        _close(bar)
-        print(f"securestore upload: failed: {error}", file=sys.stderr)
-        return EXIT_FAILED
-    _close(bar)
-    if args.json:
-        print(json.dumps(result.summary(), sort_keys=True))
-    else:
-        verified = "" if result.verified else "; whole-object checksum not re-read: another writer " \
-            "replaced the key first (each part's checksum was checked by S3)"
-        print(f"uploaded {result.size} bytes to s3://{result.bucket}/{result.key} in "
-              f"{result.seconds:.2f}s ({result.checksum_algorithm} {result.checksum}{verified})",
-              file=sys.stderr)
-    return 0
-
-
-def run_download(args: argparse.Namespace) -> int:
-    from .download import download_file
-    from .errors import TransferError
-    from .progress import terminal_bar
-
-    config = _transfer_config(args)
-    client = _client(args)
-    bar_holder: dict[str, Any] = {}
-
-    def progress(done: int, total: int) -> None:
-        if "bar" not in bar_holder:
-            bar_holder["bar"] = terminal_bar(f"download {os.path.basename(args.key)}", total)
-        if bar_holder["bar"] is not None:
-            bar_holder["bar"](done, total)
-
-    try:
-        with _TerminateAsInterrupt():
-            result = download_file(client, args.bucket, args.key, args.dest, config=config,
-                                   version_id=args.version_id, progress=progress,
-                                   verify=not args.no_verify, require_checksum=args.require_checksum)
-    except KeyboardInterrupt:
-        _close(bar_holder.get("bar"))
-        print("securestore download: interrupted; nothing was written", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except (TransferError, OSError) as error:
-        _close(bar_holder.get("bar"))
-        print(f"securestore download: failed: {error}", file=sys.stderr)
-        return EXIT_FAILED
-    _close(bar_holder.get("bar"))
-    if args.json:
-        print(json.dumps(result.summary(), sort_keys=True))
-    else:
-        if result.verified:
-            check = f"{result.checksum_algorithm} {result.checksum} verified"
-        elif args.no_verify:
-            check = "checksum NOT checked: --no-verify"
-        else:
-            check = "checksum NOT checked: the object has no stored checksum"
-        print(f"downloaded {result.size} bytes to {result.path} in {result.seconds:.2f}s ({check})",
-              file=sys.stderr)
-    return 0
-
-
 def _register_uploads(subparsers: Any) -> None:
     """``securestore uploads list|abort``: the unfinished multipart uploads nothing else shows."""
     uploads = subparsers.add_parser(
@@ -298,13 +767,11 @@ def _register_uploads(subparsers: Any) -> None:
     actions = uploads.add_subparsers(dest="uploads_command", metavar="ACTION", required=True)
     listing = actions.add_parser("list", help="list open multipart uploads")
     abort = actions.add_parser("abort", help="abort open multipart uploads by key, upload id or prefix")
+    from securestore.client_settings import add_aws_options
+
     for parser in (listing, abort):
-        parser.add_argument("--bucket", required=True, help="the bucket")
-        parser.add_argument("--endpoint-url", help="S3 endpoint (e.g. a local S3-compatible server)")
-        parser.add_argument("--region", default=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"),
-                            help="AWS region (default $AWS_REGION or $AWS_DEFAULT_REGION)")
-        parser.add_argument("--role-arn", help="assume this IAM role (temporary credentials) first")
-        parser.add_argument("--external-id", help="external id for --role-arn")
+        parser.add_argument("--bucket", help="the bucket (default $SECURESTORE_BUCKET)")
+        add_aws_options(parser)
         parser.add_argument("--tenant", help="only this tenant's keys (tenant_id/...); anything else is refused")
         parser.add_argument("--prefix", help="only keys starting with this prefix")
         parser.add_argument("--key", help="only this key")
@@ -335,8 +802,11 @@ def _selected_uploads(args: argparse.Namespace, client: Any) -> list:
 
 
 def run_uploads_list(args: argparse.Namespace) -> int:
+    from securestore import client_settings as settings
+
     from .errors import describe_error
 
+    args.bucket = settings.bucket(args.bucket)
     client = _client(args, tenant_id=args.tenant)
     try:
         found = _selected_uploads(args, client)
@@ -362,6 +832,9 @@ def run_uploads_abort(args: argparse.Namespace) -> int:
 
     if args.key is None and args.prefix is None and not args.upload_id and not args.tenant:
         raise ValueError("say which uploads to abort: --key, --upload-id, --prefix or --tenant")
+    from securestore import client_settings as settings
+
+    args.bucket = settings.bucket(args.bucket)
     client = _client(args, tenant_id=args.tenant)
     try:
         found = _selected_uploads(args, client)

@@ -102,6 +102,11 @@ class BlockBody:
     def readable(self) -> bool:
         return True
 
+OBJECT_ARGS = frozenset({"CacheControl", "ContentDisposition", "ContentEncoding", "ContentLanguage",
+                         "StorageClass", "Expires"})
+"""Stored object attributes a caller may add (``object_args``); sent with the PUT or the
+CreateMultipartUpload, like ``aws s3 cp --cache-control ...``."""
+
 
 @dataclass(frozen=True)
 class UploadResult:
@@ -142,6 +147,7 @@ def upload_file(
     progress: Optional[ProgressCallback] = None,
     state_path: Optional[PathLike] = None,
     resume: bool = True,
+    object_args: Optional[Mapping[str, str]] = None,
 ) -> UploadResult:
     """Upload ``path`` to ``s3://bucket/key`` with the injected boto3 S3 ``client``.
 
@@ -170,6 +176,10 @@ def upload_file(
         extra_args["SSEKMSKeyId"] = sse_kms_key_id
     if content_type:
         extra_args["ContentType"] = content_type
+    unknown = set(object_args or {}) - OBJECT_ARGS
+    if unknown:
+        raise ValueError(f"object_args {sorted(unknown)} are not among {sorted(OBJECT_ARGS)}")
+    extra_args.update(object_args or {})
     user_metadata = dict(metadata or {})
 
     started = time.monotonic()

@@ -1,9 +1,15 @@
 """A LocalStack server for the integration tests: created, started and stopped here.
 
 LocalStack is the witness for the security properties of pre-signed URLs (moto accepts
-tampered and expired URLs and ignores POST policy conditions, so it cannot be). It runs without
-Docker: ``localstack-core`` in its own Python 3.13 virtualenv under ``<repo>/.venv-localstack``
-(git-ignored, created on first use and reused afterwards), as a child process on a free port.
+tampered and expired URLs and ignores POST policy conditions, so it cannot be). Two ways:
+
+1. ``LOCALSTACK_ENDPOINT=http://localhost:4566``: a LocalStack you run yourself (Docker, as
+   most users do: ``docker run -p 4566:4566 -e S3_SKIP_SIGNATURE_VALIDATION=0
+   localstack/localstack``); it is used as is, never started or stopped here.
+2. Otherwise ``localstack-core`` runs without Docker in its own virtualenv under
+   ``<repo>/.venv-localstack`` (git-ignored, created on first use and reused), made from any
+   Python >= 3.13 found on ``PATH`` (``python3.13``, ``python3.14``, ``python3``) or among
+   pyenv's versions (``pyenv root``), as a child process on a free port.
 
 If LocalStack cannot be installed or started, every test here FAILS with the reason and the
 tail of the server log; silently skipping would let CI go green without the proof. For a quick
@@ -36,7 +42,12 @@ LOG_FILE = STATE_DIR / "server.log"
 PACKAGES = ("localstack-core[runtime]", "cbor2<6", "pyopenssl<24.3")
 #: Written after a successful install; a different package list forces a reinstall.
 READY_STAMP = VENV / ".securestore-packages"
-PYTHON_313_CANDIDATES = ("/root/.pyenv/versions/3.13.0/bin/python", "python3.13")
+PYTHON_NAMES = ("python3.13", "python3.14", "python3.15", "python3")
+MINIMUM_PYTHON = (3, 13)
+ENDPOINT_ENV = "LOCALSTACK_ENDPOINT"
+HOW_TO_GET_ONE = (f"either run LocalStack yourself (e.g. `docker run -p 4566:4566 -e S3_SKIP_SIGNATURE_VALIDATION=0 "
+                  f"localstack/localstack`) and set {ENDPOINT_ENV}=http://localhost:4566, or install Python >= 3.13 "
+                  "on PATH or with pyenv (`pyenv install 3.13`) so the tests can start localstack-core themselves")
 SERVICES = ("s3", "kms", "sts")
 INSTALL_TIMEOUT_SECONDS = 15 * 60
 STARTUP_TIMEOUT_SECONDS = 90
@@ -75,16 +86,46 @@ class LocalStack:
     startup_seconds: float
 
 
+def _pyenv_pythons() -> list[str]:
+    """``<pyenv root>/versions/*/bin/python``, newest first (``pyenv root``, else $PYENV_ROOT, else ~/.pyenv)."""
+    root = None
+    if shutil.which("pyenv"):
+        try:
+            root = subprocess.run(["pyenv", "root"], capture_output=True, text=True, timeout=10).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            root = None
+    root = root or os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
+    versions = Path(root) / "versions"
+    if not versions.is_dir():
+        return []
+
+    def version_key(path: Path) -> tuple[int, ...]:
+        return tuple(int(part) if part.isdigit() else -1 for part in path.name.split("."))
+
+    return [str(v / "bin" / "python") for v in sorted(versions.iterdir(), key=version_key, reverse=True)]
+
+
+def _is_new_enough(python: str) -> bool:
+    try:
+        result = subprocess.run([python, "-c", f"import sys; sys.exit(sys.version_info < {MINIMUM_PYTHON!r})"],
+                                capture_output=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return result.returncode == 0  # a pyenv shim for a version not selected exits non-zero too
+
+
 def _python_313() -> str:
+    """A Python >= 3.13 for localstack-core: $SECURESTORE_LOCALSTACK_PYTHON, PATH, then pyenv."""
     override = os.environ.get("SECURESTORE_LOCALSTACK_PYTHON")
-    for candidate in ((override,) if override else PYTHON_313_CANDIDATES):
-        found = candidate if os.path.isabs(candidate) and os.access(candidate, os.X_OK) else shutil.which(candidate)
-        if found:
-            return found
-    raise RuntimeError(
-        "no Python 3.13 interpreter for LocalStack (tried "
-        f"{', '.join(PYTHON_313_CANDIDATES)}; set SECURESTORE_LOCALSTACK_PYTHON)"
-    )
+    if override:
+        candidates = [override]
+    else:
+        candidates = [found for name in PYTHON_NAMES if (found := shutil.which(name))] + _pyenv_pythons()
+    for candidate in candidates:
+        if os.access(candidate, os.X_OK) and _is_new_enough(candidate):
+            return candidate
+    tried = ", ".join(candidates) or "nothing found"
+    raise RuntimeError(f"no Python >= 3.13 interpreter for localstack-core (tried: {tried}); {HOW_TO_GET_ONE}")
 
 
 def ensure_localstack_venv() -> float:
@@ -158,10 +199,26 @@ def _log_tail() -> str:
         return "(no log)"
 
 
+def _external(endpoint_url: str):
+    """A LocalStack the user runs (``LOCALSTACK_ENDPOINT``): checked healthy, never stopped here."""
+    endpoint_url = endpoint_url.rstrip("/")
+    deadline = time.monotonic() + 10
+    while not _healthy(endpoint_url):
+        if time.monotonic() > deadline:
+            pytest.fail(f"{ENDPOINT_ENV}={endpoint_url} does not answer /_localstack/health with "
+                        f"{', '.join(SERVICES)} available; start LocalStack there or unset {ENDPOINT_ENV}",
+                        pytrace=False)
+        time.sleep(HEALTH_POLL_SECONDS)
+    return LocalStack(endpoint_url, REGION, 0.0, 0.0)
+
+
 @pytest.fixture(scope="session")
 def localstack():
     if os.environ.get(SKIP_ENV) == "1":
         pytest.skip(f"LocalStack integration tests skipped on request ({SKIP_ENV}=1)")
+    if os.environ.get(ENDPOINT_ENV):
+        yield _external(os.environ[ENDPOINT_ENV])
+        return
     try:
         install_seconds = ensure_localstack_venv()
     except (RuntimeError, OSError, subprocess.SubprocessError) as exc:

@@ -11,6 +11,7 @@ Actions:
   ``drop_response_body``  forward, relay the headers and half the body, then close
   ``error_500``           read the body, answer ``500 InternalError``
   ``error_503``           read the body, answer ``503 SlowDown`` (throttling)
+  ``corrupt_request_body`` flip one byte in the middle of the request body, then forward
   ``corrupt_response_body`` forward, then flip one byte in the middle of the response body
   ``reset``               close the connection with a TCP reset before reading the body
   ``hang``                read the body, then wait until ``release()``; then close
@@ -249,6 +250,9 @@ class FaultProxy:
                     body, pending = self._read_body(connection, pending, length // 2)
                     return  # closes the connection half-way through the body
                 body, pending = self._read_body(connection, pending, length)
+                if action == "corrupt_request_body" and body:
+                    middle = len(body) // 2
+                    body = body[:middle] + bytes([body[middle] ^ 0xFF]) + body[middle + 1:]
                 if action in ERRORS:
                     status_line, code = ERRORS[action]
                     payload = (b"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>" + code

@@ -1,0 +1,207 @@
+"""Where every client command gets its settings: one reading of flags, environment and profile.
+
+Every command (``upload``, ``download``, ``ls``, ``rm``, ``presign``, ``assume``) resolves a
+setting the same way, flag first, then the environment, then the AWS profile:
+
+=================  ===================================================================
+bucket             ``--bucket``, ``SECURESTORE_BUCKET``
+KMS key            ``--kms-key-id``/``--sse-kms-key-id``, ``SECURESTORE_KMS_KEY_ID``
+region             ``--region``, ``AWS_REGION``, ``AWS_DEFAULT_REGION``, the profile's ``region``
+S3 endpoint        ``--endpoint-url``, ``SECURESTORE_S3_ENDPOINT_URL``, ``AWS_ENDPOINT_URL_S3``,
+                   ``AWS_ENDPOINT_URL`` (the presigner signs for the same host the client uses)
+STS endpoint       ``SECURESTORE_STS_ENDPOINT_URL``, ``AWS_ENDPOINT_URL_STS``, ``AWS_ENDPOINT_URL``
+profile            ``--profile``, ``AWS_PROFILE``
+role               ``--role-arn``, ``SECURESTORE_ROLE_ARN`` (with ``--tenant`` as the session tag,
+                   ``--external-id``, ``--mfa-serial``/``--mfa-code``)
+=================  ===================================================================
+
+``securestore env`` writes these variables from the stack outputs. Bad values raise
+``UsageError`` naming the flag; an STS refusal raises ``CommandFailed`` with one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from typing import Any, Optional
+from urllib.parse import urlsplit
+
+BUCKET_ENV = ("SECURESTORE_BUCKET",)
+KMS_KEY_ENV = ("SECURESTORE_KMS_KEY_ID",)
+REGION_ENV = ("AWS_REGION", "AWS_DEFAULT_REGION")
+S3_ENDPOINT_ENV = ("SECURESTORE_S3_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")
+STS_ENDPOINT_ENV = ("SECURESTORE_STS_ENDPOINT_URL", "AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL")
+ROLE_ENV = ("SECURESTORE_ROLE_ARN",)
+
+_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
+_MFA_CODE = re.compile(r"^\d{6}$")
+
+
+def from_env(names: tuple[str, ...]) -> Optional[str]:
+    for name in names:
+        value = os.environ.get(name)
+        if value:
+            return value
+    return None
+
+
+def _usage(message: str):
+    from securestore.cli import UsageError
+
+    return UsageError(message)
+
+
+def bucket(flag: Optional[str]) -> str:
+    value = flag or from_env(BUCKET_ENV)
+    if not value:
+        raise _usage("--bucket is required (or set SECURESTORE_BUCKET; `securestore env` writes it "
+                     "from the stack output bucketName)")
+    return value
+
+
+def kms_key_id(flag: Optional[str]) -> Optional[str]:
+    return flag or from_env(KMS_KEY_ENV)
+
+
+def s3_endpoint(flag: Optional[str]) -> Optional[str]:
+    return _endpoint(flag, S3_ENDPOINT_ENV, "--endpoint-url")
+
+
+def sts_endpoint() -> Optional[str]:
+    return _endpoint(None, STS_ENDPOINT_ENV, STS_ENDPOINT_ENV[0])
+
+
+def _endpoint(flag: Optional[str], names: tuple[str, ...], what: str) -> Optional[str]:
+    value = flag or from_env(names)
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        source = what if flag else next(n for n in names if os.environ.get(n))
+        raise _usage(f"{source} {value!r} is not an http(s) URL like http://127.0.0.1:4566")
+    return value
+
+
+def base_session(profile: Optional[str]):
+    """A boto3 session for ``profile`` (or AWS_PROFILE, or the default chain)."""
+    import boto3
+    from botocore.exceptions import ProfileNotFound
+
+    try:
+        return boto3.Session(profile_name=profile or None)
+    except ProfileNotFound:
+        name = profile or os.environ.get("AWS_PROFILE")
+        source = "--profile" if profile else "AWS_PROFILE"
+        try:
+            import botocore.session
+
+            known = ", ".join(botocore.session.Session(profile=None).available_profiles) or "none"
+        except Exception:  # the config file itself may be what is broken
+            known = "unknown"
+        raise _usage(f"{source} {name!r}: no such profile in the AWS config files (profiles: {known})") from None
+
+
+def region(flag: Optional[str], session: Any = None) -> str:
+    """``--region``, AWS_REGION, AWS_DEFAULT_REGION, else the profile's region."""
+    value = flag or from_env(REGION_ENV) or (session.region_name if session is not None else None)
+    if not value:
+        raise _usage("a region is required: pass --region, set AWS_REGION, or set region in the AWS profile")
+    if not _REGION.match(value):
+        source = "--region" if flag else "the region"
+        raise _usage(f"{source} {value!r} is not an AWS region name like eu-central-1")
+    return value
+
+
+def mfa_code(serial: Optional[str], code: Optional[str]) -> Optional[str]:
+    """The MFA code for ``serial``: ``--mfa-code``, else asked for on the terminal."""
+    if code and not serial:
+        raise _usage("--mfa-code needs --mfa-serial (the ARN of the MFA device)")
+    if not serial:
+        return None
+    if not code:
+        if not (sys.stdin.isatty() and sys.stderr.isatty()):
+            raise _usage("--mfa-serial needs --mfa-code when there is no terminal to ask on")
+        import getpass
+
+        code = getpass.getpass(f"MFA code for {serial}: ").strip()
+    if not _MFA_CODE.match(code):
+        raise _usage(f"--mfa-code {code!r} is not a 6-digit code")
+    return code
+
+
+def aws_session(args: argparse.Namespace, *, tenant_id: Optional[str] = None):
+    """(boto3 session, region) for a command: the profile, then the role if one is given.
+
+    With ``--role-arn`` the role is assumed at once (``tenant_id`` becomes the session tag), so
+    an STS refusal is reported before any transfer starts, as one line.
+    """
+    session = base_session(getattr(args, "profile", None))
+    where = region(getattr(args, "region", None), session)
+    role_arn = getattr(args, "role_arn", None) or from_env(ROLE_ENV)
+    external_id = getattr(args, "external_id", None)
+    serial = getattr(args, "mfa_serial", None)
+    if not role_arn:
+        for flag, value in (("--external-id", external_id), ("--mfa-serial", serial),
+                            ("--mfa-code", getattr(args, "mfa_code", None))):
+            if value:
+                raise _usage(f"{flag} goes with --role-arn (or SECURESTORE_ROLE_ARN)")
+        return session, where
+    code = mfa_code(serial, getattr(args, "mfa_code", None))
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from securestore.cli import CommandFailed
+    from securestore.sts import assume_role_session
+
+    if session.get_credentials() is None:
+        raise _usage("no AWS credentials to assume --role-arn with: set AWS_ACCESS_KEY_ID/"
+                     "AWS_SECRET_ACCESS_KEY, AWS_PROFILE or --profile")
+    sts = session.client("sts", region_name=where, endpoint_url=sts_endpoint(),
+                         config=Config(signature_version="v4", retries={"max_attempts": 2}))
+    try:
+        assumed = assume_role_session(role_arn, tenant_id=tenant_id, external_id=external_id,
+                                      mfa_serial=serial, mfa_token_provider=(lambda: code) if code else None,
+                                      region_name=where, sts_client=sts)
+        assumed.get_credentials().get_frozen_credentials()
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        raise CommandFailed(f"cannot assume {role_arn}: {error.get('Code', 'error')}: "
+                            f"{error.get('Message', exc)}") from None
+    except BotoCoreError as exc:
+        raise CommandFailed(f"cannot assume {role_arn}: {exc}") from None
+    except ValueError as exc:
+        raise _usage(flag_names(str(exc))) from None
+    return assumed, where
+
+
+_PARAMETER_FLAGS = (("role_arn", "--role-arn"), ("external_id", "--external-id"), ("mfa_serial", "--mfa-serial"),
+                    ("tenant_id", "--tenant"), ("session_name", "--session-name"),
+                    ("duration_seconds", "--duration-seconds"))
+
+
+def flag_names(message: str) -> str:
+    """A library message naming Python parameters, re-worded with the flags the user typed."""
+    for parameter, flag in _PARAMETER_FLAGS:
+        message = re.sub(rf"\b{parameter}\b", flag, message)
+    return message
+
+
+def add_aws_options(parser: argparse.ArgumentParser, *, role: bool = True, endpoint: bool = True) -> None:
+    """--region, --profile, --endpoint-url and (with ``role``) the STS role flags."""
+    group = parser.add_argument_group("AWS")
+    group.add_argument("--region", help="AWS region (default: $AWS_REGION, $AWS_DEFAULT_REGION, "
+                       "then the profile's region)")
+    group.add_argument("--profile", help="AWS profile from ~/.aws/config (default: $AWS_PROFILE)")
+    if endpoint:
+        group.add_argument("--endpoint-url", help="S3 endpoint, e.g. LocalStack (default: "
+                           "$SECURESTORE_S3_ENDPOINT_URL, $AWS_ENDPOINT_URL_S3, $AWS_ENDPOINT_URL)")
+    if role:
+        group.add_argument("--role-arn", help="assume this IAM role first, e.g. the stack output "
+                           "uploaderRoleArn (default: $SECURESTORE_ROLE_ARN)")
+        group.add_argument("--external-id", help="sts:ExternalId the role's trust requires "
+                           "(config uploaderExternalId)")
+        group.add_argument("--mfa-serial", help="ARN of your MFA device, when the role requires MFA")
+        group.add_argument("--mfa-code", help="current 6-digit MFA code (asked for on the terminal "
+                           "when --mfa-serial is given without it)")

@@ -1,0 +1,201 @@
+"""Many files in one command: plan (which file goes to which key), then transfer in parallel.
+
+Planning is pure (no AWS call) so ``--dryrun`` prints exactly what would be done, and the
+tests check key mapping and filters without a server.
+
+* Filters behave like ``aws s3 cp``: every file is included, then each ``--exclude PATTERN`` /
+  ``--include PATTERN`` is applied in the order given, the last match deciding. Patterns are
+  ``fnmatch`` globs over the path relative to the source directory (``/``-separated; ``*``
+  crosses ``/`` as in the AWS CLI).
+* Parallelism stays within the single-file memory bound (concurrency × part size): files
+  smaller than one part go up ``concurrency`` at a time, one buffer each; larger files go one
+  at a time, each with all ``concurrency`` workers.
+* A file that fails does not stop the others (as ``aws s3 cp --recursive``); the summary
+  counts it and the command exits 1.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import posixpath
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Iterable, Optional, Sequence
+
+Filter = tuple[str, str]  # ("include" | "exclude", pattern)
+
+
+def selected(relative: str, filters: Sequence[Filter]) -> bool:
+    keep = True
+    for kind, pattern in filters:
+        if fnmatch.fnmatchcase(relative, pattern):
+            keep = kind == "include"
+    return keep
+
+
+@dataclass(frozen=True)
+class Item:
+    """One file to transfer: ``local`` path, ``key``, ``size`` in bytes."""
+
+    local: str
+    key: str
+    size: int
+
+
+def target_key(key_or_prefix: str, filename: str) -> str:
+    """``--key some/prefix/`` appends the file name (as ``aws s3 cp`` does); any other key is used as given."""
+    return key_or_prefix + filename if key_or_prefix.endswith("/") else key_or_prefix
+
+
+def plan_directory_upload(directory: str, key_for: Callable[[str], str],
+                          filters: Sequence[Filter]) -> tuple[list[Item], list[str]]:
+    """([items], [problems]) for every regular file under ``directory`` the filters keep.
+
+    ``key_for(relative_posix_path)`` names each object. Symlinked directories are not followed
+    (a link loop cannot make the walk endless); symlinked files are read like ``cp`` does.
+    Two files mapping to one key are a problem, never a silent overwrite.
+    """
+    items: list[Item] = []
+    problems: list[str] = []
+    owners: dict[str, str] = {}
+    for root, dirs, files in os.walk(directory, onerror=lambda e: problems.append(
+            f"{e.filename}: cannot list it ({e.strerror})")):
+        dirs.sort()
+        for name in sorted(files):
+            local = os.path.join(root, name)
+            relative = os.path.relpath(local, directory).replace(os.sep, "/")
+            if not selected(relative, filters):
+                continue
+            try:
+                if not os.path.isfile(local):
+                    continue  # sockets, fifos, dangling links
+                size = os.path.getsize(local)
+                key = key_for(relative)
+            except OSError as exc:
+                problems.append(f"{local}: {exc.strerror}")
+                continue
+            except ValueError as exc:
+                problems.append(f"{local}: {exc}")
+                continue
+            if key in owners:
+                problems.append(f"{local} and {owners[key]} would both be s3 key {key!r}")
+                continue
+            owners[key] = local
+            items.append(Item(local, key, size))
+    return items, problems
+
+
+def local_path_for(key: str, prefix: str, destination: str) -> str:
+    """Where a listed object goes under ``destination``; refuses keys that would leave it.
+
+    S3 keys are plain strings: ``a/../../etc/passwd`` is a valid key, and so is ``/x``. A key
+    whose remainder after ``prefix`` has an empty, ``.`` or ``..`` segment, a backslash or a NUL
+    is refused rather than written somewhere outside ``destination``.
+    """
+    relative = key[len(prefix):] if key.startswith(prefix) else key
+    segments = relative.split("/")
+    if not relative or any(s in ("", ".", "..") for s in segments) or "\\" in relative or "\x00" in relative:
+        raise ValueError(f"key {key!r} has no safe local path under {destination!r} "
+                         "(empty, '.' or '..' segment, backslash or NUL)")
+    return os.path.join(destination, *segments)
+
+
+def plan_directory_download(listing: Iterable[dict], prefix: str, destination: str,
+                            filters: Sequence[Filter]) -> tuple[list[Item], list[str]]:
+    items: list[Item] = []
+    problems: list[str] = []
+    for entry in listing:
+        key = entry["Key"]
+        if key.endswith("/") and entry.get("Size", 0) == 0:
+            continue  # a "folder" placeholder object
+        relative = key[len(prefix):] if key.startswith(prefix) else key
+        if not selected(relative, filters):
+            continue
+        try:
+            items.append(Item(local_path_for(key, prefix, destination), key, int(entry.get("Size", 0))))
+        except ValueError as exc:
+            problems.append(str(exc))
+    return items, problems
+
+
+@dataclass
+class Outcome:
+    done: list[dict] = field(default_factory=list)
+    failed: list[dict] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def bytes(self) -> int:
+        return sum(entry.get("bytes", 0) for entry in self.done)
+
+    def summary(self, action: str, where: str) -> dict[str, Any]:
+        return {"action": action, "target": where, "files": len(self.done), "bytes": self.bytes,
+                "failed": len(self.failed), "seconds": round(self.seconds, 3),
+                "transferred": self.done, "errors": self.failed}
+
+
+def run_batch(items: Sequence[Item], transfer: Callable[[Item, Any, Callable[[int, int], None]], dict],
+              *, config: Any, small_below: int, on_done: Callable[[Item, Optional[dict], Optional[str]], None],
+              advance: Optional[Callable[[int], None]] = None) -> Outcome:
+    """Transfer every item; ``transfer(item, config, progress)`` returns the item's summary.
+
+    Small items run ``config.concurrency`` at a time with one worker each; the others one at a
+    time with the whole config. ``on_done(item, summary, error)`` is called as each ends.
+    Errors are collected (``TransferError``, ``OSError``, ``ValueError`` and AWS errors);
+    ``KeyboardInterrupt`` stops everything at once.
+    """
+    from .retry import TransferCancelled
+    from .workers import run_parallel
+
+    outcome = Outcome()
+    lock = threading.Lock()
+    started = time.monotonic()
+    single = replace(config, concurrency=1)
+
+    def one(item: Item, item_config: Any) -> None:
+        seen = [0]
+
+        def progress(done: int, total: int) -> None:
+            if advance is not None:
+                with lock:
+                    advance(done - seen[0])
+                    seen[0] = done
+
+        try:
+            summary = transfer(item, item_config, progress)
+        except (KeyboardInterrupt, TransferCancelled):
+            raise
+        except Exception as error:  # noqa: BLE001 - reported per file, the batch goes on
+            from .errors import describe_error
+
+            text = str(error) if isinstance(error, (OSError, ValueError)) or type(error).__module__.startswith(
+                "securestore") else describe_error(error)
+            from .errors import TemporaryTransferError
+
+            with lock:
+                outcome.failed.append({"file": item.local, "key": item.key, "error": text,
+                                       "temporary": isinstance(error, TemporaryTransferError)})
+            on_done(item, None, text)
+            return
+        with lock:
+            outcome.done.append(summary)
+        on_done(item, summary, None)
+
+    small = [item for item in items if item.size < small_below]
+    large = [item for item in items if item.size >= small_below]
+    if small:
+        run_parallel(small, lambda item: one(item, single), workers=min(config.concurrency, len(small)),
+                     cancelled=threading.Event(), grace_seconds=config.grace_seconds, name="securestore-file")
+    for item in large:
+        one(item, config)
+    outcome.seconds = time.monotonic() - started
+    return outcome
+
+
+def relative_key(prefix: str, relative: str) -> str:
+    """``prefix`` joined with a relative path; an empty prefix keeps the path as is."""
+    if not prefix:
+        return relative
+    return posixpath.join(prefix if prefix.endswith("/") else prefix + "/", relative)
