@@ -134,6 +134,7 @@ _, log_bucket_policy = storage.attach_policies(
 )
 key.attach_policy(extra_statements=combined(edge.key_statements))
 edge.deliver_access_logs(after=[log_bucket_policy])
+audit.log_trail_bucket_access(after=[log_bucket_policy])
 
 pulumi.export("environment", settings.environment)
 pulumi.export("bucketName", storage.bucket_name)

@@ -34,7 +34,7 @@ from .audit_policies import (
 )
 from .package import resource_type
 from .settings import AuditSettings
-from .storage import harden_bucket
+from .storage import harden_bucket, retained_child
 
 # No ``from __future__ import annotations`` here: the component provider infers the schema
 # from the Args and output annotations at runtime and refuses string annotations.
@@ -108,7 +108,6 @@ class AuditTrail(pulumi.ComponentResource):
         super().__init__(resource_type(TYPE_TOKEN), name, None, opts)
         self._name = name
         self._args = args
-        child = pulumi.ResourceOptions(parent=self)
         keep = pulumi.ResourceOptions(
             parent=self, protect=args["protect"], retain_on_delete=args["protect"]
         )
@@ -161,10 +160,11 @@ class AuditTrail(pulumi.ComponentResource):
         aws.kms.Alias(
             f"{name}-alias",
             aws.kms.AliasArgs(name=f"alias/{name}", target_key_id=self.key.key_id),
-            child,
+            keep,
         )
         self._notifications(audit)
         self.trail_bucket = None
+        self.trail_bucket_logging = None
         self.trail = None
         self.log_statements = pulumi.Output.from_input([])
         if audit.cloudtrail_enabled:
@@ -241,7 +241,8 @@ class AuditTrail(pulumi.ComponentResource):
                     )
                 ],
             ),
-            pulumi.ResourceOptions(parent=self, depends_on=[self.topic_policy, self.key]),
+            # Configures the retained data bucket: kept with it.
+            retained_child(self, args["protect"], [self.topic_policy, self.key]),
         )
         if audit.notification_email:
             aws.sns.TopicSubscription(
@@ -306,7 +307,6 @@ class AuditTrail(pulumi.ComponentResource):
         """A private, versioned, KMS-encrypted bucket only this trail writes to."""
         args = self._args
         name = f"{self._name}-trail-bucket"
-        child = pulumi.ResourceOptions(parent=self)
         self.trail_bucket = aws.s3.Bucket(
             name,
             aws.s3.BucketArgs(force_destroy=args["force_destroy"], tags=args["tags"]),
@@ -329,7 +329,9 @@ class AuditTrail(pulumi.ComponentResource):
                 bucket_key_enabled=False,
                 blocked_encryption_types=["SSE-C"],
             ),
+            args["protect"],
         )
+        kept = retained_child(self, args["protect"])
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-lifecycle",
             aws.s3.BucketLifecycleConfigurationArgs(
@@ -348,16 +350,7 @@ class AuditTrail(pulumi.ComponentResource):
                     )
                 ],
             ),
-            child,
-        )
-        aws.s3.BucketLogging(
-            f"{name}-access-logging",
-            aws.s3.BucketLoggingInitArgs(
-                bucket=bucket,
-                target_bucket=args["log_bucket_id"],
-                target_prefix=TRAIL_ACCESS_LOG_PREFIX,
-            ),
-            child,
+            kept,
         )
         self.log_statements = pulumi.Output.all(
             args["log_bucket_arn"], self.trail_bucket.arn, args["account_id"]
@@ -378,8 +371,28 @@ class AuditTrail(pulumi.ComponentResource):
                     )
                 ),
             ),
-            pulumi.ResourceOptions(parent=self, depends_on=[public_access_block]),
+            retained_child(self, args["protect"], [public_access_block]),
         )
+
+    def log_trail_bucket_access(self, after: Sequence[pulumi.Resource]) -> Optional[aws.s3.BucketLogging]:
+        """Server access logging of the trail bucket into the log bucket, created once the log
+        bucket's policy (``after``) grants S3 logging: S3 checks that when it is configured.
+        Nothing without a trail. Call once, after the log bucket policy exists."""
+        if self.trail_bucket is None:
+            return None
+        if self.trail_bucket_logging is not None:
+            raise RuntimeError(f"{self._name}: trail bucket access logging already exists")
+        args = self._args
+        self.trail_bucket_logging = aws.s3.BucketLogging(
+            f"{self._name}-trail-bucket-access-logging",
+            aws.s3.BucketLoggingInitArgs(
+                bucket=self.trail_bucket.id,
+                target_bucket=args["log_bucket_id"],
+                target_prefix=TRAIL_ACCESS_LOG_PREFIX,
+            ),
+            retained_child(self, args["protect"], list(after)),
+        )
+        return self.trail_bucket_logging
 
     def _trail_log_group(
         self, audit: AuditSettings
@@ -401,9 +414,8 @@ class AuditTrail(pulumi.ComponentResource):
             f"{self._name}-trail-logs-role",
             aws.iam.RoleArgs(
                 description="CloudTrail delivers the data-event trail to its log group",
-                assume_role_policy=pulumi.Output.all(self._trail_arn_known, args["account_id"]).apply(
-                    lambda a: json.dumps(trail_logs_role_trust(trail_arn=a[0], account_id=a[1]))
-                ),
+                # No SourceArn/SourceAccount: AWS documents that CloudTrail sends neither here.
+                assume_role_policy=json.dumps(trail_logs_role_trust()),
                 tags=args["tags"],
             ),
             child,

@@ -229,20 +229,23 @@ def trail_bucket_policy(*, bucket_arn: str, trail_arn: str, account_id: str) -> 
     )
 
 
-def trail_logs_role_trust(*, trail_arn: str, account_id: str) -> dict:
-    """Only CloudTrail, for this trail in our account, may assume the log-delivery role."""
-    trail = _checked(trail_arn, _TRAIL_ARN, "trail_arn")
-    account = _checked(account_id, _ACCOUNT_ID, "account_id")
+def trail_logs_role_trust() -> dict:
+    """CloudTrail may assume the log-delivery role, with no condition on purpose.
+
+    AWS documents (CloudTrail User Guide, "Role policy document for CloudTrail to use
+    CloudWatch Logs for monitoring") that confused-deputy prevention does not apply to this
+    role: CloudTrail does not send ``aws:SourceArn``/``aws:SourceAccount`` when it assumes
+    it, so such a condition would silently stop delivery. What limits the role instead:
+    only a principal of this account allowed ``iam:PassRole`` can hand it to a trail (roles
+    cannot be passed across accounts), and its permissions reach this one log group.
+    """
     return document(
         [
             {
-                "Sid": "AllowCloudTrailForThisTrailToAssume",
+                "Sid": "AllowCloudTrailToAssume",
                 "Effect": "Allow",
                 "Principal": {"Service": CLOUDTRAIL_PRINCIPAL},
                 "Action": "sts:AssumeRole",
-                "Condition": {
-                    "StringEquals": {"aws:SourceArn": trail, "aws:SourceAccount": account}
-                },
             }
         ]
     )

@@ -86,7 +86,7 @@ class EncryptionKey(pulumi.ComponentResource):
         self.alias = aws.kms.Alias(
             f"{name}-alias",
             aws.kms.AliasArgs(name=args["alias_name"], target_key_id=self.key.key_id),
-            pulumi.ResourceOptions(parent=self),
+            keep,
         )
         self.key_policy = None
         self.key_arn = self.key.arn
@@ -140,6 +140,10 @@ class EncryptionKey(pulumi.ComponentResource):
                 policy=document,
                 bypass_policy_lockout_safety_check=False,
             ),
-            pulumi.ResourceOptions(parent=self),
+            # Kept with the key: deleting a KeyPolicy makes AWS restore the default policy
+            # (account-wide kms:*), so a retained key must keep this one.
+            pulumi.ResourceOptions(
+                parent=self, protect=args["protect"], retain_on_delete=args["protect"]
+            ),
         )
         return self.key_policy

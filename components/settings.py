@@ -20,7 +20,9 @@ from typing import Any, Callable, Mapping, Optional
 NAMESPACE = "securestore"
 
 ENVIRONMENTS = ("dev", "prod")
-SSE_ALGORITHMS = ("aws:kms", "aws:kms:dsse")
+SSE_ALGORITHMS = ("aws:kms",)
+DSSE_KMS = "aws:kms:dsse"
+"""Dual-layer SSE-KMS, refused on purpose (see ``_key``)."""
 MIN_STANDARD_IA_DAYS = 30
 """S3 refuses a transition to STANDARD_IA earlier than 30 days after creation."""
 KMS_DELETION_WINDOW_RANGE = (7, 30)
@@ -46,6 +48,7 @@ DEFAULTS: dict[str, Any] = {
     "geoRestrictionLocations": [],
     "customDomain": "",
     "acmCertificateArn": "",
+    "allowDefaultCertificateInProd": False,
     "wafEnabled": True,
     "wafRateLimit": 2000,
     "cloudTrailEnabled": True,
@@ -63,6 +66,10 @@ DEFAULTS: dict[str, Any] = {
 """Every key this program reads, with its default. Keys without the namespace prefix."""
 
 _NAME_PREFIX = re.compile(r"^[a-z][a-z0-9-]{1,23}[a-z0-9]$")
+_STACK_NAME = re.compile(r"^[a-z]([a-z0-9-]*[a-z0-9])?$")
+MAX_RESOURCE_PREFIX_CHARS = 63 - len("-audit-trail-bucket") - len("-1234567")
+"""``<namePrefix>-<stack>`` starts every resource name. The longest auto-named bucket is
+``<prefix>-audit-trail-bucket-<7 random>``, and S3 bucket names have at most 63 characters."""
 _HTTPS_ORIGIN = re.compile(r"^https://([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,63}(:\d{1,5})?$")
 _LOCAL_ORIGIN = re.compile(r"^https?://(localhost|127\.0\.0\.1)(:\d{1,5})?$")
 PRICE_CLASSES = ("PriceClass_100", "PriceClass_200", "PriceClass_All")
@@ -351,6 +358,18 @@ def _key(raw: Mapping[str, Any]) -> KeySettings:
                 ":user/<name> or :root",
             )
     algorithm = _str(raw, "sseAlgorithm")
+    if algorithm == DSSE_KMS:
+        # DSSE-KMS would need every writer to name it: the bucket policy denies uploads that
+        # send another algorithm, and the presigner, the uploader and browsers send aws:kms.
+        # S3 Bucket Keys are not supported with it either (one KMS call per object). Until
+        # the clients learn the stack's algorithm, accepting it would break every upload.
+        raise SettingsError(
+            "sseAlgorithm",
+            algorithm,
+            "aws:kms only; aws:kms:dsse is not supported by this stack's clients (the presigner "
+            "and the uploader send aws:kms, which the bucket policy would then deny) nor by S3 "
+            "Bucket Keys",
+        )
     if algorithm not in SSE_ALGORITHMS:
         raise SettingsError(
             "sseAlgorithm",
@@ -431,8 +450,9 @@ def _edge(raw: Mapping[str, Any], environment: str) -> EdgeSettings:
     waf_enabled = _bool(raw, "wafEnabled")
     if environment == "prod" and not waf_enabled:
         raise SettingsError("wafEnabled", waf_enabled, "true when environment is prod")
+    public_key_pem = _public_key_pem(raw, environment)
     return EdgeSettings(
-        public_key_pem=_public_key_pem(raw, environment),
+        public_key_pem=public_key_pem,
         price_class=price_class,
         geo_restriction_type=geo_type,
         geo_restriction_locations=locations,
@@ -534,6 +554,35 @@ def _access(raw: Mapping[str, Any], environment: str, resource_prefix: str) -> A
     )
 
 
+class StackNameError(SettingsError):
+    """The stack name (not a config key) cannot be part of resource names."""
+
+    def __init__(self, stack: str, allowed: str) -> None:
+        ValueError.__init__(self, f"stack name {stack!r} is not allowed: {allowed}")
+        self.key = "stack"
+        self.value = stack
+        self.allowed = allowed
+
+
+def _stack_name(stack: str, name_prefix: str) -> str:
+    """The stack name is in every resource name (``<namePrefix>-<stack>-...``), so it must
+    be valid in bucket names: lowercase letters, digits, inner hyphens, and short enough."""
+    if not _STACK_NAME.match(stack):
+        raise StackNameError(
+            stack,
+            "lowercase letters, digits and hyphens, starting with a letter and not ending with a "
+            "hyphen (it becomes part of every resource and bucket name)",
+        )
+    prefix = f"{name_prefix}-{stack}"
+    if len(prefix) > MAX_RESOURCE_PREFIX_CHARS:
+        raise StackNameError(
+            stack,
+            f"'<namePrefix>-<stack>' ({prefix!r}, {len(prefix)} characters) must have at most "
+            f"{MAX_RESOURCE_PREFIX_CHARS}: bucket names are limited to 63 characters",
+        )
+    return stack
+
+
 def parse(raw: Mapping[str, Any], *, project: str, stack: str) -> StackSettings:
     """Validate raw config (keys without namespace; strings or already-typed values)."""
     unknown = sorted(set(raw) - set(DEFAULTS))
@@ -541,6 +590,7 @@ def parse(raw: Mapping[str, Any], *, project: str, stack: str) -> StackSettings:
         raise SettingsError(
             unknown[0], raw[unknown[0]], f"a known key; this program reads {', '.join(sorted(DEFAULTS))}"
         )
+    _stack_name(stack, _name_prefix(raw))
     environment = _environment(raw)
     protect = _bool(raw, "protect")
     force_destroy = _bool(raw, "forceDestroy")
@@ -548,7 +598,7 @@ def parse(raw: Mapping[str, Any], *, project: str, stack: str) -> StackSettings:
         raise SettingsError("protect", protect, "true when environment is prod")
     if environment == "prod" and force_destroy:
         raise SettingsError("forceDestroy", force_destroy, "false when environment is prod")
-    return StackSettings(
+    settings = StackSettings(
         project=project,
         stack=stack,
         environment=environment,
@@ -567,6 +617,102 @@ def parse(raw: Mapping[str, Any], *, project: str, stack: str) -> StackSettings:
         audit=_audit(raw, environment),
         access=_access(raw, environment, f"{_name_prefix(raw)}-{stack}"),
     )
+    _check_policy_sizes(settings)
+    _check_prod_certificate(raw, settings)
+    return settings
+
+
+def _check_prod_certificate(raw: Mapping[str, Any], settings: StackSettings) -> None:
+    """Prod serves private files only on its own domain, unless explicitly opted out.
+    Checked last, so that every other key's error is reported first."""
+    environment, domain = settings.environment, settings.edge.custom_domain
+    if environment == "prod" and domain is None and not _bool(raw, "allowDefaultCertificateInProd"):
+        raise SettingsError(
+            "customDomain",
+            "",
+            "a DNS name with acmCertificateArn when environment is prod: the default "
+            "*.cloudfront.net certificate lets viewers negotiate TLS 1.0 and cannot carry signed "
+            "cookies for your domain; set allowDefaultCertificateInProd: true to accept that",
+        )
+
+
+TRUST_POLICY_MAX_CHARS = 2048
+"""IAM's default quota for a role trust policy (whitespace not counted); raisable to 4096."""
+KEY_POLICY_MAX_BYTES = 32 * 1024
+"""AWS KMS key policies are at most 32 KB."""
+_WORST_ACCOUNT = "123456789012"
+_WORST_PARTITION = "aws-us-gov"
+_WORST_REGION = "ap-southeast-5"
+_WORST_SUFFIX = "-1234567"
+"""Placeholders at least as long as any real value: the estimate is never below the truth."""
+
+
+def _compact_size(document: dict) -> int:
+    return len(json.dumps(document, separators=(",", ":")))
+
+
+def estimated_policy_sizes(settings: StackSettings) -> dict[str, int]:
+    """Upper bounds of the rendered trust and key policies' sizes, before any resource
+    exists: the same builders the components call, with every ARN the program would only
+    learn later replaced by a placeholder at least as long."""
+    from . import audit_policies, edge_policies, key_policies, role_policies
+
+    prefix = settings.resource_prefix
+    role = lambda name: f"arn:{_WORST_PARTITION}:iam::{_WORST_ACCOUNT}:role/{prefix}-access-{name}{_WORST_SUFFIX}"  # noqa: E731
+    access = settings.access
+    trusted = list(access.uploader_trusted_arns) or [f"arn:{_WORST_PARTITION}:iam::{_WORST_ACCOUNT}:root"]
+    uploader = role_policies.uploader_trust_policy(
+        trusted, access.uploader_external_id, access.uploader_require_mfa, access.tenant_broker_arns
+    )
+    tenant = role_policies.tenant_role_trust_policy([role("lambda"), role("ec2")], access.tenant_broker_arns)
+    distribution = f"arn:aws:cloudfront::{_WORST_ACCOUNT}:distribution/E1234567890ABCDEFGHI"
+    data_key = key_policies.key_policy(
+        account_id=_WORST_ACCOUNT, region=_WORST_REGION, partition=_WORST_PARTITION,
+        admin_arns=settings.key.admin_arns,
+        extra_statements=[edge_policies.cloudfront_decrypt_statement(distribution_arn=distribution)],
+    )
+    audit_name = f"{prefix}-audit"
+    audit_key = audit_policies.audit_key_policy(
+        account_id=_WORST_ACCOUNT, region=_WORST_REGION, partition=_WORST_PARTITION,
+        admin_arns=settings.key.admin_arns,
+        topic_arn=audit_policies.topic_arn(_WORST_REGION, _WORST_ACCOUNT, f"{audit_name}-object-created", _WORST_PARTITION),
+        trail_arn=audit_policies.trail_arn(_WORST_REGION, _WORST_ACCOUNT, f"{audit_name}-data-events", _WORST_PARTITION),
+        log_group_arn=audit_policies.log_group_arn(_WORST_REGION, _WORST_ACCOUNT, f"/aws/cloudtrail/{audit_name}", _WORST_PARTITION),
+    )
+    return {
+        "uploader trust": _compact_size(uploader),
+        "tenant trust": _compact_size(tenant),
+        "data key policy": _compact_size(data_key),
+        "audit key policy": _compact_size(audit_key),
+    }
+
+
+def _check_policy_sizes(settings: StackSettings) -> None:
+    """Refuse, naming the key that made it long, a document AWS would reject at deploy."""
+    sizes = estimated_policy_sizes(settings)
+    access = settings.access
+    uploader_key = (
+        "tenantBrokerPrincipalArns"
+        if sum(map(len, access.tenant_broker_arns)) > sum(map(len, access.uploader_trusted_arns))
+        else "uploaderTrustedPrincipalArns"
+    )
+    for document, key in (("uploader trust", uploader_key), ("tenant trust", "tenantBrokerPrincipalArns")):
+        if sizes[document] > TRUST_POLICY_MAX_CHARS:
+            value = access.tenant_broker_arns if key == "tenantBrokerPrincipalArns" else access.uploader_trusted_arns
+            raise SettingsError(
+                key,
+                f"<{len(value)} ARNs>",
+                f"fewer ARNs: the {document} policy would have about {sizes[document]} characters, "
+                f"over IAM's {TRUST_POLICY_MAX_CHARS}-character limit for trust policies",
+            )
+    for document in ("data key policy", "audit key policy"):
+        if sizes[document] > KEY_POLICY_MAX_BYTES:
+            raise SettingsError(
+                "kmsAdminArns",
+                f"<{len(settings.key.admin_arns)} ARNs>",
+                f"fewer ARNs: the {document} would have about {sizes[document]} bytes, over KMS's "
+                f"{KEY_POLICY_MAX_BYTES}-byte limit",
+            )
 
 
 def _namespace_keys() -> dict[str, Any]:

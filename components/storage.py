@@ -47,18 +47,31 @@ CORS_EXPOSE_HEADERS = ("ETag", "x-amz-version-id", "x-amz-checksum-crc32c", "x-a
 CORS_MAX_AGE_SECONDS = 3000
 
 
+def retained_child(
+    parent: pulumi.Resource, protect: bool, depends_on: Optional[Sequence[pulumi.Resource]] = None
+) -> pulumi.ResourceOptions:
+    """Options of a child that configures a bucket or key: protected and retained with it."""
+    return pulumi.ResourceOptions(
+        parent=parent, protect=protect, retain_on_delete=protect, depends_on=list(depends_on or [])
+    )
+
+
 def harden_bucket(
     parent: pulumi.Resource,
     prefix: str,
     bucket: aws.s3.Bucket,
     encryption_rule: aws.s3.BucketServerSideEncryptionConfigurationRuleArgs,
+    protect: bool = False,
 ) -> aws.s3.BucketPublicAccessBlock:
     """What every bucket of this stack gets: ACLs off, all four public-access flags,
     default encryption and versioning, as children of ``parent`` named ``<prefix>-<role>``.
 
+    ``protect``: the bucket is protected and retained, so these are too; otherwise
+    ``pulumi destroy --exclude-protected`` would delete them and leave the kept bucket
+    without its public access block, with versioning suspended.
     Returns the public access block, which the bucket's policy must wait for.
     """
-    child = pulumi.ResourceOptions(parent=parent)
+    child = retained_child(parent, protect)
     aws.s3.BucketOwnershipControls(
         f"{prefix}-ownership",
         aws.s3.BucketOwnershipControlsArgs(
@@ -102,7 +115,7 @@ class SecureBucketArgs(TypedDict):
     kms_key_arn: pulumi.Input[str]
     """The customer-managed key every data object is encrypted with."""
     sse_algorithm: str
-    """``aws:kms`` or ``aws:kms:dsse``."""
+    """``aws:kms`` (the settings refuse ``aws:kms:dsse``: the clients send ``aws:kms``)."""
     cors_allowed_origins: Sequence[str]
     """Exact browser origins allowed to upload with pre-signed URLs; empty: no CORS."""
     transition_to_ia_days: int
@@ -155,10 +168,8 @@ class SecureBucket(pulumi.ComponentResource):
         super().__init__(resource_type(TYPE_TOKEN), name, None, opts)
         self._name = name
         self._args = args
-        child = pulumi.ResourceOptions(parent=self)
-        keep = pulumi.ResourceOptions(
-            parent=self, protect=args["protect"], retain_on_delete=args["protect"]
-        )
+        # Every child configures one of the two buckets, so each is kept with its bucket.
+        keep = child = retained_child(self, args["protect"])
 
         self.log_bucket = aws.s3.Bucket(
             f"{name}-logs",
@@ -175,6 +186,7 @@ class SecureBucket(pulumi.ComponentResource):
                 ),
                 blocked_encryption_types=["SSE-C"],
             ),
+            args["protect"],
         )
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-logs-lifecycle",
@@ -217,6 +229,7 @@ class SecureBucket(pulumi.ComponentResource):
                 bucket_key_enabled=True,
                 blocked_encryption_types=["SSE-C"],
             ),
+            args["protect"],
         )
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-data-lifecycle",
@@ -233,21 +246,6 @@ class SecureBucket(pulumi.ComponentResource):
                 ),
                 child,
             )
-        aws.s3.BucketLogging(
-            f"{name}-data-access-logging",
-            aws.s3.BucketLoggingInitArgs(
-                bucket=self.bucket.id,
-                target_bucket=self.log_bucket.id,
-                target_prefix=ACCESS_LOG_PREFIX,
-                target_object_key_format=aws.s3.BucketLoggingTargetObjectKeyFormatArgs(
-                    partitioned_prefix=aws.s3.BucketLoggingTargetObjectKeyFormatPartitionedPrefixArgs(
-                        partition_date_source="EventTime"
-                    )
-                ),
-            ),
-            pulumi.ResourceOptions(parent=self, depends_on=[self.log_public_access_block]),
-        )
-
         self.policy = None
         self.log_policy = None
         self.bucket_name = self.bucket.bucket
@@ -328,6 +326,16 @@ class SecureBucket(pulumi.ComponentResource):
                 ),
             ),
             aws.s3.BucketLifecycleConfigurationRuleArgs(
+                # Once expiry and noncurrent expiry have removed every version of a key, its
+                # delete marker stays forever unless a rule removes it (listings slow down).
+                id="remove-expired-delete-markers",
+                status="Enabled",
+                filter=whole_bucket,
+                expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
+                    expired_object_delete_marker=True
+                ),
+            ),
+            aws.s3.BucketLifecycleConfigurationRuleArgs(
                 id="abort-incomplete-multipart-uploads",
                 status="Enabled",
                 filter=whole_bucket,
@@ -387,11 +395,26 @@ class SecureBucket(pulumi.ComponentResource):
         self.policy = aws.s3.BucketPolicy(
             f"{self._name}-data-policy",
             aws.s3.BucketPolicyArgs(bucket=self.bucket.id, policy=data_document),
-            pulumi.ResourceOptions(parent=self, depends_on=[self.public_access_block]),
+            retained_child(self, self._args["protect"], [self.public_access_block]),
         )
         self.log_policy = aws.s3.BucketPolicy(
             f"{self._name}-logs-policy",
             aws.s3.BucketPolicyArgs(bucket=self.log_bucket.id, policy=log_document),
-            pulumi.ResourceOptions(parent=self, depends_on=[self.log_public_access_block]),
+            retained_child(self, self._args["protect"], [self.log_public_access_block]),
+        )
+        # S3 checks at configuration time that it may deliver logs: after our grant exists.
+        aws.s3.BucketLogging(
+            f"{self._name}-data-access-logging",
+            aws.s3.BucketLoggingInitArgs(
+                bucket=self.bucket.id,
+                target_bucket=self.log_bucket.id,
+                target_prefix=ACCESS_LOG_PREFIX,
+                target_object_key_format=aws.s3.BucketLoggingTargetObjectKeyFormatArgs(
+                    partitioned_prefix=aws.s3.BucketLoggingTargetObjectKeyFormatPartitionedPrefixArgs(
+                        partition_date_source="EventTime"
+                    )
+                ),
+            ),
+            retained_child(self, self._args["protect"], [self.log_public_access_block, self.log_policy]),
         )
         return self.policy, self.log_policy

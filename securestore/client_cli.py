@@ -5,7 +5,7 @@ Registration only declares parsers (no boto3 or cryptography import), so ``secur
 starts fast. Defaults come from the environment so that a backend's settings can be reused:
 ``SECURESTORE_BUCKET``, ``SECURESTORE_KMS_KEY_ID``, ``SECURESTORE_S3_ENDPOINT_URL``,
 ``AWS_REGION``/``AWS_DEFAULT_REGION``, ``SECURESTORE_CF_DOMAIN``, ``SECURESTORE_CF_KEY_PAIR_ID``,
-``SECURESTORE_CF_PRIVATE_KEY`` (a path). ``--json`` prints one JSON object on stdout.
+``SECURESTORE_CF_PRIVATE_KEY`` (PEM content or a path). ``--json`` prints one JSON object on stdout.
 """
 
 from __future__ import annotations
@@ -163,14 +163,11 @@ def _handle_presign_get(args: argparse.Namespace) -> int:
 
 # ------------------------------------------------------------------ CloudFront
 def _cloudfront_signer(args: argparse.Namespace):
-    from securestore.cloudfront import CloudFrontSigner
+    from securestore.cloudfront import CloudFrontSigner, read_private_key_source
 
-    key_path = _require(args.private_key, "--private-key", "SECURESTORE_CF_PRIVATE_KEY")
-    try:
-        with open(key_path, "rb") as handle:
-            pem = handle.read()
-    except OSError as exc:
-        raise ValueError(f"cannot read private key {key_path!r}: {exc.strerror}") from None
+    source = _require(args.private_key, "--private-key", "SECURESTORE_CF_PRIVATE_KEY")
+    # PEM content (the container pattern) or a path; never echoed (securestore.cloudfront)
+    pem = read_private_key_source(source, "--private-key / SECURESTORE_CF_PRIVATE_KEY")
     return CloudFrontSigner(
         key_pair_id=_require(args.key_pair_id, "--key-pair-id", "SECURESTORE_CF_KEY_PAIR_ID"),
         private_key=pem,
@@ -262,7 +259,8 @@ def _add_cloudfront_options(parser: argparse.ArgumentParser, default_expiry: int
                         help="CloudFront public key id (default: $SECURESTORE_CF_KEY_PAIR_ID, from the stack "
                         "output cloudfrontPublicKeyId)")
     parser.add_argument("--private-key", default=_env("SECURESTORE_CF_PRIVATE_KEY"),
-                        help="path to the signer's RSA private key PEM (default: $SECURESTORE_CF_PRIVATE_KEY)")
+                        help="the signer's RSA-2048 private key: PEM content or a path to it, never echoed "
+                        "(default: $SECURESTORE_CF_PRIVATE_KEY)")
     parser.add_argument("--hash-algorithm", choices=("SHA1", "SHA256"), default="SHA1",
                         help="signature hash (default SHA1; SHA256 adds Hash-Algorithm=SHA256)")
     parser.add_argument("--expires-in", type=_positive_int, default=default_expiry, metavar="SECONDS",

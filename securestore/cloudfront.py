@@ -37,7 +37,10 @@ DEFAULT_URL_LIFETIME_SECONDS = 15 * 60
 DEFAULT_COOKIE_LIFETIME_SECONDS = 60 * 60
 #: A bound on how far ahead we sign; a leaked signed URL should not live for years.
 MAX_LIFETIME_SECONDS = 7 * 24 * 60 * 60
-MIN_RSA_KEY_BITS = 2048
+CLOUDFRONT_RSA_KEY_BITS = 2048
+"""CloudFront key groups accept RSA 2048-bit public keys, no other size."""
+MIN_RSA_KEY_BITS = CLOUDFRONT_RSA_KEY_BITS
+"""Kept for callers of the old name; the rule is now: exactly 2048."""
 _KEY_PAIR_ID = re.compile(r"K[A-Z0-9]{7,31}|APKA[A-Z0-9]{8,28}")
 _DOMAIN = re.compile(r"(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
 _KEY_PATH_SAFE = "/~!$&'()*+,;=:@"
@@ -88,20 +91,55 @@ def build_policy(resource: str, date_less_than: _dt.datetime, date_greater_than:
 
 
 def load_private_key(pem: Union[bytes, str], password: Optional[bytes] = None):
-    """Parse an RSA private key once; refuse other key types and keys under 2048 bits."""
+    """Parse an RSA private key once; refuse other key types and sizes CloudFront refuses.
+
+    No message says anything about the key's content: an error text that quoted the input
+    (or a parser's message about it) would put private-key material into logs.
+    """
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
-    data = pem.encode("ascii") if isinstance(pem, str) else pem
     try:
+        data = pem.encode("ascii") if isinstance(pem, str) else pem
         key = serialization.load_pem_private_key(data, password=password)
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"private key is not a readable PEM private key: {exc}") from None
+    except (ValueError, TypeError, UnicodeError):
+        raise ValueError(
+            "private key is not a readable PEM private key (content not shown); expected "
+            "-----BEGIN PRIVATE KEY----- or -----BEGIN RSA PRIVATE KEY-----, unencrypted"
+        ) from None
     if not isinstance(key, rsa.RSAPrivateKey):
-        raise ValueError("CloudFront key groups need an RSA private key")
-    if key.key_size < MIN_RSA_KEY_BITS:
-        raise ValueError(f"RSA key has {key.key_size} bits; CloudFront requires {MIN_RSA_KEY_BITS}")
+        raise ValueError("CloudFront key groups need an RSA private key (content not shown)")
+    if key.key_size != CLOUDFRONT_RSA_KEY_BITS:
+        raise ValueError(
+            f"RSA key has {key.key_size} bits; CloudFront key groups accept only "
+            f"{CLOUDFRONT_RSA_KEY_BITS}-bit RSA keys"
+        )
     return key
+
+
+_SHOWABLE_SOURCE_CHARS = 200
+
+
+def read_private_key_source(value: str, names: str = "the private key setting") -> bytes:
+    """PEM bytes from ``value``, which holds either PEM content (the usual way to pass a
+    secret into a container) or a path to a PEM file.
+
+    A value that cannot be read is named only when it looks like a path (one short line,
+    no PEM armour); anything else is described by its length, never echoed.
+    """
+    if "-----BEGIN" in value:
+        return value.strip().encode("ascii", errors="replace") + b"\n"
+    try:
+        with open(value, "rb") as handle:
+            return handle.read()
+    except (OSError, ValueError) as exc:
+        looks_like_path = len(value) <= _SHOWABLE_SOURCE_CHARS and "\n" not in value and "PRIVATE" not in value
+        shown = repr(value) if looks_like_path else f"<value not shown: {len(value)} characters, not a PEM>"
+        reason = getattr(exc, "strerror", None) or "not a file path"
+        raise ValueError(
+            f"cannot read the private key from {names}: {shown} is neither PEM content "
+            f"(-----BEGIN ... PRIVATE KEY-----) nor a readable file ({reason})"
+        ) from None
 
 
 @dataclasses.dataclass(frozen=True)

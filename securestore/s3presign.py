@@ -34,6 +34,7 @@ from urllib.parse import quote
 
 from securestore._sigv4 import S3Endpoint, SigningCredentials, SigV4Signer, regional_endpoint
 from securestore.keys import DateLike, TenantKey, build_tenant_key, ensure_within_tenant, validate_tenant_id
+from securestore.kms_key import require_key_arn
 
 DEFAULT_EXPIRES_SECONDS = 15 * 60
 #: SigV4 pre-signed URLs cannot live longer than 7 days.
@@ -51,10 +52,6 @@ _CONTENT_TYPE = re.compile(rf"{_TOKEN}/{_TOKEN}(?:; ?{_TOKEN}=(?:{_TOKEN}|\"[ !#
 _MAX_CONTENT_TYPE_CHARS = 255
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]")
 _REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-[0-9]+")
-_KMS_KEY_ID = re.compile(
-    r"arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(?:key/[0-9a-fA-F-]{1,64}|alias/[\w/-]{1,250})"
-    r"|[0-9a-fA-F-]{36}|mrk-[0-9a-f]{32}|alias/[\w/-]{1,250}"
-)
 _SHA256_DIGEST_BYTES = 32
 _DISPOSITIONS = ("attachment", "inline")
 
@@ -213,8 +210,8 @@ class S3Presigner:
         if not isinstance(region_name, str) or not _REGION.fullmatch(region_name):
             raise ValueError(f"region_name {region_name!r} is not an AWS region like 'eu-central-1'")
         # None: a download-only presigner (presign_get needs no key; uploads refuse to sign).
-        if kms_key_id is not None and (not isinstance(kms_key_id, str) or not _KMS_KEY_ID.fullmatch(kms_key_id)):
-            raise ValueError(f"kms_key_id {kms_key_id!r} is not a KMS key id, key ARN or alias")
+        if kms_key_id is not None:
+            require_key_arn(kms_key_id, "kms_key_id")  # the bucket policy compares the key ARN
         self.bucket = bucket
         self.region_name = region_name
         self.kms_key_id = kms_key_id

@@ -268,10 +268,13 @@ def test_prod_trail_also_writes_to_an_encrypted_log_group(prod_graph):
 
 
 def test_log_role_is_for_this_trail_and_log_group_only(prod_graph):
-    """Trust: CloudTrail for this trail and account; permissions: this group's streams only."""
+    """Trust: CloudTrail only, with no aws:SourceArn/SourceAccount condition (AWS documents
+    that CloudTrail sends neither when assuming this role; one would stop delivery);
+    permissions: this group's streams only."""
     role = named(prod_graph, ROLE, "-audit-trail-logs-role")
     (assume,) = policy_of(role, "assumeRolePolicy")["Statement"]
-    assert assume["Condition"]["StringEquals"]["aws:SourceArn"] == prod_graph.one(TRAIL).outputs["arn"]
+    assert assume["Principal"] == {"Service": "cloudtrail.amazonaws.com"} and assume["Action"] == "sts:AssumeRole"
+    assert "Condition" not in assume
     (permissions,) = [p for p in prod_graph.of_type(ROLE_POLICY) if p.inputs["role"] == role.id]
     (write,) = policy_of(permissions)["Statement"]
     assert write["Resource"] == f"{prod_graph.one(LOG_GROUP).outputs['arn']}:log-stream:*"

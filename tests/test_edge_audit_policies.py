@@ -151,14 +151,13 @@ def test_trail_bucket_policy_admits_only_this_trail_over_tls():
     assert lint(document, "bucket") == []
 
 
-def test_trail_logs_role_is_assumable_by_this_trail_only_and_writes_its_group_only():
-    """Log role: trust scoped by SourceArn/SourceAccount; permissions on the group's streams only."""
-    trust = audit_policies.trail_logs_role_trust(trail_arn=TRAIL, account_id=ACCOUNT)
+def test_trail_logs_role_is_assumable_by_cloudtrail_and_writes_its_group_only():
+    """Log role: trusted by CloudTrail without SourceArn/SourceAccount (AWS documents that
+    CloudTrail sends neither when it assumes this role); permissions on the group's streams."""
+    trust = audit_policies.trail_logs_role_trust()
     (assume,) = trust["Statement"]
     assert assume["Principal"] == {"Service": "cloudtrail.amazonaws.com"}
-    assert assume["Condition"] == {
-        "StringEquals": {"aws:SourceArn": TRAIL, "aws:SourceAccount": ACCOUNT}
-    }
+    assert "Condition" not in assume
     permissions = audit_policies.trail_logs_role_policy(log_group_arn=LOG_GROUP)
     (write,) = permissions["Statement"]
     assert sorted(write["Action"]) == ["logs:CreateLogStream", "logs:PutLogEvents"]

@@ -187,11 +187,19 @@ def test_security_headers_on_every_behaviour(graph):
 # --- certificate, reach -------------------------------------------------------------------
 
 
-def test_default_certificate_without_custom_domain(graph):
-    """No custom domain in the stack files: the *.cloudfront.net certificate, no aliases."""
-    inputs = _distribution(graph).inputs
+def test_default_certificate_without_custom_domain(dev_graph):
+    """No custom domain in the dev stack file: the *.cloudfront.net certificate, no aliases."""
+    inputs = _distribution(dev_graph).inputs
     assert inputs["viewerCertificate"] == {"cloudfrontDefaultCertificate": True}
     assert not inputs.get("aliases")
+
+
+def test_prod_serves_its_custom_domain_with_modern_tls(prod_graph):
+    """Prod refuses the default certificate (unless opted out): the stack file names a
+    domain and its ACM certificate, served with SNI and TLSv1.2_2021."""
+    inputs = _distribution(prod_graph).inputs
+    assert inputs["aliases"] == [prod_graph.config["customDomain"]]
+    assert inputs["viewerCertificate"]["minimumProtocolVersion"] == "TLSv1.2_2021"
 
 
 def test_custom_domain_uses_sni_and_modern_tls(custom_graph):

@@ -30,6 +30,12 @@ BAD_VALUES = [
     ("kmsAdminArns", ["admin"], "dev", "IAM principal ARNs"),
     ("kmsDeletionWindowDays", 3, "dev", "between 7 and 30"),
     ("sseAlgorithm", "AES256", "dev", "aws:kms"),
+    # DSSE-KMS: the clients send aws:kms, which the bucket policy would deny (every upload broken)
+    ("sseAlgorithm", "aws:kms:dsse", "dev", "the presigner and the uploader send aws:kms"),
+    # brokers are named roles/users: :root would make the whole account choose any tenant
+    ("tenantBrokerPrincipalArns", ["arn:aws:iam::123456789012:root"], "dev", "no :root"),
+    ("tenantBrokerPrincipalArns", ["arn:aws:iam::123456789012:role/*"], "dev", "no wildcards"),
+    ("tenantBrokerPrincipalArns", "arn:aws:iam::123456789012:role/x", "dev", "list of strings"),
     ("environment", "staging", "dev", "dev, prod"),
     ("namePrefix", "Secure_Store", "dev", "lowercase"),
     ("protect", "yes", "dev", "true or false"),

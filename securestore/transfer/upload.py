@@ -41,6 +41,7 @@ from typing import Any, Mapping, Optional, Union
 
 from botocore.exceptions import ClientError
 
+from ..kms_key import require_key_arn
 from .checksums import ChecksumAlgorithm, get_algorithm, split_composite
 from .config import KiB, PartPlan, TransferConfig, plan_parts
 from .errors import (
@@ -173,7 +174,7 @@ def upload_file(
     extra_args: dict[str, Any] = {}
     if sse_kms_key_id:
         extra_args["ServerSideEncryption"] = "aws:kms"
-        extra_args["SSEKMSKeyId"] = sse_kms_key_id
+        extra_args["SSEKMSKeyId"] = require_key_arn(sse_kms_key_id, "sse_kms_key_id")
     if content_type:
         extra_args["ContentType"] = content_type
     unknown = set(object_args or {}) - OBJECT_ARGS

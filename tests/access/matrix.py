@@ -287,7 +287,7 @@ def trust_check(access: StackAccess, cell: TrustCell) -> Check:
     context = {
         "aws:SecureTransport": "true",
         "aws:MultiFactorAuthPresent": "true",
-        f"aws:RequestTag/tenant_id": cell.tenant,
+        "aws:RequestTag/tenant_id": cell.tenant,
         "aws:TagKeys": ["tenant_id"],
         "sts:ExternalId": uploader_external_id(access),
     }
