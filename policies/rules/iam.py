@@ -108,7 +108,9 @@ TRUST_INFO = RuleInfo(
 )
 
 
-DEFAULT_UNPINNED_SERVICES = ["ec2.amazonaws.com"]
+DEFAULT_UNPINNED_SERVICES = ["ec2.amazonaws.com", "cloudtrail.amazonaws.com"]
+"""EC2 instance profiles and CloudTrail's CloudWatch Logs delivery role: AWS documents their
+trust without source conditions (the services do not send them when assuming the role)."""
 
 TRUST_SCHEMA = exemptions_schema({
     "unpinnedServices": {
@@ -116,7 +118,7 @@ TRUST_SCHEMA = exemptions_schema({
         "items": {"type": "string"},
         "default": DEFAULT_UNPINNED_SERVICES,
         "description": "Service principals that may assume a role without aws:SourceAccount/"
-        "aws:SourceArn (EC2 instance profiles do not send them).",
+        "aws:SourceArn (EC2 instance profiles and CloudTrail log delivery do not send them).",
     },
 })
 

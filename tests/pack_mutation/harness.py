@@ -68,9 +68,12 @@ class Outcome:
 # --- editing props of any shape -----------------------------------------------------------
 
 def get(obj: Any, key: Any) -> Any:
-    if isinstance(obj, (dict, list)):
+    if isinstance(obj, (dict, list, tuple)):
         return obj[key]
-    return pulumi.get(obj, key)
+    try:
+        return pulumi.get(obj, key)
+    except (AssertionError, TypeError):
+        return getattr(obj, key)
 
 
 def put(obj: Any, key: Any, value: Any) -> None:
