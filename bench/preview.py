@@ -1,86 +1,114 @@
-"""Wall time and peak RSS of evaluating each stack offline, and of the infra unit suite.
+"""Offline preview against `cdk synth` of the same stack, interleaved in one run.
 
-Each stack is measured as the user runs it, `securestore preview --stack <name>` (program
-under mocks plus the policy pack), in a fresh interpreter, so imports (pulumi, pulumi_aws,
-grpc) count. Peak RSS is the child's own VmHWM (``ru_maxrss`` of a child also counts the
-parent's pages from before exec). Target from the foundation
-issue: under 1.5 s and 150 MiB per stack (the equivalent CDK synth takes ~6 s and
-0.5-1 GiB on these machines). The last line prints every figure.
+Ours: ``.venv/bin/securestore preview --stack prod`` as the user runs it (fresh interpreter,
+imports included: the program under mocks plus the whole policy pack, tree and report
+printed). CDK: ``cdk synth --no-notices -c stack=prod`` of ``bench/cdk/app.py`` with the
+``aws-cdk`` CLI (Node starts, runs the Python app, which starts the jsii kernel in another
+Node and synthesizes; the CLI prints the template). Telemetry and notices are off, which
+only helps CDK. Both print to a pipe that is thrown away.
 
-    .venv/bin/python bench/preview.py [--repeat 3]
+Rounds alternate which side goes first; the figure is the median of ``--repeat`` rounds
+(the minimum is printed too), with the CPU seconds of each process tree beside it (steadier
+than wall time on a shared machine; a grandchild its parent does not wait for is not
+counted, which can only flatter CDK). Peak RSS comes from one extra, untimed run of each: the sum
+of every process's peak in the command's process tree (see ``bench/cdk_env.py``).
+Creates ``.venv-cdk/`` on first use. The last line is the figure:
+
+    .venv/bin/python bench/preview.py [--repeat 5] [--stack prod]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
+import resource
+import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-STACKS = ("dev", "prod")
-INFRA_TESTS = sorted(
-    str(p.relative_to(ROOT))
-    for p in (ROOT / "tests").glob("test_*.py")
-    if not any(word in p.name for word in ("localstack", "transfer", "s3presign", "cloudfront_sign", "keys", "sts", "client_cli"))
-)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import cdk_env  # noqa: E402
 
-_CHILD = """
-import contextlib, io, json, os, re, sys, time
-start = time.perf_counter()
-from securestore.cli import main
-with contextlib.redirect_stdout(io.StringIO()) as out:
-    code = main(["preview", "--stack", sys.argv[1], "--json"])
-elapsed = time.perf_counter() - start
-hwm = re.search(r"VmHWM:\\s+(\\d+) kB", open("/proc/self/status").read()).group(1)
-report = json.loads(out.getvalue())
-print(json.dumps({"seconds": elapsed, "code": code, "resources": len(report["resources"]),
-                  "rss_kib": int(hwm)}))
-sys.stdout.flush()
-os._exit(0)  # as the console script does: skip the teardown of pulumi_aws's modules
-"""
+ROOT = cdk_env.ROOT
+OURS = ROOT / ".venv" / "bin" / "securestore"
 
 
-def measure(command: list[str]) -> tuple[float, float, str]:
-    """Wall seconds, peak RSS in MiB of the child, and its stdout."""
+def commands(stack: str) -> dict[str, tuple[list[str], Path]]:
+    return {
+        "ours": ([str(OURS), "preview", "--stack", stack], ROOT),
+        "cdk": ([str(cdk_env.CDK_CLI), "synth", "--no-notices", "-c", f"stack={stack}"],
+                cdk_env.CDK_APP_DIR),
+    }
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(command: list[str], cwd: Path) -> tuple[float, float, str]:
+    """Wall seconds, CPU seconds of the waited-for process tree, stdout."""
+    cpu = children_cpu()
     start = time.perf_counter()
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    _, status, usage = os.wait4(process.pid, 0)
+    done = subprocess.run(command, cwd=cwd, env=cdk_env.ENV, capture_output=True, text=True)
     wall = time.perf_counter() - start
-    out = process.stdout.read()
-    err = process.stderr.read()
-    if status != 0:
-        raise SystemExit(f"{' '.join(command)} failed:\n{out}\n{err}")
-    return wall, usage.ru_maxrss / 1024, out
+    cpu = children_cpu() - cpu
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} exited {done.returncode}:\n{done.stderr[-3000:]}")
+    return wall, cpu, done.stdout
+
+
+def check_outputs(stack: str, ours: str, cdk: str) -> None:
+    """Both sides built the stack asked for (a fast failure is not a fast preview)."""
+    if f"{stack}-edge-waf" not in ours and stack == "prod":
+        raise SystemExit("ours: no WAF web ACL in the printed tree")
+    if "AWS::CloudFront::Distribution" not in cdk or (
+        stack == "prod" and "AWS::WAFv2::WebACL" not in cdk
+    ):
+        raise SystemExit("cdk synth: the template lacks the distribution or the web ACL")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=3, help="runs per stack; the best is kept")
+    parser.add_argument("--repeat", type=int, default=5, help="interleaved rounds (median kept)")
+    parser.add_argument("--stack", default="prod", choices=["dev", "prod"])
     args = parser.parse_args()
+    cdk_env.ensure()
+    sides = commands(args.stack)
 
-    figures = []
-    for stack in STACKS:
-        runs = [measure([sys.executable, "-c", _CHILD, stack]) for _ in range(args.repeat)]
-        wall, _, out = min(runs, key=lambda r: r[0])
-        inner = json.loads(out)
-        rss = inner["rss_kib"] / 1024
-        if inner["code"] != 0:
-            raise SystemExit(f"securestore preview --stack {stack} exited {inner['code']}")
-        print(
-            f"{stack}: {inner['resources']} resources, `securestore preview` {wall:.2f} s "
-            f"(in-process {inner['seconds']:.2f} s), peak RSS {rss:.0f} MiB"
-        )
-        figures.append(f"{stack} {wall:.2f} s / {rss:.0f} MiB")
+    # One untimed run of each: warms the disk cache and checks what both produce.
+    outputs = {name: timed(*sides[name])[2] for name in sides}
+    check_outputs(args.stack, outputs["ours"], outputs["cdk"])
 
-    wall, rss, out = measure([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *INFRA_TESTS])
-    summary = out.strip().splitlines()[-1]
-    print(f"infra unit suite ({len(INFRA_TESTS)} modules): {summary}; {wall:.2f} s, peak RSS {rss:.0f} MiB")
-    figures.append(f"unit suite {wall:.2f} s / {rss:.0f} MiB")
-    print("preview offline: " + "; ".join(figures) + " (target per stack < 1.5 s / 150 MiB)")
+    times: dict[str, list[float]] = {name: [] for name in sides}
+    cpus: dict[str, list[float]] = {name: [] for name in sides}
+    for round_ in range(args.repeat):
+        order = ["ours", "cdk"] if round_ % 2 == 0 else ["cdk", "ours"]
+        for name in order:
+            wall, cpu, _ = timed(*sides[name])
+            times[name].append(wall)
+            cpus[name].append(cpu)
+        print(f"round {round_ + 1}: ours {times['ours'][-1]:.2f} s, cdk synth {times['cdk'][-1]:.2f} s",
+              flush=True)
+    rss = {name: cdk_env.peak_tree_rss_mib(command, cwd=cwd, env=cdk_env.ENV)
+           for name, (command, cwd) in sides.items()}
+
+    median = {name: statistics.median(values) for name, values in times.items()}
+    cpu = {name: statistics.median(values) for name, values in cpus.items()}
+    for name, label in (("ours", "securestore preview"), ("cdk", "cdk synth")):
+        print(f"{label}: wall median {median[name]:.2f} s, min {min(times[name]):.2f} s, "
+              f"max {max(times[name]):.2f} s over {args.repeat}; CPU median {cpu[name]:.2f} s; "
+              f"peak RSS {rss[name]:.0f} MiB")
+    print(
+        f"ratio of medians {median['cdk'] / median['ours']:.2f}x, "
+        f"of minimums {min(times['cdk']) / min(times['ours']):.2f}x, "
+        f"of CPU {cpu['cdk'] / cpu['ours']:.2f}x"
+    )
+    print(
+        f"preview {args.stack}: ours {median['ours']:.2f} s, cdk synth {median['cdk']:.2f} s, "
+        f"{median['cdk'] / median['ours']:.1f}x; RSS {rss['ours']:.0f} vs {rss['cdk']:.0f} MiB"
+    )
 
 
 if __name__ == "__main__":

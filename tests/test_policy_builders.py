@@ -93,6 +93,51 @@ def tls_deny(bucket_arn: str) -> dict[str, Any]:
     }
 
 
+def tls12_deny(bucket_arn: str) -> dict[str, Any]:
+    return {
+        "Sid": "DenyTlsOlderThan12", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+        "Resource": [bucket_arn, f"{bucket_arn}/*"],
+        "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
+    }
+
+
+def dot_segment_deny(bucket_arn: str) -> dict[str, Any]:
+    """Keys CloudFront would normalize onto another path may not be written."""
+    patterns = ["../*", "*/../*", "*/..", "..", "./*", "*/./*", "*/.", ".", "/*", "*//*"]
+    return {"Sid": "DenyWritingKeysWithDotOrEmptySegments", "Effect": "Deny", "Principal": "*",
+            "Action": "s3:PutObject", "Resource": [f"{bucket_arn}/{p}" for p in patterns]}
+
+
+def sse_denies(bucket_arn: str, key_arn: str) -> list[dict[str, Any]]:
+    """The data bucket's upload-encryption denies: another algorithm, another key, SSE-C."""
+    objects = f"{bucket_arn}/*"
+    return [
+        {"Sid": "DenyUploadsWithAnotherEncryptionAlgorithm", "Effect": "Deny", "Principal": "*",
+         "Action": "s3:PutObject", "Resource": objects,
+         "Condition": {"Null": {"s3:x-amz-server-side-encryption": "false"},
+                       "StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}}},
+        {"Sid": "DenyUploadsWithAnotherKmsKey", "Effect": "Deny", "Principal": "*",
+         "Action": "s3:PutObject", "Resource": objects,
+         "Condition": {"Null": {"s3:x-amz-server-side-encryption": "false"},
+                       "ArnNotEquals": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn}}},
+        {"Sid": "DenyCustomerProvidedKeys", "Effect": "Deny", "Principal": "*", "Action": "s3:PutObject",
+         "Resource": objects, "Condition": {"Null": {"s3:x-amz-server-side-encryption-customer-algorithm": "false"}}},
+    ]
+
+
+def data_denies(stack: "SecureStack") -> list[dict[str, Any]]:
+    """Every deny the secure data bucket policy has (tests add one bad statement to these)."""
+    arn = stack.data_bucket.outputs["arn"]
+    return [tls_deny(arn), tls12_deny(arn), *sse_denies(arn, stack.key.outputs["arn"]), dot_segment_deny(arn)]
+
+
+KEY_ADMIN_ACTIONS = [
+    "kms:CancelKeyDeletion", "kms:CreateAlias", "kms:DeleteAlias", "kms:DescribeKey", "kms:DisableKey",
+    "kms:EnableKey", "kms:EnableKeyRotation", "kms:GetKeyPolicy", "kms:PutKeyPolicy",
+    "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource",
+]
+
+
 def policy_json(*statements: dict[str, Any]) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
 
@@ -109,8 +154,13 @@ class SecureStack(GraphBuilder):
                     "keyId": "1234abcd-12ab-34cd-56ef-1234567890ab"})
         self.add("aws:kms/keyPolicy:KeyPolicy", "data-key-policy", {
             "keyId": self.key.outputs["keyId"],
-            "policy": policy_json({"Sid": "AllowAccountRootToAdministerTheKey", "Effect": "Allow",
-                                   "Principal": {"AWS": root}, "Action": "kms:*", "Resource": "*"}),
+            "policy": policy_json(
+                {"Sid": "AllowAccountRootToAdministerTheKey", "Effect": "Allow",
+                 "Principal": {"AWS": root}, "Action": KEY_ADMIN_ACTIONS, "Resource": "*"},
+                {"Sid": "AllowAccountPrincipalsToUseTheKeyThroughS3Only", "Effect": "Allow",
+                 "Principal": {"AWS": root}, "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": "*",
+                 "Condition": {"StringEquals": {"kms:ViaService": f"s3.{REGION}.amazonaws.com",
+                                                "kms:CallerAccount": ACCOUNT}}}),
         }, deps={"keyId": [self.key]})
         self.log_bucket = self.secure_bucket("log-bucket", bucket_type, sse="AES256", log_to=None)
         self.data_bucket = self.secure_bucket("data-bucket", bucket_type, sse="aws:kms", log_to=self.log_bucket)
@@ -138,31 +188,39 @@ class SecureStack(GraphBuilder):
         self.setting("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", f"{name}-lifecycle",
                      bucket, rules=[{"id": "abort-multipart", "status": "Enabled", "filter": {},
                                      "abortIncompleteMultipartUpload": {"daysAfterInitiation": 7}}])
-        self.setting("aws:s3/bucketPolicy:BucketPolicy", f"{name}-policy", bucket,
-                     policy=policy_json(tls_deny(arn)))
+        denies = [tls_deny(arn), tls12_deny(arn)]
+        if sse == "aws:kms":
+            denies += [*sse_denies(arn, self.key.outputs["arn"]), dot_segment_deny(arn)]
+        self.setting("aws:s3/bucketPolicy:BucketPolicy", f"{name}-policy", bucket, policy=policy_json(*denies))
         if log_to is not None:
             self.add("aws:s3/bucketLogging:BucketLogging", f"{name}-logging",
                      {"bucket": bucket.outputs["bucket"], "targetBucket": log_to.outputs["bucket"],
                       "targetPrefix": "s3-access/"}, deps={"bucket": [bucket], "targetBucket": [log_to]})
             self.setting("aws:s3/bucketCorsConfiguration:BucketCorsConfiguration", f"{name}-cors", bucket,
                          corsRules=[{"allowedMethods": ["PUT", "POST"], "allowedOrigins": ["https://app.example.com"],
-                                     "allowedHeaders": ["*"], "maxAgeSeconds": 3000}])
+                                     "allowedHeaders": ["content-type", "x-amz-meta-*"], "maxAgeSeconds": 3000}])
         return bucket
 
     def distribution_and_logging(self) -> None:
         oac = self.add("aws:cloudfront/originAccessControl:OriginAccessControl", "edge-oac", {
             "originAccessControlOriginType": "s3", "signingBehavior": "always", "signingProtocol": "sigv4",
         }, outputs={"id": "E2OACEXAMPLE"})
+        guard = self.add("aws:cloudfront/function:Function", "edge-viewer-guard", {
+            "name": "edge-viewer-guard", "runtime": "cloudfront-js-2.0", "publish": True,
+            "code": "// securestore:viewer-guard\nfunction handler(event) { return event.request; }\n",
+        }, outputs={"arn": f"arn:aws:cloudfront::{ACCOUNT}:function/edge-viewer-guard"})
+        guarded = [{"eventType": "viewer-request", "functionArn": guard.outputs["arn"]}]
+        self.guarded = guarded
         self.distribution = self.add("aws:cloudfront/distribution:Distribution", "edge-distribution", {
             "enabled": True,
             "origins": [{"originId": "data", "domainName": self.data_bucket.outputs["bucketRegionalDomainName"],
                          "originAccessControlId": oac.outputs["id"]}],
             "defaultCacheBehavior": {"targetOriginId": "data", "viewerProtocolPolicy": "redirect-to-https",
                                      "allowedMethods": ["GET", "HEAD"], "cachedMethods": ["GET", "HEAD"],
-                                     "trustedKeyGroups": ["kg-1"]},
+                                     "trustedKeyGroups": ["kg-1"], "functionAssociations": guarded},
             "orderedCacheBehaviors": [{"pathPattern": "public/*", "targetOriginId": "data",
                                        "viewerProtocolPolicy": "https-only",
-                                       "allowedMethods": ["GET", "HEAD"]}],
+                                       "allowedMethods": ["GET", "HEAD"], "functionAssociations": guarded}],
             "viewerCertificate": {"acmCertificateArn": f"arn:aws:acm:us-east-1:{ACCOUNT}:certificate/abc",
                                   "minimumProtocolVersion": "TLSv1.2_2021", "sslSupportMethod": "sni-only"},
             "webAclId": f"arn:aws:wafv2:us-east-1:{ACCOUNT}:global/webacl/edge/1",
@@ -185,7 +243,8 @@ class SecureStack(GraphBuilder):
         bucket_arn = self.data_bucket.outputs["arn"]
         self.role = self.add("aws:iam/role:Role", "lambda-role", {
             "assumeRolePolicy": policy_json({"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
-                                             "Action": "sts:AssumeRole"}),
+                                             "Action": "sts:AssumeRole",
+                                             "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}}}),
             "inlinePolicies": [{"name": "objects", "policy": policy_json(
                 {"Sid": "ReadWriteObjects", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"],
                  "Resource": f"{bucket_arn}/*"})}],
@@ -213,6 +272,10 @@ class SecureStack(GraphBuilder):
             "s3BucketName": self.log_bucket.outputs["bucket"], "isMultiRegionTrail": True,
             "enableLogFileValidation": True, "kmsKeyId": self.key.outputs["arn"],
             "includeGlobalServiceEvents": True,
+            "advancedEventSelectors": [{"name": "data events", "fieldSelectors": [
+                {"field": "eventCategory", "equals": ["Data"]},
+                {"field": "resources.type", "equals": ["AWS::S3::Object"]},
+                {"field": "resources.ARN", "startsWiths": [f"{self.data_bucket.outputs['arn']}/"]}]}],
         })
 
 

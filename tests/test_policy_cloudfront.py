@@ -26,7 +26,7 @@ def allow_all_default(s):
 
 def allow_all_ordered(s):
     _edit(s, DIST, orderedCacheBehaviors=[{"pathPattern": "public/*", "targetOriginId": "data",
-                                           "viewerProtocolPolicy": "allow-all"}])
+                                           "viewerProtocolPolicy": "allow-all", "functionAssociations": s.guarded}])
 
 
 def origin_with_oai(s):
@@ -78,14 +78,15 @@ def legacy_trusted_signers(s):
 def unsigned_private_path(s):
     _edit(s, DIST, orderedCacheBehaviors=[{"pathPattern": "acme/*", "targetOriginId": "data",
                                            "viewerProtocolPolicy": "https-only",
-                                           "allowedMethods": ["GET", "HEAD"]}])
+                                           "allowedMethods": ["GET", "HEAD"], "functionAssociations": s.guarded}])
 
 
 def public_path_accepts_writes(s):
     _edit(s, DIST, orderedCacheBehaviors=[{"pathPattern": "public/*", "targetOriginId": "data",
                                            "viewerProtocolPolicy": "https-only",
                                            "allowedMethods": ["GET", "HEAD", "OPTIONS", "PUT", "POST",
-                                                              "PATCH", "DELETE"]}])
+                                                              "PATCH", "DELETE"],
+                                           "functionAssociations": s.guarded}])
 
 
 CASES = {
@@ -114,13 +115,42 @@ def test_rule_catches_insecure_variant(breakage):
     assert fired(stack) == CASES[breakage]
 
 
-def test_viewer_request_function_keeps_the_default_behavior_private():
-    """With no signer key yet, a viewer-request function (deny unsigned) is accepted."""
+DENY_UNSIGNED_CODE = ("// securestore:viewer-guard\nvar DENY_UNSIGNED = true; // securestore:deny-unsigned\n"
+                      "function handler(event) { return {statusCode: 403}; }\n")
+
+
+def _function(stack, name, code):
+    return stack.add("aws:cloudfront/function:Function", name, {"name": name, "code": code},
+                     outputs={"arn": f"arn:aws:cloudfront::123456789012:function/{name}"})
+
+
+def test_deny_unsigned_function_keeps_the_default_behavior_private():
+    """With no signer key yet, the guard copy that refuses every request is accepted."""
     stack = SecureStack()
     default_unsigned(stack)
-    _behavior(stack, functionAssociations=[{"eventType": "viewer-request",
-                                             "functionArn": "arn:aws:cloudfront::123456789012:function/deny"}])
+    deny = _function(stack, "edge-deny-unsigned", DENY_UNSIGNED_CODE)
+    _behavior(stack, functionAssociations=[{"eventType": "viewer-request", "functionArn": deny.outputs["arn"]}])
     assert fired(stack) == set()
+
+
+@pytest.mark.parametrize("code", [
+    "function handler(event) { if (event.request.uri.endsWith('/')) event.request.uri += 'index.html'; "
+    "return event.request; }",
+    DENY_UNSIGNED_CODE.replace("var DENY_UNSIGNED = true;", "var DENY_UNSIGNED = false;"),
+    None,
+])
+def test_any_other_function_is_not_a_guard_for_private_files(code):
+    """Attack class: an unsigned private behaviour that looks guarded. A viewer-request
+    function that does not refuse every request (an index rewrite, the guard with its
+    deny switch off, or a function this stack does not hold) leaves private files public.
+    (Before: any viewer-request association passed.)"""
+    stack = SecureStack()
+    default_unsigned(stack)
+    arn = "arn:aws:cloudfront::123456789012:function/elsewhere"
+    if code is not None:
+        arn = _function(stack, "edge-rewrite", code).outputs["arn"]
+    _behavior(stack, functionAssociations=[{"eventType": "viewer-request", "functionArn": arn}])
+    assert "cloudfront-private-by-default" in fired(stack)
 
 
 def test_public_paths_are_configurable():

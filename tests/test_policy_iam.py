@@ -60,15 +60,15 @@ def kms_decrypt_on_all_keys_in_group_policy_dict(s):
 
 
 CASES = {
-    managed_policy_star: {"iam-no-wildcard-actions", "iam-no-kms-decrypt-on-all-keys"},
-    role_policy_service_star: {"iam-no-wildcard-actions"},
-    role_inline_service_star: {"iam-no-wildcard-actions"},
+    managed_policy_star: {"iam-no-broad-write", "iam-no-wildcard-actions", "iam-no-kms-decrypt-on-all-keys"},
+    role_policy_service_star: {"iam-no-broad-write", "iam-no-wildcard-actions"},
+    role_inline_service_star: {"iam-no-broad-write", "iam-no-wildcard-actions"},
     not_action_allow: {"iam-no-wildcard-actions", "iam-no-kms-decrypt-on-all-keys"},
     trust_everyone: {"iam-no-wildcard-trust"},
     trust_everyone_with_only_external_id: {"iam-no-wildcard-trust"},
-    kms_decrypt_on_all_keys: {"iam-no-kms-decrypt-on-all-keys"},
-    kms_wildcard_action_on_all_keys_in_managed_policy: {"iam-no-kms-decrypt-on-all-keys"},
-    kms_decrypt_on_all_keys_in_group_policy_dict: {"iam-no-kms-decrypt-on-all-keys"},
+    kms_decrypt_on_all_keys: {"iam-no-broad-write", "iam-no-kms-decrypt-on-all-keys"},
+    kms_wildcard_action_on_all_keys_in_managed_policy: {"iam-no-broad-write", "iam-no-kms-decrypt-on-all-keys"},
+    kms_decrypt_on_all_keys_in_group_policy_dict: {"iam-no-broad-write", "iam-no-kms-decrypt-on-all-keys"},
 }
 
 
@@ -112,4 +112,4 @@ def test_exempt_resource_is_skipped_by_that_rule_only():
     stack = SecureStack()
     managed_policy_star(stack)
     config = {"iam-no-wildcard-actions": {"exemptResources": ["admin-policy"]}}
-    assert fired(stack, config) == {"iam-no-kms-decrypt-on-all-keys"}
+    assert fired(stack, config) == {"iam-no-kms-decrypt-on-all-keys", "iam-no-broad-write"}

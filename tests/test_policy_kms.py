@@ -57,9 +57,9 @@ def key_policy_bypasses_lockout_check(s):
 CASES = {
     rotation_off: {"kms-key-rotation-enabled"},
     rotation_unset: {"kms-key-rotation-enabled"},
-    public_key_policy: {"kms-key-policy-not-public"},
-    wildcard_account_principal: {"kms-key-policy-not-public"},
-    inline_key_policy_public: {"kms-key-policy-not-public"},
+    public_key_policy: {"kms-key-policy-least-privilege", "kms-key-policy-not-public"},
+    wildcard_account_principal: {"kms-key-policy-least-privilege", "kms-key-policy-not-public"},
+    inline_key_policy_public: {"kms-key-policy-least-privilege", "one-resource-policy-per-target", "kms-key-policy-not-public"},
     service_grant_without_source: {"kms-key-policy-not-public"},
     short_deletion_window: {"kms-key-deletion-window"},
     key_bypasses_lockout_check: {"kms-no-lockout-safety-bypass"},
@@ -91,7 +91,7 @@ def test_if_exists_condition_does_not_restrict():
     _edit(stack, "data-key-policy", policy=policy_json(
         {"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*",
          "Condition": {"StringEqualsIfExists": {"aws:SourceAccount": ACCOUNT}}}))
-    assert fired(stack) == {"kms-key-policy-not-public"}
+    assert fired(stack) == {"kms-key-policy-not-public", "kms-key-policy-least-privilege"}
 
 
 def test_asymmetric_key_needs_no_rotation():

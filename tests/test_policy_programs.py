@@ -31,7 +31,8 @@ PROGRAMS = {
         """,
         {"s3-bucket-has-public-access-block", "s3-bucket-acls-disabled", "s3-bucket-default-encryption-kms",
          "s3-bucket-versioning-enabled", "s3-bucket-lifecycle-abort-multipart",
-         "s3-bucket-policy-denies-insecure-transport", "s3-bucket-access-logging"},
+         "s3-bucket-policy-denies-insecure-transport", "s3-bucket-policy-denies-old-tls",
+         "s3-bucket-access-logging"},
     ),
     "block_off_and_public_policy": (
         """
@@ -84,7 +85,8 @@ PROGRAMS = {
         aws.kms.KeyPolicy("key-policy", key_id=key.id, policy=json.dumps({"Version": "2012-10-17",
             "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:*", "Resource": "*"}]}))
         """,
-        {"kms-key-rotation-enabled", "kms-key-policy-not-public", "kms-no-lockout-safety-bypass"},
+        {"kms-key-rotation-enabled", "kms-key-policy-not-public", "kms-no-lockout-safety-bypass",
+         "kms-key-policy-least-privilege"},
     ),
     "overbroad_role": (
         """
@@ -96,7 +98,8 @@ PROGRAMS = {
         aws.iam.RolePolicy("role-kms", role=role.id, policy=json.dumps({"Version": "2012-10-17",
             "Statement": [{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}]}))
         """,
-        {"iam-no-wildcard-trust", "iam-no-wildcard-actions", "iam-no-kms-decrypt-on-all-keys"},
+        {"iam-no-wildcard-trust", "iam-no-wildcard-actions", "iam-no-kms-decrypt-on-all-keys",
+         "iam-no-broad-write"},
     ),
     "http_distribution_with_oai": (
         """

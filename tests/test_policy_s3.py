@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
-from test_policy_builders import ACCOUNT, SecureStack, fired, policy_json, run, tls_deny
+from test_policy_builders import ACCOUNT, SecureStack, data_denies, fired, policy_json, run, tls_deny
 
 PAB = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
 
@@ -157,48 +157,46 @@ def no_bucket_policy(s):
 
 
 def policy_without_tls_deny(s):
-    _edit(s, "data-bucket-policy", policy=policy_json(
-        {"Sid": "DenyOldTls", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-         "Resource": [f"{_data_arn(s)}/*"], "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}}}))
+    _edit(s, "data-bucket-policy", policy=policy_json(*data_denies(s)[1:]))
 
 
 def tls_deny_on_bucket_arn_only(s):
-    statement = tls_deny(_data_arn(s))
-    statement["Resource"] = _data_arn(s)
-    _edit(s, "data-bucket-policy", policy=policy_json(statement))
+    statements = data_denies(s)
+    statements[0]["Resource"] = _data_arn(s)
+    _edit(s, "data-bucket-policy", policy=policy_json(*statements))
 
 
 def public_read_policy(s):
     _edit(s, "data-bucket-policy", policy=policy_json(
-        tls_deny(_data_arn(s)),
+        *data_denies(s),
         {"Sid": "PublicRead", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
          "Resource": f"{_data_arn(s)}/*"}))
 
 
 def public_write_policy_as_dict(s):
     _edit(s, "data-bucket-policy", policy={"Version": "2012-10-17", "Statement": [
-        tls_deny(_data_arn(s)),
+        *data_denies(s),
         {"Sid": "PublicWrite", "Effect": "Allow", "Principal": {"AWS": ["*"]}, "Action": ["s3:PutObject"],
          "Resource": f"{_data_arn(s)}/*"}]})
 
 
 def cloudfront_without_source_arn(s):
     _edit(s, "data-bucket-policy", policy=policy_json(
-        tls_deny(_data_arn(s)),
+        *data_denies(s),
         {"Sid": "AllowCloudFront", "Effect": "Allow", "Principal": {"Service": "cloudfront.amazonaws.com"},
          "Action": "s3:GetObject", "Resource": f"{_data_arn(s)}/*"}))
 
 
 def not_principal_allow(s):
     _edit(s, "data-bucket-policy", policy=policy_json(
-        tls_deny(_data_arn(s)),
+        *data_denies(s),
         {"Effect": "Allow", "NotPrincipal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
          "Action": "s3:GetObject", "Resource": f"{_data_arn(s)}/*"}))
 
 
 def policy_admin_to_other_account(s):
     _edit(s, "data-bucket-policy", policy=policy_json(
-        tls_deny(_data_arn(s)),
+        *data_denies(s),
         {"Sid": "LetPartnerRewritePolicy", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999999999999:root"},
          "Action": "s3:PutBucketPolicy", "Resource": _data_arn(s)}))
 
@@ -282,16 +280,18 @@ CASES = {
     lifecycle_abort_disabled: {"s3-bucket-lifecycle-abort-multipart"},
     lifecycle_abort_only_for_a_prefix: {"s3-bucket-lifecycle-abort-multipart"},
     lifecycle_abort_too_late: {"s3-bucket-lifecycle-abort-multipart"},
-    no_bucket_policy: {"s3-bucket-policy-denies-insecure-transport"},
+    no_bucket_policy: {"s3-bucket-policy-denies-insecure-transport", "s3-bucket-policy-denies-old-tls",
+                       "s3-bucket-policy-enforces-sse-kms", "s3-bucket-policy-denies-dot-segment-keys"},
     policy_without_tls_deny: {"s3-bucket-policy-denies-insecure-transport"},
     tls_deny_on_bucket_arn_only: {"s3-bucket-policy-denies-insecure-transport"},
     public_read_policy: {"s3-bucket-policy-no-public-access"},
     public_write_policy_as_dict: {"s3-bucket-policy-no-public-access"},
     cloudfront_without_source_arn: {"s3-bucket-policy-no-public-access"},
     not_principal_allow: {"s3-bucket-policy-no-public-access"},
-    policy_admin_to_other_account: {"s3-bucket-policy-no-public-access"},
-    unparseable_policy: {"s3-bucket-policy-no-public-access", "s3-bucket-policy-denies-insecure-transport"},
-    inline_public_policy: {"s3-bucket-policy-no-public-access"},
+    policy_admin_to_other_account: {"s3-bucket-policy-no-public-access", "no-untrusted-cross-account-access"},
+    unparseable_policy: {"s3-bucket-policy-no-public-access", "s3-bucket-policy-denies-insecure-transport",
+                         "s3-bucket-policy-denies-old-tls"},
+    inline_public_policy: {"s3-bucket-policy-no-public-access", "one-resource-policy-per-target"},
     website_configuration: {"s3-no-website-hosting"},
     website_configuration_v2: {"s3-no-website-hosting"},
     inline_website: {"s3-no-website-hosting"},
@@ -443,3 +443,49 @@ def test_unparseable_bucket_policy_is_reported_as_unverifiable():
     problems = {v.policy: v.problem for v in run(stack).violations}
     assert "not valid JSON" in problems["s3-bucket-policy-no-public-access"]
     assert "not valid JSON" in problems["s3-bucket-policy-denies-insecure-transport"]
+
+
+PUBLIC_READ = {name: {"publicReadResources": ["data-bucket-policy", "data-bucket-public-access-block"]}
+               for name in ("s3-bucket-policy-no-public-access", "s3-public-access-block-all-flags")}
+
+
+def _public(s, action):
+    _edit(s, "data-bucket-policy", policy=policy_json(
+        *data_denies(s), {"Sid": "PublicWebsite", "Effect": "Allow", "Principal": "*", "Action": action,
+                          "Resource": f"{_data_arn(s)}/*"}))
+    _edit(s, "data-bucket-public-access-block", blockPublicPolicy=False, restrictPublicBuckets=False)
+
+
+def test_a_declared_public_read_bucket_passes_without_turning_the_rule_off():
+    """A deliberately public website bucket is declared per resource (publicReadResources):
+    anonymous object reads pass, and the rules still run on it."""
+    stack = SecureStack()
+    _public(stack, "s3:GetObject")
+    assert {"s3-bucket-policy-no-public-access", "s3-public-access-block-all-flags"} <= fired(stack)
+    assert not {"s3-bucket-policy-no-public-access", "s3-public-access-block-all-flags"} & fired(stack, PUBLIC_READ)
+
+
+@pytest.mark.parametrize("action", ["s3:PutObject", "s3:Get*", "s3:ListBucket", "s3:*"])
+def test_a_declared_public_read_bucket_still_refuses_more_than_object_reads(action):
+    """Attack class: a 'public website' declaration used to open writes, listing or ACL reads."""
+    stack = SecureStack()
+    _public(stack, action)
+    assert "s3-bucket-policy-no-public-access" in fired(stack, PUBLIC_READ)
+
+
+def test_a_declared_public_read_bucket_keeps_acls_blocked():
+    stack = SecureStack()
+    _public(stack, "s3:GetObject")
+    _edit(stack, "data-bucket-public-access-block", blockPublicAcls=False)
+    assert "s3-public-access-block-all-flags" in fired(stack, PUBLIC_READ)
+
+
+def test_messages_name_values_not_none():
+    """Messages say what was found: an unset flag reads 'unset (false)', never None."""
+    stack = SecureStack()
+    inputs = dict(stack.get("data-bucket-public-access-block").inputs)
+    del inputs["ignorePublicAcls"]
+    stack.replace("data-bucket-public-access-block", inputs=inputs)
+    problems = [v.problem for v in run(stack).violations]
+    assert problems and all("None" not in p for p in problems)
+    assert any("ignorePublicAcls='unset (false)'" in p for p in problems)

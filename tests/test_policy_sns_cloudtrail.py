@@ -52,7 +52,7 @@ CASES = {
     topic_unencrypted: {"sns-topic-encrypted"},
     topic_policy_public: {"sns-topic-policy-not-public"},
     topic_policy_s3_without_source: {"sns-topic-policy-not-public"},
-    topic_inline_policy_public: {"sns-topic-policy-not-public"},
+    topic_inline_policy_public: {"one-resource-policy-per-target", "sns-topic-policy-not-public"},
     trail_single_region: {"cloudtrail-multi-region"},
     trail_without_kms: {"cloudtrail-kms-encryption"},
     trail_without_validation: {"cloudtrail-log-file-validation"},

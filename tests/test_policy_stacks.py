@@ -102,3 +102,22 @@ def test_project_without_a_pack_is_a_clear_error(tmp_path):
 
     with pytest.raises(ValueError, match="no policy pack in .*policies"):
         load_policies(tmp_path)
+
+
+def test_readme_rule_table_lists_every_rule_with_controls_level_and_knobs():
+    """README's rule table is the pack: every rule, its FSBP controls, level, severity, kind
+    and config knobs, and no rule the pack does not have."""
+    from pulumi_policy import StackValidationPolicy
+
+    readme = (REPO / "README.md").read_text()
+    rows = {}
+    for line in readme.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 6 and cells[0].startswith("`") and cells[0].endswith("`") and "-" in cells[0]:
+            rows[cells[0].strip("`")] = cells[1:]
+    expected = {}
+    for p in ALL_POLICIES:
+        knobs = ", ".join(f"`{k}`" for k in (p.config_schema.properties or {}) if k != "exemptResources")
+        expected[p.name] = [p.framework.reference or "-", p.enforcement_level.value, p.severity.value,
+                            "stack" if isinstance(p, StackValidationPolicy) else "resource", knobs]
+    assert rows == expected

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pulumi_policy import Policy
 
-from . import cloudfront, cloudtrail, iam, kms, s3, sns
+from . import cloudfront, cloudtrail, iam, kms, resource_policies, s3, s3_policy, sns
 
 PACK_NAME = "securestore-storage"
 PACK_DESCRIPTION = (
@@ -20,11 +20,13 @@ PACK_DESCRIPTION = (
 
 ALL_POLICIES: list[Policy] = [
     *s3.POLICIES,
+    *s3_policy.POLICIES,
     *kms.POLICIES,
     *cloudfront.POLICIES,
     *iam.POLICIES,
     *sns.POLICIES,
     *cloudtrail.POLICIES,
+    *resource_policies.POLICIES,
 ]
 
 

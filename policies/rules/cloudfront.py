@@ -215,9 +215,9 @@ def _validate_tls(args: ResourceValidationArgs, report: ReportViolation) -> None
 
 PRIVATE_INFO = RuleInfo(
     name="cloudfront-private-by-default",
-    summary="A distribution serves nothing unsigned except the configured public paths: the "
-    "default behavior requires signed URLs/cookies (a trusted key group) or runs a "
-    "viewer-request function, and unsigned ordered behaviors are public paths, read-only.",
+    summary="A distribution serves nothing unsigned except the configured public paths: every "
+    "other behavior requires signed URLs/cookies (a trusted key group) or runs a viewer-request "
+    "function that refuses every request (the deny-unsigned guard); public paths are read-only.",
     controls=(),
     severity=Severity.HIGH,
     enforcement=EnforcementLevel.MANDATORY,
@@ -240,6 +240,13 @@ PRIVATE_SCHEMA = exemptions_schema({
 })
 
 
+FUNCTION = "aws:cloudfront/function:Function"
+RESPONSE_HEADERS_POLICY = "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy"
+VIEWER_GUARD_MARKER = "// securestore:viewer-guard"
+DENY_UNSIGNED_MARKER = "// securestore:deny-unsigned"
+DENY_UNSIGNED_SWITCH = "var DENY_UNSIGNED = true;"
+
+
 def _signed(behavior: Mapping[str, Any]) -> Optional[bool]:
     """True if the behavior requires a signature, None if that is not known yet."""
     groups = behavior.get("trustedKeyGroups")
@@ -248,14 +255,35 @@ def _signed(behavior: Mapping[str, Any]) -> Optional[bool]:
     return bool(as_list(groups))
 
 
-def _has_viewer_request_function(behavior: Mapping[str, Any]) -> bool:
-    return any(
-        isinstance(association, Mapping) and association.get("eventType") == "viewer-request"
-        for association in as_list(behavior.get("functionAssociations"))
-    )
+def _viewer_request_functions(behavior: Mapping[str, Any]) -> list[Any]:
+    return [association.get("functionArn") for association in as_list(behavior.get("functionAssociations"))
+            if isinstance(association, Mapping) and association.get("eventType") == "viewer-request"]
 
 
-def private_problems(props: Mapping[str, Any], public_paths: list[str]) -> list[str]:
+def function_codes(index: StackIndex) -> dict[str, str]:
+    """Function ARN (and name) -> its JavaScript, for the stack's CloudFront Functions."""
+    codes: dict[str, str] = {}
+    for function in index.of_type(FUNCTION):
+        code = function.props.get("code")
+        if not isinstance(code, str):
+            continue
+        for key in ("arn", "name", "id"):
+            value = function.props.get(key)
+            if isinstance(value, str) and not is_unknown(value):
+                codes[value] = code
+    return codes
+
+
+def refuses_every_request(code: Optional[str]) -> bool:
+    """The deny-unsigned copy of the viewer guard (its switch on, marked): it answers 403 to
+    every request that reaches its behaviour. Any other function (or one whose code this
+    stack does not hold) is not a guard for private files."""
+    return isinstance(code, str) and DENY_UNSIGNED_MARKER in code and DENY_UNSIGNED_SWITCH in code
+
+
+def private_problems(props: Mapping[str, Any], public_paths: list[str],
+                     codes: Optional[Mapping[str, str]] = None) -> list[str]:
+    codes = codes or {}
     problems = []
     for label, behavior in _behaviors(props):
         if as_list(behavior.get("trustedSigners")):
@@ -265,34 +293,157 @@ def private_problems(props: Mapping[str, Any], public_paths: list[str]) -> list[
         if signed is None or signed:
             continue
         pattern = behavior.get("pathPattern")
-        if pattern is None:  # the default behavior: everything not matched elsewhere
-            if not _has_viewer_request_function(behavior):
-                problems.append(f"{label} serves every path without a signature (no "
-                                "trustedKeyGroups, no viewer-request function).")
-            continue
         if is_unknown(pattern):
             continue
-        if pattern not in public_paths:
-            problems.append(f"{label} is unsigned but {pattern!r} is not a public path "
-                            f"({', '.join(public_paths) or 'none configured'}).")
+        if pattern is not None and pattern in public_paths:
+            methods = behavior.get("allowedMethods")
+            if not is_unknown(methods) and methods is not None:
+                writes = sorted(set(as_list(methods)) - READ_ONLY_METHODS)
+                if writes:
+                    problems.append(f"{label} is unsigned and allows {', '.join(writes)}; public "
+                                    "paths are read-only (GET, HEAD).")
             continue
-        methods = behavior.get("allowedMethods")
-        if not is_unknown(methods) and methods is not None:
-            writes = sorted(set(as_list(methods)) - READ_ONLY_METHODS)
-            if writes:
-                problems.append(f"{label} is unsigned and allows {', '.join(writes)}; public "
-                                "paths are read-only (GET, HEAD).")
+        functions = _viewer_request_functions(behavior)
+        if any(is_unknown(f) for f in functions):
+            continue
+        if any(refuses_every_request(codes.get(f)) for f in functions if isinstance(f, str)):
+            continue
+        where = "every path not matched elsewhere" if pattern is None else repr(pattern)
+        why = (f"its viewer-request function(s) {', '.join(map(str, functions))} do not refuse every request"
+               if functions else "no trustedKeyGroups")
+        problems.append(f"{label} serves {where} without a signature ({why}); only "
+                        f"{', '.join(public_paths) or 'no paths'} may be public.")
     return problems
 
 
-def _validate_private(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type != DISTRIBUTION:
-        return
+def _validate_private(args: StackValidationArgs, report: ReportViolation) -> None:
+    index = StackIndex(args.resources)
     public_paths = config_value(args, "publicPathPatterns", DEFAULT_PUBLIC_PATHS)
     if not isinstance(public_paths, list):
         public_paths = DEFAULT_PUBLIC_PATHS
-    for problem in private_problems(plain(args.props), public_paths):
-        report(PRIVATE_INFO.message(subject(args.resource_type, args.name), problem), None)
+    exempt = set(config_value(args, "exemptResources", []) or [])
+    codes = function_codes(index)
+    for distribution in index.of_type(DISTRIBUTION):
+        if distribution.name in exempt:
+            continue
+        for problem in private_problems(distribution.props, public_paths, codes):
+            report(PRIVATE_INFO.message(subject(distribution.type, distribution.name), problem), distribution.urn)
+
+
+# ---------------------------------------------------------------------------------------
+
+GUARD_INFO = RuleInfo(
+    name="cloudfront-viewer-guard-everywhere",
+    summary="A distribution that mixes unsigned (public) and signed or refused behaviours runs the "
+    "path-normalization guard (a viewer-request CloudFront Function whose code carries "
+    "'// securestore:viewer-guard') on every behaviour, so a URI with dot or encoded segments "
+    "cannot be routed through an unsigned behaviour to a private key.",
+    controls=(),
+    severity=Severity.HIGH,
+    enforcement=EnforcementLevel.MANDATORY,
+    remediation="Associate the viewer-guard function (components/edge_functions/viewer_request.js) "
+    "with event_type=\"viewer-request\" on the default and every ordered cache behaviour.",
+)
+
+GUARD_SCHEMA = exemptions_schema({
+    "required": {
+        "type": "boolean",
+        "default": True,
+        "description": "Require the viewer guard on every behaviour.",
+    },
+})
+
+
+def _validate_guard(args: StackValidationArgs, report: ReportViolation) -> None:
+    if not truthy(config_value(args, "required", True)):
+        return
+    index = StackIndex(args.resources)
+    codes = function_codes(index)
+    exempt = set(config_value(args, "exemptResources", []) or [])
+    for distribution in index.of_type(DISTRIBUTION):
+        if distribution.name in exempt:
+            continue
+        behaviors = _behaviors(distribution.props)
+        signed = [_signed(b) or any(refuses_every_request(codes.get(f)) for f in _viewer_request_functions(b)
+                                    if isinstance(f, str)) for _, b in behaviors]
+        if not (any(signed) and not all(signed)):
+            continue  # all public or all private: no unsigned route to a private key
+        for label, behavior in behaviors:
+            functions = _viewer_request_functions(behavior)
+            if any(is_unknown(f) for f in functions):
+                continue
+            if not any(VIEWER_GUARD_MARKER in codes.get(f, "") for f in functions if isinstance(f, str)):
+                report(GUARD_INFO.message(subject(distribution.type, distribution.name),
+                                          f"{label} has no viewer-request function carrying the path guard "
+                                          f"({', '.join(map(str, functions)) or 'no function'})."), distribution.urn)
+
+
+# ---------------------------------------------------------------------------------------
+
+REFERRER_INFO = RuleInfo(
+    name="cloudfront-referrer-policy",
+    summary="Response headers policies set Referrer-Policy to no-referrer, same-origin or "
+    "strict-origin(-when-cross-origin), so a signed URL (with its signature) never leaks to "
+    "another site in a Referer header.",
+    controls=(),
+    severity=Severity.MEDIUM,
+    enforcement=EnforcementLevel.MANDATORY,
+    remediation="Set security_headers_config.referrer_policy referrer_policy=\"no-referrer\" "
+    "(override=True) on the ResponseHeadersPolicy.",
+)
+SAFE_REFERRER_POLICIES = frozenset({"no-referrer", "same-origin", "strict-origin",
+                                    "strict-origin-when-cross-origin"})
+
+
+def _validate_referrer(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type != RESPONSE_HEADERS_POLICY:
+        return
+    value = dig(plain(args.props), "securityHeadersConfig", "referrerPolicy", "referrerPolicy")
+    if value is None or is_unknown(value):
+        return
+    if value not in SAFE_REFERRER_POLICIES:
+        report(REFERRER_INFO.message(subject(args.resource_type, args.name),
+                                     f"Referrer-Policy {value!r} sends the full URL (signature included) "
+                                     "to other sites."), None)
+
+
+# ---------------------------------------------------------------------------------------
+
+ORIGIN_HTTPS_INFO = RuleInfo(
+    name="cloudfront-custom-origin-https-only",
+    summary="Every custom origin is reached over HTTPS only (originProtocolPolicy https-only, "
+    "TLSv1.2 origin SSL protocols).",
+    controls=("CloudFront.9", "CloudFront.10"),
+    severity=Severity.MEDIUM,
+    enforcement=EnforcementLevel.MANDATORY,
+    remediation="Set custom_origin_config origin_protocol_policy=\"https-only\" and "
+    "origin_ssl_protocols=[\"TLSv1.2\"].",
+)
+
+
+def origin_https_problems(props: Mapping[str, Any]) -> list[str]:
+    problems = []
+    for origin in as_list(props.get("origins")):
+        if not isinstance(origin, Mapping) or not isinstance(origin.get("customOriginConfig"), Mapping):
+            continue
+        config = origin["customOriginConfig"]
+        label = f"origin {origin.get('originId')!r}"
+        policy = config.get("originProtocolPolicy")
+        if not is_unknown(policy) and policy != "https-only":
+            problems.append(f"{label} has originProtocolPolicy {policy!r}; requests to it can travel as "
+                            "plain HTTP.")
+        protocols = config.get("originSslProtocols")
+        old = [p for p in as_list(protocols) if isinstance(p, str) and p in ("SSLv3", "TLSv1", "TLSv1.1")]
+        if old:
+            problems.append(f"{label} accepts {', '.join(old)} to the origin.")
+    return problems
+
+
+def _validate_origin_https(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type != DISTRIBUTION:
+        return
+    for problem in origin_https_problems(plain(args.props)):
+        report(ORIGIN_HTTPS_INFO.message(subject(args.resource_type, args.name), problem), None)
 
 
 # ---------------------------------------------------------------------------------------
@@ -372,7 +523,10 @@ POLICIES = [
     resource_policy(HTTPS_INFO, _validate_https, remediate=_remediate_https),
     resource_policy(OAC_INFO, _validate_oac),
     resource_policy(TLS_INFO, _validate_tls, config_schema=TLS_SCHEMA),
-    resource_policy(PRIVATE_INFO, _validate_private, config_schema=PRIVATE_SCHEMA),
+    stack_policy(PRIVATE_INFO, _validate_private, PRIVATE_SCHEMA),
+    stack_policy(GUARD_INFO, _validate_guard, GUARD_SCHEMA),
+    resource_policy(REFERRER_INFO, _validate_referrer),
+    resource_policy(ORIGIN_HTTPS_INFO, _validate_origin_https),
     resource_policy(WAF_INFO, _validate_waf, config_schema=WAF_SCHEMA),
     stack_policy(LOGGING_INFO, _validate_cf_logging),
 ]

@@ -9,7 +9,6 @@ dicts and lists with unknowns replaced by the ``UNKNOWN`` marker, so a rule can 
 
 from __future__ import annotations
 
-import fnmatch
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -28,6 +27,8 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UnknownValueError, _is_unknown
 from pulumi_policy.secret import Secret
+
+from . import iam_engine as engine
 
 FRAMEWORK_NAME = "AWS Foundational Security Best Practices"
 FRAMEWORK_VERSION = "1.0.0"
@@ -179,112 +180,92 @@ def resources(statement: Mapping[str, Any]) -> list[str]:
 
 def principal_values(statement: Mapping[str, Any], key: str = "Principal") -> list[tuple[str, str]]:
     """``(kind, value)`` pairs: ``"*"`` becomes ``("AWS", "*")``."""
-    principal = statement.get(key)
-    if principal is None:
-        return []
-    if isinstance(principal, str):
-        return [("AWS", principal)]
-    pairs: list[tuple[str, str]] = []
-    if isinstance(principal, Mapping):
-        for kind, values in principal.items():
-            for value in as_list(values):
-                if isinstance(value, str):
-                    pairs.append((str(kind), value))
-    return pairs
-
-
-def _is_wildcard_principal(value: str) -> bool:
-    return value == "*" or value.startswith("arn:aws:iam::*:") or value == "arn:aws:iam::*:root"
+    return engine.principal_entries(statement.get(key))
 
 
 def is_public_principal(statement: Mapping[str, Any]) -> bool:
-    """Everyone: ``"*"``, ``{"AWS": "*"}``, a wildcard account ARN, or ``NotPrincipal``."""
+    """Everyone: ``"*"``, ``{"AWS": "*"}``, a wildcard ARN, or ``NotPrincipal``."""
     if "NotPrincipal" in statement:
         return True
-    return any(_is_wildcard_principal(value) for kind, value in principal_values(statement)
-               if kind in ("AWS", "CanonicalUser", "Federated", "*"))
+    return any(engine.is_wildcard_principal(kind, value) for kind, value in principal_values(statement))
 
 
 def service_principals(statement: Mapping[str, Any]) -> list[str]:
     return [value for kind, value in principal_values(statement) if kind == "Service"]
 
 
-RESTRICTING_CONDITION_KEYS = frozenset(
-    key.lower()
-    for key in (
-        "aws:SourceArn",
-        "aws:SourceAccount",
-        "aws:SourceOrgID",
-        "aws:SourceOrgPaths",
-        "aws:SourceVpc",
-        "aws:SourceVpce",
-        "aws:SourceIp",
-        "aws:PrincipalArn",
-        "aws:PrincipalAccount",
-        "aws:PrincipalOrgID",
-        "aws:PrincipalOrgPaths",
-        "aws:PrincipalServiceName",
-        "aws:userid",
-        "aws:username",
-        "aws:SourceOwner",
-        "kms:CallerAccount",
-        "kms:EncryptionContext:aws:logs:arn",
-        "kms:EncryptionContext:aws:cloudtrail:arn",
-        "sns:Endpoint",
-    )
-)
-"""Condition keys that narrow who can use a statement to our account or resources, as the
-IAM Access Analyzer counts them. The two encryption-context keys are the AWS-documented way
-to confine CloudWatch Logs and CloudTrail to our log group / trails in a key policy: the
-service sets them to the calling resource's ARN, which carries its account."""
+PIN_KEY_PREFIXES = ("kms:encryptioncontext:",)
+"""Besides the public-defining keys, a fixed KMS encryption context (the calling log group,
+trail or topic ARN, set by the service) pins a service grant to one resource."""
 
 
-def restricting_condition_keys(statement: Mapping[str, Any]) -> list[str]:
-    """Condition keys that confine the statement to known callers.
-
-    ``...IfExists`` operators do not count (absent key = allowed), nor do values that are
-    wildcards themselves.
-    """
-    found: list[str] = []
+def _condition_clauses(statement: Mapping[str, Any]) -> list[tuple[str, str, bool, str, list[Any]]]:
+    """``(qualifier, operator, if_exists, key lower, values)`` of every clause."""
+    found = []
     condition = statement.get("Condition")
     if not isinstance(condition, Mapping):
         return found
-    for operator, clauses in condition.items():
-        if not isinstance(clauses, Mapping) or str(operator).endswith("IfExists"):
+    for raw_operator, clauses in condition.items():
+        try:
+            qualifier, operator, if_exists = engine.parse_operator(str(raw_operator))
+        except ValueError:
             continue
-        if str(operator).startswith(("StringNot", "ArnNot", "NotIp")):
-            continue
-        for key, values in clauses.items():
-            if str(key).lower() not in RESTRICTING_CONDITION_KEYS:
-                continue
-            vals = [v for v in as_list(values) if isinstance(v, str)]
-            if vals and all(v != "*" and v.strip("*") for v in vals):
-                found.append(str(key))
+        if isinstance(clauses, Mapping):
+            for key, values in clauses.items():
+                found.append((qualifier, operator, if_exists, str(key).lower(), as_list(values)))
     return found
 
 
-def public_allow_statements(document: Any) -> list[tuple[int, Mapping[str, Any], str]]:
-    """Allow statements open to everyone (or to a service, for any caller) with no
-    restricting condition: ``(index, statement, why)``."""
+def _is_pin_key(key: str) -> bool:
+    return key in engine.RESTRICTING_KEYS or key.startswith(PIN_KEY_PREFIXES)
+
+
+def service_pin_problem(statement: Mapping[str, Any]) -> Optional[str]:
+    """Why an Allow to a service principal is not pinned to one resource or account.
+
+    Pinned: a positive, non-IfExists clause on aws:SourceArn / aws:SourceAccount / ... or a
+    KMS encryption-context key, every value fixed. Any wildcard in such a key (a
+    distribution, trail, bucket or log group pattern) is reported even beside a fixed pin.
+    """
+    wild = [f"{key} {value!r}" for _, _, _, key, values in _condition_clauses(statement)
+            if _is_pin_key(key) for value in values
+            if isinstance(value, str) and ("*" in value or "?" in value or "${" in value)]
+    if wild:
+        return f"pins the service with a wildcard ({', '.join(wild)}), so any such resource can use it"
+    for qualifier, operator, if_exists, key, values in _condition_clauses(statement):
+        if qualifier or if_exists or operator not in engine._FIXED_OPERATORS or not _is_pin_key(key):
+            continue
+        if values and all(engine._fixed(v) for v in values):
+            return None
+    return ("has no fixed aws:SourceArn / aws:SourceAccount (or KMS encryption context) "
+            "condition, so any account's resource of that service could use it (confused deputy)")
+
+
+def public_allow_statements(
+    document: Any, unpinned_services: Iterable[str] = ()
+) -> list[tuple[int, Mapping[str, Any], str]]:
+    """Allow statements public by AWS's definition, or to a service not pinned to one
+    resource or account: ``(index, statement, why)``."""
+    allowed_unpinned = set(unpinned_services)
     found = []
     for index, statement in enumerate(statements(document)):
-        if effect(statement) != "Allow" or restricting_condition_keys(statement):
+        if effect(statement) != "Allow":
             continue
-        if "NotPrincipal" in statement:
-            found.append((index, statement, "Allow with NotPrincipal grants everyone else"))
-        elif is_public_principal(statement):
-            found.append((index, statement, "Allow to Principal '*' without a restricting condition"))
-        elif service_principals(statement):
-            found.append((index, statement,
-                          f"Allow to service {', '.join(service_principals(statement))} without "
-                          "aws:SourceArn/aws:SourceAccount (confused deputy: any account's "
-                          "resource of that service could use it)"))
+        why = engine.public_reason(statement)
+        if why:
+            found.append((index, statement, why))
+            continue
+        services = [s for s in service_principals(statement) if s not in allowed_unpinned]
+        if services:
+            problem = service_pin_problem(statement)
+            if problem:
+                found.append((index, statement, f"Allow to service {', '.join(services)} {problem}"))
     return found
 
 
-def public_allow_problems(document: Any) -> list[str]:
+def public_allow_problems(document: Any, unpinned_services: Iterable[str] = ()) -> list[str]:
     """``public_allow_statements`` as report lines, one per statement."""
-    return [f"{statement_label(i, s)}: {why}." for i, s, why in public_allow_statements(document)]
+    return [f"{statement_label(i, s)}: {why}." for i, s, why in public_allow_statements(document, unpinned_services)]
 
 
 def statement_label(index: int, statement: Mapping[str, Any]) -> str:
@@ -293,15 +274,15 @@ def statement_label(index: int, statement: Mapping[str, Any]) -> str:
 
 
 def action_matches(pattern: str, action: str) -> bool:
-    """IAM action matching: case-insensitive, ``*`` and ``?`` wildcards."""
-    return fnmatch.fnmatchcase(action.lower(), pattern.lower())
+    """IAM action matching (the engine's): case-insensitive, ``*`` and ``?`` wildcards."""
+    return engine._glob(pattern, True).match(action) is not None
 
 
 def grants_action(statement: Mapping[str, Any], action: str) -> bool:
-    if "NotAction" in statement:
-        excluded = [a for a in as_list(statement.get("NotAction")) if isinstance(a, str)]
-        return not any(action_matches(p, action) for p in excluded)
-    return any(action_matches(p, action) for p in actions(statement))
+    try:
+        return engine._action_matches(statement, action)
+    except ValueError:
+        return False
 
 
 # ---------------------------------------------------------------------------------------

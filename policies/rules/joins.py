@@ -99,11 +99,24 @@ def _normalise_ref(value: str) -> set[str]:
     return forms
 
 
+_NODE_CACHE: dict[str, Any] = {"key": None, "resources": None, "nodes": None}
+
+
+def _nodes(policy_resources: Iterable[Any]) -> list[Node]:
+    """Plain nodes of the stack's resources, made once per stack: every stack rule of a run
+    receives the same resource objects, and making them plain is the costly part."""
+    resources = list(policy_resources)
+    key = tuple(id(r) for r in resources)
+    if _NODE_CACHE["key"] != key:
+        _NODE_CACHE.update(key=key, resources=resources, nodes=[_node(r) for r in resources])
+    return _NODE_CACHE["nodes"]
+
+
 class StackIndex:
     """The stack's resources, plain, with buckets findable by URN and by identity."""
 
     def __init__(self, policy_resources: Iterable[Any]) -> None:
-        self.nodes = [_node(r) for r in policy_resources]
+        self.nodes = _nodes(policy_resources)
         self.by_urn = {n.urn: n for n in self.nodes}
         self.buckets = [n for n in self.nodes if n.type in BUCKET_TYPES]
         self._bucket_by_identity: dict[str, Node] = {}

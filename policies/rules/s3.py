@@ -15,8 +15,10 @@ from urllib.parse import urlsplit
 from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, Severity
 from pulumi_policy import StackValidationArgs
 
+from . import iam_engine as engine
 from .common import (
     UNKNOWN,
+    public_allow_statements,
     RuleInfo,
     as_list,
     check_document,
@@ -41,6 +43,7 @@ from .common import (
     truthy,
     UnparseablePolicy,
 )
+from . import effective
 from .joins import (
     ACL,
     BUCKET_TYPES,
@@ -69,6 +72,8 @@ KMS_ALGORITHMS = frozenset({"aws:kms", "aws:kms:dsse"})
 SSE_S3_ALGORITHM = "AES256"
 AWS_MANAGED_S3_KEY_MARKERS = ("alias/aws/s3",)
 DEFAULT_MAX_ABORT_DAYS = 7
+DEFAULT_MIN_NONCURRENT_DAYS = 30
+ACCESS_POINT = "aws:s3/accessPoint:AccessPoint"
 POLICY_ADMIN_ACTIONS = (
     "s3:DeleteBucketPolicy",
     "s3:PutBucketAcl",
@@ -95,7 +100,8 @@ def _buckets(index: StackIndex, args: Any) -> list[Node]:
 
 PAB_FLAGS_INFO = RuleInfo(
     name="s3-public-access-block-all-flags",
-    summary="Every S3 public access block (bucket or account) sets all four flags to true.",
+    summary="Every S3 public access block (bucket, account, or an access point's "
+    "publicAccessBlockConfiguration) sets all four flags to true.",
     controls=("S3.1", "S3.8", "S3.2", "S3.3"),
     severity=Severity.CRITICAL,
     enforcement=EnforcementLevel.MANDATORY,
@@ -107,13 +113,27 @@ PAB_FLAGS_INFO = RuleInfo(
 
 def pab_flag_problems(props: Mapping[str, Any]) -> list[str]:
     off = [flag for flag in PAB_FLAGS if not is_unknown(props.get(flag)) and not truthy(props.get(flag))]
-    return [f"{', '.join(off)} not true, so public ACLs or policies can expose objects."] if off else []
+    if not off:
+        return []
+    unset = [f for f in off if props.get(f) is None]
+    found = ", ".join(f"{f}={'unset (false)' if f in unset else props.get(f)!r}" for f in off)
+    return [f"{found}: each must be true, or a public ACL or bucket policy can expose objects."]
 
 
 def _validate_pab_flags(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type == ACCESS_POINT:
+        block = plain(args.props).get("publicAccessBlockConfiguration")
+        if isinstance(block, Mapping):
+            for problem in pab_flag_problems({k: block.get(k, True) for k in PAB_FLAGS}):
+                report(PAB_FLAGS_INFO.message(subject(args.resource_type, args.name),
+                                              f"publicAccessBlockConfiguration: {problem}"), None)
+        return
     if args.resource_type not in PUBLIC_ACCESS_BLOCK + (ACCOUNT_PUBLIC_ACCESS_BLOCK,):
         return
-    for problem in pab_flag_problems(plain(args.props)):
+    props = plain(args.props)
+    if args.resource_type in PUBLIC_ACCESS_BLOCK and args.name in (config_value(args, "publicReadResources", []) or []):
+        props = {**props, "blockPublicPolicy": True, "restrictPublicBuckets": True}  # declared public-read
+    for problem in pab_flag_problems(props):
         report(PAB_FLAGS_INFO.message(subject(args.resource_type, args.name), problem), None)
 
 
@@ -191,8 +211,42 @@ POLICY_NOT_PUBLIC_INFO = RuleInfo(
 )
 
 
-def bucket_policy_problems(document: Any) -> list[str]:
-    problems = public_allow_problems(document)
+PUBLIC_READ_SCHEMA_ENTRY = {
+    "publicReadResources": {
+        "type": "array",
+        "items": {"type": "string"},
+        "default": [],
+        "description": "Logical names of resources of a deliberately public bucket (its BucketPolicy, "
+        "BucketPublicAccessBlock, BucketWebsiteConfiguration): anonymous object reads are accepted "
+        "there, nothing else (no writes, no listing, no ACLs).",
+    },
+}
+PUBLIC_READ_SCHEMA = exemptions_schema(PUBLIC_READ_SCHEMA_ENTRY)
+
+
+def public_read_only(statement: Mapping[str, Any]) -> bool:
+    """An Allow that only reads objects: every action it expands to is a Read-level action on
+    objects (s3:GetObject, s3:GetObjectVersion, ...), on object ARNs only, no NotAction."""
+    if "NotAction" in statement or "NotResource" in statement:
+        return False
+    actions = engine.statement_action_set(statement)
+    if not actions:
+        return False
+    for action in actions:
+        info = engine.action_info(action)
+        if info is None or info[0] != engine.ACCESS_READ or info[1] != ("object",):
+            return False
+    return all("/" in r.split(":::", 1)[-1] for r in resources(statement))
+
+
+def bucket_policy_problems(document: Any, public_read: bool = False) -> list[str]:
+    problems = []
+    for index, statement, why in public_allow_statements(document):
+        if public_read and "NotPrincipal" not in statement and public_read_only(statement):
+            continue
+        extra = (" (the bucket is declared public-read, but this statement grants more than object "
+                 "reads)" if public_read else "")
+        problems.append(f"{statement_label(index, statement)}: {why}{extra}.")
     for index, statement in enumerate(statements(document)):
         if effect(statement) != "Allow":
             continue
@@ -207,8 +261,9 @@ def _validate_policy_not_public(args: ResourceValidationArgs, report: ReportViol
     if args.resource_type not in POLICY + BUCKET_TYPES:
         return
     props = plain(args.props)
+    declared = args.name in (config_value(args, "publicReadResources", []) or [])
     check_document(POLICY_NOT_PUBLIC_INFO, report, subject(args.resource_type, args.name),
-                   props.get("policy"), bucket_policy_problems)
+                   props.get("policy"), lambda d: bucket_policy_problems(d, declared))
 
 
 # ---------------------------------------------------------------------------------------
@@ -229,6 +284,8 @@ NO_WEBSITE_INFO = RuleInfo(
 
 def _validate_no_website(args: ResourceValidationArgs, report: ReportViolation) -> None:
     label = subject(args.resource_type, args.name)
+    if args.name in (config_value(args, "publicReadResources", []) or []):
+        return
     if args.resource_type in WEBSITE:
         report(NO_WEBSITE_INFO.message(label, "website hosting is enabled."), None)
     elif args.resource_type in BUCKET_TYPES:
@@ -244,13 +301,15 @@ def _validate_no_website(args: ResourceValidationArgs, report: ReportViolation) 
 
 CORS_INFO = RuleInfo(
     name="s3-cors-no-wildcard-write",
-    summary="No CORS rule lets any origin ('*'), a plain-HTTP origin other than loopback, or "
-    "an origin outside the configured list use write methods (PUT, POST, DELETE).",
+    summary="No CORS rule allows '*' request headers, the 'null' origin, a wildcard origin ('*' or "
+    "https://*.example.com), or a plain-HTTP origin (loopback only where the dev allowance "
+    "allowLoopbackHttp is on), and write methods only from the configured allowedOrigins.",
     controls=(),
     severity=Severity.HIGH,
     enforcement=EnforcementLevel.MANDATORY,
-    remediation="List the application's exact HTTPS origins in allowed_origins of every CORS "
-    "rule that allows PUT/POST/DELETE (config key corsAllowedOrigins in Pulumi.<stack>.yaml).",
+    remediation="List the application's exact HTTPS origins in allowed_origins (config key "
+    "corsAllowedOrigins in Pulumi.<stack>.yaml) and the exact headers the browser sends in "
+    "allowed_headers (prefixes such as x-amz-meta-* are fine).",
 )
 
 CORS_SCHEMA = exemptions_schema({
@@ -259,6 +318,11 @@ CORS_SCHEMA = exemptions_schema({
         "items": {"type": "string"},
         "default": [],
         "description": "If not empty, the only origins a CORS rule with write methods may name.",
+    },
+    "allowLoopbackHttp": {
+        "type": "boolean",
+        "default": True,
+        "description": "Dev allowance: http://localhost / 127.0.0.1 origins (a developer's own browser).",
     },
 })
 
@@ -275,28 +339,37 @@ def _is_loopback_origin(origin: str) -> bool:
     return host in LOOPBACK_HOSTS
 
 
-def cors_problems(rules: Iterable[Any], allowed_origins: list[str]) -> list[str]:
+def cors_problems(rules: Iterable[Any], allowed_origins: list[str], allow_loopback_http: bool = True) -> list[str]:
     problems = []
     for index, rule in enumerate(rules):
         if not isinstance(rule, Mapping):
             continue
         methods = {str(m).upper() for m in as_list(rule.get("allowedMethods")) if isinstance(m, str)}
         writes = sorted(methods & WRITE_METHODS)
-        if not writes:
-            continue
         origins = [o for o in as_list(rule.get("allowedOrigins")) if isinstance(o, str)]
+        headers = [h for h in as_list(rule.get("allowedHeaders")) if isinstance(h, str)]
         label = f"CORS rule {rule.get('id')!r}" if rule.get("id") else f"CORS rule #{index}"
-        if "*" in origins:
-            problems.append(f"{label} allows {'/'.join(writes)} from any origin ('*').")
-        elif allowed_origins:
-            outside = [o for o in origins if o not in allowed_origins]
-            if outside:
-                problems.append(f"{label} allows {'/'.join(writes)} from {', '.join(outside)}, "
-                                f"not in allowedOrigins {allowed_origins}.")
-        plain_http = [o for o in origins if o.startswith("http://") and not _is_loopback_origin(o)]
+        verbs = "/".join(sorted(methods)) or "requests"
+        if "*" in headers:
+            problems.append(f"{label} allows any request header ('*' in allowedHeaders), so a page may "
+                            "send headers such as x-amz-server-side-encryption or x-amz-acl; list them.")
+        if "null" in (o.lower() for o in origins):
+            problems.append(f"{label} allows {verbs} from the 'null' origin, which any sandboxed iframe "
+                            "or file:// page has.")
+        wild = [o for o in origins if "*" in o]
+        if wild:
+            problems.append(f"{label} allows {verbs} from wildcard origin(s) {', '.join(wild)}; any "
+                            "matching site (or subdomain takeover) may use it.")
+        plain_http = [o for o in origins if o.lower().startswith("http://")
+                      and not (allow_loopback_http and _is_loopback_origin(o))]
         if plain_http:
-            problems.append(f"{label} allows {'/'.join(writes)} from plain-HTTP origin(s) "
-                            f"{', '.join(plain_http)}, which a network attacker can impersonate.")
+            problems.append(f"{label} allows {verbs} from plain-HTTP origin(s) {', '.join(plain_http)}, "
+                            "which a network attacker can impersonate.")
+        if writes and allowed_origins:
+            outside = [o for o in origins if o not in allowed_origins and o not in wild and o.lower() != "null"]
+            if outside:
+                problems.append(f"{label} allows {'/'.join(writes)} from {', '.join(outside)}, not in "
+                                f"allowedOrigins {allowed_origins}.")
     return problems
 
 
@@ -305,7 +378,9 @@ def _validate_cors(args: ResourceValidationArgs, report: ReportViolation) -> Non
         return
     props = plain(args.props)
     allowed = config_value(args, "allowedOrigins", [])
-    for problem in cors_problems(as_list(props.get("corsRules")), allowed if isinstance(allowed, list) else []):
+    loopback = truthy(config_value(args, "allowLoopbackHttp", True))
+    for problem in cors_problems(as_list(props.get("corsRules")), allowed if isinstance(allowed, list) else [],
+                                 loopback):
         report(CORS_INFO.message(subject(args.resource_type, args.name), problem), None)
 
 
@@ -331,7 +406,9 @@ def _validate_has_pab(args: StackValidationArgs, report: ReportViolation) -> Non
     for bucket in _buckets(index, args):
         if not index.settings_of(bucket, PUBLIC_ACCESS_BLOCK):
             report(HAS_PAB_INFO.message(subject(bucket.type, bucket.name),
-                                        "no public access block names this bucket."), bucket.urn)
+                                        "no public access block names this bucket: S3 has blocked public "
+                                        "access on new buckets since April 2023, but without this resource nothing "
+                                        "keeps an imported bucket or a later change from allowing it."), bucket.urn)
 
 
 ACLS_DISABLED_INFO = RuleInfo(
@@ -353,7 +430,10 @@ def _validate_acls_disabled(args: StackValidationArgs, report: ReportViolation) 
         controls = index.settings_of(bucket, OWNERSHIP_CONTROLS)
         ownership = [dig(c.props, "rule", "objectOwnership") for c in controls]
         if not controls:
-            report(ACLS_DISABLED_INFO.message(label, "no BucketOwnershipControls, so ACLs stay enabled."), bucket.urn)
+            report(ACLS_DISABLED_INFO.message(label, "no BucketOwnershipControls: S3 has disabled ACLs on new buckets "
+                                                   "(BucketOwnerEnforced) since April 2023, but without this resource "
+                                                   "nothing keeps an imported bucket or a later change from enabling "
+                                                   "them."), bucket.urn)
         for value in ownership:
             if not is_unknown(value) and value != "BucketOwnerEnforced":
                 report(ACLS_DISABLED_INFO.message(label, f"object ownership is {value!r}, so ACLs are enabled."),
@@ -389,6 +469,7 @@ ENCRYPTION_SCHEMA = exemptions_schema({
         "in the stack are recognised without this).",
     },
 })
+"""The key must also belong to this stack's account (``effective.own_account``)."""
 
 
 def _sse_defaults(holder: Mapping[str, Any], *, inline: bool) -> list[Any]:
@@ -408,7 +489,7 @@ def _sse_defaults(holder: Mapping[str, Any], *, inline: bool) -> list[Any]:
     return found
 
 
-def encryption_problems(defaults: list[Any], *, log_bucket: bool) -> list[str]:
+def encryption_problems(defaults: list[Any], *, log_bucket: bool, account: Optional[str] = None) -> list[str]:
     if not defaults:
         return ["no default encryption rule (applyServerSideEncryptionByDefault)."]
     problems = []
@@ -425,12 +506,17 @@ def encryption_problems(defaults: list[Any], *, log_bucket: bool) -> list[str]:
                                 "(aws/s3), whose policy cannot be scoped.")
             elif isinstance(key, str) and any(m in key for m in AWS_MANAGED_S3_KEY_MARKERS):
                 problems.append(f"kmsMasterKeyId {key!r} is the AWS-managed key, not ours.")
+            elif isinstance(key, str) and account and key.startswith("arn:") and key.split(":")[4:5] != [account]:
+                problems.append(f"kmsMasterKeyId {key!r} is a key of account {key.split(':')[4] or '?'}, not "
+                                f"this stack's account {account}: its owner controls (and can revoke) "
+                                "access to every object.")
         elif algorithm == SSE_S3_ALGORITHM:
             if not log_bucket:
                 problems.append("SSE-S3 (AES256) on a data bucket; only log-delivery buckets may "
                                 "use it.")
         else:
-            problems.append(f"unsupported sseAlgorithm {algorithm!r}.")
+            problems.append(f"sseAlgorithm {algorithm!r} is not aws:kms, aws:kms:dsse or AES256."
+                            if algorithm is not None else "applyServerSideEncryptionByDefault sets no sseAlgorithm.")
     return problems
 
 
@@ -438,12 +524,13 @@ def _validate_encryption(args: StackValidationArgs, report: ReportViolation) -> 
     index = StackIndex(args.resources)
     log_names = config_value(args, "logBuckets", [])
     log_urns = index.log_target_buckets()
+    account = effective.own_account(index)
     for bucket in _buckets(index, args):
         is_log = bucket.urn in log_urns or (isinstance(log_names, list) and bucket.name in log_names)
         defaults: list[Any] = _sse_defaults(bucket.props, inline=True)
         for setting in index.settings_of(bucket, ENCRYPTION):
             defaults += _sse_defaults(setting.props, inline=False)
-        for problem in encryption_problems(defaults, log_bucket=is_log):
+        for problem in encryption_problems(defaults, log_bucket=is_log, account=account):
             report(ENCRYPTION_INFO.message(subject(bucket.type, bucket.name), problem), bucket.urn)
 
 
@@ -485,13 +572,15 @@ def _validate_versioning(args: StackValidationArgs, report: ReportViolation) -> 
 LIFECYCLE_INFO = RuleInfo(
     name="s3-bucket-lifecycle-abort-multipart",
     summary="Every bucket has an enabled lifecycle rule covering the whole bucket that aborts "
-    "incomplete multipart uploads.",
+    "incomplete multipart uploads, and a data bucket keeps replaced (noncurrent) versions at "
+    "least minNoncurrentDays, so an overwrite or delete can be undone.",
     controls=("S3.13",),
-    severity=Severity.LOW,
-    enforcement=EnforcementLevel.ADVISORY,
+    severity=Severity.MEDIUM,
+    enforcement=EnforcementLevel.MANDATORY,
     remediation="Add a BucketLifecycleConfiguration rule with status=\"Enabled\", an empty "
     "filter and abort_incomplete_multipart_upload days_after_initiation <= the configured "
-    "maximum (default 7).",
+    "maximum (default 7); keep noncurrent_version_expiration noncurrent_days >= "
+    "minNoncurrentDays (config noncurrentVersionExpireDays).",
 )
 
 LIFECYCLE_SCHEMA = exemptions_schema({
@@ -501,7 +590,26 @@ LIFECYCLE_SCHEMA = exemptions_schema({
         "default": DEFAULT_MAX_ABORT_DAYS,
         "description": "Longest time an incomplete multipart upload may keep its parts.",
     },
+    "minNoncurrentDays": {
+        "type": "integer",
+        "minimum": 1,
+        "default": DEFAULT_MIN_NONCURRENT_DAYS,
+        "description": "Shortest time a data bucket keeps a replaced or deleted version.",
+    },
 })
+
+
+def noncurrent_days(settings: list[Node]) -> list[Any]:
+    """Days after which enabled rules expire noncurrent versions (any filter: a rule that
+    expires part of the bucket early still loses those versions)."""
+    days = []
+    for setting in settings:
+        for rule in as_list(setting.props.get("rules")):
+            if isinstance(rule, Mapping) and rule.get("status") == "Enabled":
+                value = dig(rule, "noncurrentVersionExpiration", "noncurrentDays")
+                if isinstance(value, (int, float)):
+                    days.append(value)
+    return days
 
 
 def _whole_bucket(filter_: Any, prefix: Any) -> bool:
@@ -541,6 +649,8 @@ def abort_days(bucket: Node, settings: list[Node]) -> tuple[bool, list[Any]]:
 def _validate_lifecycle(args: StackValidationArgs, report: ReportViolation) -> None:
     index = StackIndex(args.resources)
     max_days = config_value(args, "maxDaysAfterInitiation", DEFAULT_MAX_ABORT_DAYS)
+    min_noncurrent = config_value(args, "minNoncurrentDays", DEFAULT_MIN_NONCURRENT_DAYS)
+    data_urns = {b.urn for b in effective.data_buckets(index)}
     for bucket in _buckets(index, args):
         label = subject(bucket.type, bucket.name)
         has_lifecycle, days = abort_days(bucket, index.settings_of(bucket, LIFECYCLE))
@@ -551,70 +661,14 @@ def _validate_lifecycle(args: StackValidationArgs, report: ReportViolation) -> N
                                                  "multipart uploads, so their parts are billed forever."),
                    bucket.urn)
         elif all(isinstance(d, (int, float)) and d > max_days for d in days):
-            report(LIFECYCLE_INFO.message(label, f"incomplete uploads are kept {min(days)} days "
+            report(LIFECYCLE_INFO.message(label, f"incomplete uploads are kept {min(days):g} days "
                                                  f"(maximum {max_days})."), bucket.urn)
-
-
-TLS_ONLY_INFO = RuleInfo(
-    name="s3-bucket-policy-denies-insecure-transport",
-    summary="Every bucket's policy denies all S3 actions on the bucket and its objects to "
-    "everyone when aws:SecureTransport is false.",
-    controls=("S3.5",),
-    severity=Severity.HIGH,
-    enforcement=EnforcementLevel.MANDATORY,
-    remediation="Attach a BucketPolicy with {\"Sid\": \"DenyInsecureTransport\", \"Effect\": "
-    "\"Deny\", \"Principal\": \"*\", \"Action\": \"s3:*\", \"Resource\": [bucket_arn, "
-    "bucket_arn + \"/*\"], \"Condition\": {\"Bool\": {\"aws:SecureTransport\": \"false\"}}}.",
-)
-
-
-def denies_insecure_transport(document: Any) -> bool:
-    for statement in statements(document):
-        if effect(statement) != "Deny" or not is_public_principal(statement):
-            continue
-        if not (grants_action(statement, "s3:GetObject") and grants_action(statement, "s3:PutObject")):
-            continue
-        condition = statement.get("Condition")
-        if not isinstance(condition, Mapping):
-            continue
-        bool_clauses = [c for op, c in condition.items()
-                        if op in ("Bool", "BoolIfExists") and isinstance(c, Mapping)]
-        insecure = any(str(v).lower() == "false"
-                       for clause in bool_clauses
-                       for k, vals in clause.items() if k.lower() == "aws:securetransport"
-                       for v in as_list(vals))
-        covers_objects = any(r == "*" or r.endswith("/*") for r in resources(statement))
-        if insecure and covers_objects:
-            return True
-    return False
-
-
-def _validate_tls_only(args: StackValidationArgs, report: ReportViolation) -> None:
-    index = StackIndex(args.resources)
-    for bucket in _buckets(index, args):
-        label = subject(bucket.type, bucket.name)
-        raw_documents = [p.props.get("policy") for p in index.settings_of(bucket, POLICY)]
-        if bucket.props.get("policy"):
-            raw_documents.append(bucket.props.get("policy"))
-        parsed = []
-        unparseable = 0
-        for raw in raw_documents:
-            try:
-                parsed.append(load_document(raw))
-            except UnparseablePolicy:
-                unparseable += 1
-        if any(d is UNKNOWN for d in parsed):
-            continue
-        if not parsed and unparseable:
-            report(TLS_ONLY_INFO.message(label, "its bucket policy is not valid JSON, so the TLS deny "
-                                                "cannot be verified."), bucket.urn)
-        elif not parsed:
-            report(TLS_ONLY_INFO.message(label, "no bucket policy, so plain-HTTP requests are allowed."),
-                   bucket.urn)
-        elif not any(denies_insecure_transport(d) for d in parsed):
-            report(TLS_ONLY_INFO.message(label, "the bucket policy has no Deny on "
-                                                "aws:SecureTransport=false covering its objects."),
-                   bucket.urn)
+        if bucket.urn in data_urns:
+            short = [d for d in noncurrent_days(index.settings_of(bucket, LIFECYCLE)) if d < min_noncurrent]
+            if short:
+                report(LIFECYCLE_INFO.message(label, f"replaced versions expire after {min(short):g} days "
+                                                     f"(minimum {min_noncurrent}), so an overwrite by a "
+                                                     "compromised writer cannot be undone in time."), bucket.urn)
 
 
 ACCESS_LOGGING_INFO = RuleInfo(
@@ -651,16 +705,16 @@ def _validate_access_logging(args: StackValidationArgs, report: ReportViolation)
 
 
 POLICIES = [
-    resource_policy(PAB_FLAGS_INFO, _validate_pab_flags, remediate=_remediate_pab_flags),
+    resource_policy(PAB_FLAGS_INFO, _validate_pab_flags, config_schema=PUBLIC_READ_SCHEMA,
+                    remediate=_remediate_pab_flags),
     resource_policy(NO_PUBLIC_ACL_INFO, _validate_no_public_acl),
-    resource_policy(POLICY_NOT_PUBLIC_INFO, _validate_policy_not_public),
-    resource_policy(NO_WEBSITE_INFO, _validate_no_website),
+    resource_policy(POLICY_NOT_PUBLIC_INFO, _validate_policy_not_public, config_schema=PUBLIC_READ_SCHEMA),
+    resource_policy(NO_WEBSITE_INFO, _validate_no_website, config_schema=PUBLIC_READ_SCHEMA),
     resource_policy(CORS_INFO, _validate_cors, config_schema=CORS_SCHEMA),
     stack_policy(HAS_PAB_INFO, _validate_has_pab),
     stack_policy(ACLS_DISABLED_INFO, _validate_acls_disabled),
     stack_policy(ENCRYPTION_INFO, _validate_encryption, config_schema=ENCRYPTION_SCHEMA),
     stack_policy(VERSIONING_INFO, _validate_versioning),
     stack_policy(LIFECYCLE_INFO, _validate_lifecycle, config_schema=LIFECYCLE_SCHEMA),
-    stack_policy(TLS_ONLY_INFO, _validate_tls_only),
     stack_policy(ACCESS_LOGGING_INFO, _validate_access_logging),
 ]

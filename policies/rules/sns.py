@@ -21,7 +21,7 @@ TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
 
 ENCRYPTED_INFO = RuleInfo(
     name="sns-topic-encrypted",
-    summary="Every SNS topic is encrypted at rest with a KMS key.",
+    summary="Every SNS topic is encrypted at rest with a customer-managed KMS key (not alias/aws/sns).",
     controls=("SNS.1",),
     severity=Severity.MEDIUM,
     enforcement=EnforcementLevel.MANDATORY,
@@ -34,9 +34,12 @@ def _validate_encrypted(args: ResourceValidationArgs, report: ReportViolation) -
     if args.resource_type != TOPIC:
         return
     key = plain(args.props).get("kmsMasterKeyId")
+    label = subject(args.resource_type, args.name)
     if not key and not is_unknown(key):
-        report(ENCRYPTED_INFO.message(subject(args.resource_type, args.name),
-                                      "kmsMasterKeyId is not set, so messages are stored unencrypted."), None)
+        report(ENCRYPTED_INFO.message(label, "kmsMasterKeyId is not set, so messages are stored unencrypted."), None)
+    elif isinstance(key, str) and ("alias/aws/" in key):
+        report(ENCRYPTED_INFO.message(label, f"kmsMasterKeyId {key!r} is an AWS-managed key, whose policy "
+                                             "cannot be scoped (and S3 cannot publish to the topic with it)."), None)
 
 
 PUBLIC_INFO = RuleInfo(

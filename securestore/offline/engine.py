@@ -11,7 +11,7 @@ from __future__ import annotations
 import runpy
 import sys
 from pathlib import Path
-from typing import Any, Mapping, Optional
+from typing import Any, Callable, Mapping, Optional, Sequence
 
 import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
@@ -77,11 +77,15 @@ def evaluate_stack(
     project_dir: Optional[Path] = None,
     config_overrides: Optional[Mapping[str, Any]] = None,
     account_id: str = DEFAULT_ACCOUNT_ID,
+    transformations: Sequence[Callable[..., Any]] = (),
 ) -> StackGraph:
     """Run ``__main__.py`` for ``stack`` offline and return the recorded graph.
 
     ``config_overrides`` (keys without the project namespace) replace stack values, which
-    is how tests try a bad setting. Raises ``ProgramError`` if the program fails.
+    is how tests try a bad setting. ``transformations`` are registered with
+    ``pulumi.runtime.register_stack_transformation`` before the program runs (the policy
+    pack's mutation tests weaken one resource that way). Raises ``ProgramError`` if the
+    program fails.
     """
     directory = find_project_dir(project_dir)
     project = load_project(directory)
@@ -98,6 +102,8 @@ def evaluate_stack(
     exports: dict[str, Any] = {}
 
     def program() -> None:
+        for transformation in transformations:
+            pulumi.runtime.register_stack_transformation(transformation)
         runpy.run_path(str(directory / PROGRAM_FILE), run_name="__main__")
         root = pulumi_settings.get_root_resource()
         resolved = _sync_await(pulumi.Output.from_input(dict(root.outputs)).future())

@@ -297,12 +297,16 @@ def run_policies(
                 report.remediations.append(Remediation(policy.name, resource.urn, changed))
         current_inputs[resource.urn] = inputs
 
+        # The proxy is read-only, so every rule may share one copy of the inputs (a deep
+        # copy per rule and resource was most of the pack's time).
+        shared_inputs = copy.deepcopy(inputs)
+        options = _options(resource)
         for policy in active:
             level, properties = resolved[policy.name]
             if not isinstance(policy, ResourceValidationPolicy) or not policy.has_validation():
                 continue
-            args = ResourceValidationArgs(resource.type, unknown_checking_proxy(copy.deepcopy(inputs)),
-                                          resource.urn, resource.name, _options(resource), None, properties)
+            args = ResourceValidationArgs(resource.type, unknown_checking_proxy(shared_inputs),
+                                          resource.urn, resource.name, options, None, properties)
             try:
                 _await(policy.validate(args, reporter(policy, level, resource)))
             except UnknownValueError as exc:
@@ -310,25 +314,27 @@ def run_policies(
             except _NotApplicableError as exc:
                 report.skipped.append(f"{policy.name} on {resource.name}: not applicable ({exc.message})")
 
-    # AnalyzeStack: every resource with its outputs, parents and dependencies linked.
+    # AnalyzeStack: every resource with its outputs, parents and dependencies linked. The
+    # proxies are read-only, so the stack rules share one linked copy of the resources.
+    stack_resources = {}
+    for r in graph.resources:
+        props = copy.deepcopy(r.outputs) if r.outputs else copy.deepcopy(current_inputs.get(r.urn, r.inputs))
+        stack_resources[r.urn] = PolicyResource(r.type, unknown_checking_proxy(props), r.urn, r.name,
+                                                _options(r), None, None, [], {})
+    for r in graph.resources:
+        node = stack_resources[r.urn]
+        node.parent = stack_resources.get(r.parent) if r.parent else None
+        node.dependencies = [stack_resources[d] for d in r.dependencies if d in stack_resources]
+        node.property_dependencies = {
+            key: [stack_resources[d] for d in urns if d in stack_resources]
+            for key, urns in r.property_dependencies.items()
+        }
+    shared_resources = list(stack_resources.values())
     for policy in active:
         if not isinstance(policy, StackValidationPolicy):
             continue
         level, properties = resolved[policy.name]
-        stack_resources = {}
-        for r in graph.resources:
-            props = copy.deepcopy(r.outputs) if r.outputs else copy.deepcopy(current_inputs.get(r.urn, r.inputs))
-            stack_resources[r.urn] = PolicyResource(r.type, unknown_checking_proxy(props), r.urn, r.name,
-                                                    _options(r), None, None, [], {})
-        for r in graph.resources:
-            node = stack_resources[r.urn]
-            node.parent = stack_resources.get(r.parent) if r.parent else None
-            node.dependencies = [stack_resources[d] for d in r.dependencies if d in stack_resources]
-            node.property_dependencies = {
-                key: [stack_resources[d] for d in urns if d in stack_resources]
-                for key, urns in r.property_dependencies.items()
-            }
-        args = StackValidationArgs(list(stack_resources.values()), properties)
+        args = StackValidationArgs(shared_resources, properties)
         try:
             _await(policy.validate(args, reporter(policy, level, None)))
         except UnknownValueError as exc:

@@ -93,10 +93,9 @@ def test_anonymous_only_through_a_public_allow():
         assert authorize(anonymous, check) is allowed is pmapper.pm_authorize(anonymous, check)
 
 
-def test_unmodelled_policy_language_raises():
-    """NotPrincipal and unknown operators are refused, never guessed."""
-    with pytest.raises(ValueError, match="NotPrincipal"):
-        authorize(_role(ACCOUNT, ALLOW_GET), Check("s3:GetObject", f"{BUCKET}/a", {}, _doc(
-            {"Effect": "Deny", "NotPrincipal": {"AWS": "x"}, "Action": "s3:GetObject", "Resource": "*"}), ACCOUNT))
-    with pytest.raises(ValueError, match="not modelled"):
-        _condition_matches({"DateLessThan": {"aws:CurrentTime": "2030-01-01"}}, {"aws:currenttime": "2029-01-01"})
+def test_unknown_policy_language_raises():
+    """Operators and qualifiers outside the IAM reference are refused, never guessed."""
+    with pytest.raises(ValueError, match="not an IAM operator"):
+        _condition_matches({"StringSortOf": {"k": "v"}}, {"k": "v"})
+    with pytest.raises(ValueError, match="not an IAM set operator"):
+        _condition_matches({"ForSomeValues:StringEquals": {"k": "v"}}, {"k": "v"})

@@ -1,0 +1,89 @@
+"""Our graph-test file against a CDK ``Template.from_stack`` file of the same promises.
+
+Ours: ``tests/test_secure_bucket.py`` (45 tests: the SecureBucket promises over both stacks'
+offline graphs, plus two extra configurations). CDK: ``bench/cdk/test_secure_bucket_cdk.py``
+(the same 45 checks on the CDK app's synthesized templates). Each is one fresh
+``python -m pytest -q -p no:cacheprovider FILE`` with the repository's pytest configuration,
+so interpreter start, plugins, imports, building the stacks and the tests all count. Rounds
+alternate which side goes first; the figure is the median of ``--repeat`` rounds (minimum
+printed too), with the CPU seconds of each process tree beside it (steadier than wall time
+on a shared machine). Creates ``.venv-cdk/`` on first use. The last line is the figure:
+
+    .venv/bin/python bench/graph_tests.py [--repeat 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import cdk_env  # noqa: E402
+
+ROOT = cdk_env.ROOT
+PYTEST = ["-m", "pytest", "-q", "-p", "no:cacheprovider"]
+SIDES = {
+    "ours": [str(ROOT / ".venv" / "bin" / "python"), *PYTEST, "tests/test_secure_bucket.py"],
+    "cdk": [str(cdk_env.PYTHON), *PYTEST, "bench/cdk/test_secure_bucket_cdk.py"],
+}
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run(command: list[str]) -> tuple[float, float, int]:
+    """Wall seconds, CPU seconds of the whole tree, and the number of tests passed."""
+    cpu = children_cpu()
+    start = time.perf_counter()
+    done = subprocess.run(command, cwd=ROOT, env=cdk_env.ENV, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    cpu = children_cpu() - cpu
+    passed = re.search(r"(\d+) passed", done.stdout)
+    if done.returncode != 0 or not passed or re.search(r"\d+ (failed|error)", done.stdout):
+        raise SystemExit(f"{' '.join(command)} exited {done.returncode}:\n{done.stdout[-3000:]}")
+    return wall, cpu, int(passed.group(1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5, help="interleaved rounds (median kept)")
+    args = parser.parse_args()
+    cdk_env.ensure()
+
+    counts = {name: run(command)[2] for name, command in SIDES.items()}  # warm-up, checked
+    walls: dict[str, list[float]] = {name: [] for name in SIDES}
+    cpus: dict[str, list[float]] = {name: [] for name in SIDES}
+    for round_ in range(args.repeat):
+        order = ["ours", "cdk"] if round_ % 2 == 0 else ["cdk", "ours"]
+        for name in order:
+            wall, cpu, _ = run(SIDES[name])
+            walls[name].append(wall)
+            cpus[name].append(cpu)
+        print(f"round {round_ + 1}: ours {walls['ours'][-1]:.2f} s, cdk {walls['cdk'][-1]:.2f} s",
+              flush=True)
+
+    median = {name: statistics.median(values) for name, values in walls.items()}
+    cpu = {name: statistics.median(values) for name, values in cpus.items()}
+    for name, label in (("ours", "tests/test_secure_bucket.py"),
+                        ("cdk", "bench/cdk/test_secure_bucket_cdk.py")):
+        print(f"{label}: {counts[name]} passed; wall median {median[name]:.2f} s, "
+              f"min {min(walls[name]):.2f} s over {args.repeat}; CPU median {cpu[name]:.2f} s")
+    print(f"ratio of medians {median['cdk'] / median['ours']:.2f}x, of minimums "
+          f"{min(walls['cdk']) / min(walls['ours']):.2f}x, of CPU {cpu['cdk'] / cpu['ours']:.2f}x")
+    print(
+        f"graph tests: ours {median['ours']:.2f} s ({counts['ours']} tests), "
+        f"cdk Template.from_stack {median['cdk']:.2f} s ({counts['cdk']} tests), "
+        f"{median['cdk'] / median['ours']:.1f}x"
+    )
+
+
+if __name__ == "__main__":
+    main()
