@@ -223,6 +223,24 @@ def _close(bar: Any) -> None:
         bar.close()
 
 
+class _LazyBar:
+    """A progress callback whose bar opens at the first report, once the total size is known."""
+
+    def __init__(self, args: argparse.Namespace, label: str) -> None:
+        self._args, self._label = args, label
+        self._bar: Any = None
+        self._opened = False
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self._opened:
+            self._bar, self._opened = _bar(self._args, self._label, total), True
+        if self._bar is not None:
+            self._bar(done, total)
+
+    def close(self) -> None:
+        _close(self._bar)
+
+
 def _umask_mode() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -585,13 +603,7 @@ def _download_one(args, config, key: str) -> int:
     from .errors import TransferError
 
     client = _client(args, tenant_id=args.tenant)
-    bar_holder: dict[str, Any] = {}
-
-    def progress(done: int, total: int) -> None:
-        if "bar" not in bar_holder:
-            bar_holder["bar"] = _bar(args, f"download {os.path.basename(key)}", total)
-        if bar_holder["bar"] is not None:
-            bar_holder["bar"](done, total)
+    progress = _LazyBar(args, f"download {os.path.basename(key)}")
 
     try:
         with _TerminateAsInterrupt():
@@ -600,15 +612,15 @@ def _download_one(args, config, key: str) -> int:
                                    verify=not args.no_verify, require_checksum=args.require_checksum)
         os.chmod(result.path, _umask_mode())
     except KeyboardInterrupt:
-        _close(bar_holder.get("bar"))
+        progress.close()
         print("securestore download: interrupted; nothing was written", file=sys.stderr)
         return EXIT_INTERRUPTED
     except (TransferError, OSError) as error:
-        _close(bar_holder.get("bar"))
+        progress.close()
         reason = _explain_missing(client, args.bucket, key) if _is_not_found(error) else None
         print(f"securestore download: failed: {reason or error}", file=sys.stderr)
         return EXIT_FAILED
-    _close(bar_holder.get("bar"))
+    progress.close()
     if args.json:
         print(json.dumps(result.summary(), sort_keys=True))
         return 0
@@ -632,13 +644,7 @@ def _download_stdout(args, key: str) -> int:
     if args.json:
         raise _usage("--json cannot share stdout with the object's bytes (DEST -)")
     client = _client(args, tenant_id=args.tenant)
-    bar_holder: dict[str, Any] = {}
-
-    def progress(done: int, total: int) -> None:
-        if "bar" not in bar_holder:
-            bar_holder["bar"] = _bar(args, f"download {os.path.basename(key)}", total)
-        if bar_holder["bar"] is not None:
-            bar_holder["bar"](done, total)
+    progress = _LazyBar(args, f"download {os.path.basename(key)}")
 
     try:
         with _TerminateAsInterrupt():
@@ -646,7 +652,7 @@ def _download_stdout(args, key: str) -> int:
                                       verify=not args.no_verify, require_checksum=args.require_checksum,
                                       progress=progress)
     except KeyboardInterrupt:
-        _close(bar_holder.get("bar"))
+        progress.close()
         print("securestore download: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
@@ -656,14 +662,14 @@ def _download_stdout(args, key: str) -> int:
 
         if not isinstance(error, (TransferError, OSError, ClientError, BotoCoreError)):
             raise
-        _close(bar_holder.get("bar"))
+        progress.close()
         reason = _explain_missing(client, args.bucket, key) if _is_not_found(error) else None
         from .errors import describe_error
 
         print(f"securestore download: failed: {reason or (str(error) if isinstance(error, TransferError) else describe_error(error))}",
               file=sys.stderr)
         return EXIT_FAILED
-    _close(bar_holder.get("bar"))
+    progress.close()
     if not summary["verified"]:
         reason = "--no-verify" if args.no_verify else "the object has no checksum verifiable while streaming"
         _say(args, f"securestore download: checksum NOT checked: {reason}")
