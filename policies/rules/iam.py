@@ -8,7 +8,7 @@ They read every place a policy document can hide: managed ``Policy``, ``RolePoli
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, Severity
 
@@ -86,10 +86,19 @@ def wildcard_action_problems(document: Any) -> list[str]:
     return problems
 
 
-def _validate_wildcards(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    props = plain(args.props)
-    for label, raw in identity_documents(args.resource_type, args.name, props):
-        check_document(WILDCARD_INFO, report, label, raw, wildcard_action_problems)
+def _identity_document_validator(info: RuleInfo, problems: Callable[[Any], list[str]]):
+    """A resource validator that runs ``problems`` over every identity-policy document of a
+    resource (inline, managed or attached) and reports each finding under ``info``."""
+
+    def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
+        props = plain(args.props)
+        for label, raw in identity_documents(args.resource_type, args.name, props):
+            check_document(info, report, label, raw, problems)
+
+    return validate
+
+
+_validate_wildcards = _identity_document_validator(WILDCARD_INFO, wildcard_action_problems)
 
 
 # ---------------------------------------------------------------------------------------
@@ -178,10 +187,7 @@ def kms_decrypt_problems(document: Any) -> list[str]:
     return problems
 
 
-def _validate_kms_decrypt(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    props = plain(args.props)
-    for label, raw in identity_documents(args.resource_type, args.name, props):
-        check_document(KMS_DECRYPT_INFO, report, label, raw, kms_decrypt_problems)
+_validate_kms_decrypt = _identity_document_validator(KMS_DECRYPT_INFO, kms_decrypt_problems)
 
 
 # ---------------------------------------------------------------------------------------
@@ -236,10 +242,7 @@ def broad_write_problems(document: Any) -> list[str]:
     return problems
 
 
-def _validate_broad_write(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    props = plain(args.props)
-    for label, raw in identity_documents(args.resource_type, args.name, props):
-        check_document(BROAD_WRITE_INFO, report, label, raw, broad_write_problems)
+_validate_broad_write = _identity_document_validator(BROAD_WRITE_INFO, broad_write_problems)
 
 
 # ---------------------------------------------------------------------------------------
@@ -297,10 +300,7 @@ def tenant_scope_problems(document: Any) -> list[str]:
     return problems
 
 
-def _validate_tenant_scope(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    props = plain(args.props)
-    for label, raw in identity_documents(args.resource_type, args.name, props):
-        check_document(TENANT_SCOPE_INFO, report, label, raw, tenant_scope_problems)
+_validate_tenant_scope = _identity_document_validator(TENANT_SCOPE_INFO, tenant_scope_problems)
 
 
 # ---------------------------------------------------------------------------------------
