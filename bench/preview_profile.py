@@ -23,6 +23,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import cdk_env  # noqa: E402 - bench/ helper: the environment both sides of every bench run in
+
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = ROOT / ".venv" / "bin" / "python"
 
@@ -71,7 +74,7 @@ def group_of(module: str) -> str:
 def run(stack: str, mode: str) -> dict:
     done = subprocess.run(
         [str(PYTHON), "-X", "importtime", "-c", _CHILD, stack, mode],
-        cwd=ROOT, capture_output=True, text=True,
+        cwd=ROOT, capture_output=True, text=True, env=cdk_env.ENV,
     )
     if done.returncode != 0:
         raise SystemExit(done.stderr[-3000:])

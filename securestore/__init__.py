@@ -5,7 +5,13 @@ client without pulling in Pulumi. The Pulumi program lives at the project root
 (``__main__.py`` and ``components/``); ``securestore.offline`` evaluates it without the CLI.
 """
 
-from .version import version as _version
 
-__version__ = _version()
-"""Read from the installed metadata (``securestore.version``); written only in pyproject.toml."""
+
+def __getattr__(name: str):
+    """``securestore.__version__``, read from the installed metadata (``securestore.version``;
+    written only in pyproject.toml) when first asked for, not at every import."""
+    if name == "__version__":
+        from .version import version
+
+        return version()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

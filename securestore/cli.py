@@ -76,13 +76,24 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit status: 0 done, 1 failed, 2 bad input, 75 temporary failure (retry), "
         "130 interrupted.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}",
-                        help="print the version and exit")
+    parser.add_argument("--version", action=_VersionAction, help="print the version and exit")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
                                        parser_class=Parser)
     for module_name in COMMAND_MODULES:
         importlib.import_module(module_name).register(subparsers)
     return parser
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: reads the version only when asked (argparse's own ``version`` action needs
+    the string when the parser is built, i.e. an ``importlib.metadata`` lookup on every command)."""
+
+    def __init__(self, option_strings, dest, help=None):  # noqa: A002 - argparse's name
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"{parser.prog} {package_version()}")  # stdout, as argparse's own version action
+        parser.exit()
 
 
 def _aws_error_line(exc: BaseException) -> Optional[tuple[int, str]]:

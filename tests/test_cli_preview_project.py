@@ -52,6 +52,19 @@ def test_unknown_region_is_refused(project):
         stack_config(load_project(project), "dev")
 
 
+def test_region_list_is_every_region_botocore_knows():
+    """The preview reads only the partitions' "regions" objects of botocore's endpoint data
+    (speed); the set must be exactly what botocore's own loader returns, in every partition."""
+    import botocore.loaders
+
+    from securestore.offline.project import _aws_regions
+
+    data = botocore.loaders.create_loader().load_data("endpoints")
+    expected = {region for partition in data["partitions"] for region in partition.get("regions", {})}
+    assert _aws_regions() == expected
+    assert {"us-east-1", "cn-north-1", "us-gov-west-1"} <= expected
+
+
 def test_known_region_and_keys_pass(project):
     config = stack_config(load_project(project), "prod")
     assert config  # the shipped stack files stay valid
@@ -72,3 +85,21 @@ def test_unknown_rule_name_in_pack_config_is_refused(dev_graph, tmp_path):
     config.write_text('{"s3-public-acess-block-all-flags": "mandatory", "all": "mandatory"}')
     with pytest.raises(ValueError, match="did you mean 's3-public-access-block-all-flags'"):
         check_stack_policies(dev_graph, REPO, config)
+
+
+def test_preview_does_not_import_botocore():
+    """Speed (issue 17): the region check reads botocore's endpoint data without importing
+    botocore, whose import (urllib3, awscrt) was ~70 ms of a 0.9 s offline preview."""
+    import subprocess
+    import sys
+
+    code = (
+        "import contextlib, io, sys\n"
+        "from securestore.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    status = main(['preview', '--stack', 'prod', '--json'])\n"
+        "print(status, 'botocore' in sys.modules, 'pulumi_aws.s3' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=REPO)
+    assert out.stdout.split() == ["0", "False", "True"], out.stderr

@@ -66,14 +66,37 @@ def _aws_config_keys() -> frozenset[str]:
 
 
 def _aws_regions() -> frozenset[str]:
-    """Every region botocore's endpoint data knows, in every partition (aws, aws-cn, aws-us-gov, ...)."""
-    try:
-        import botocore.loaders
+    """Every region botocore's endpoint data knows, in every partition (aws, aws-cn, aws-us-gov, ...).
 
-        data = botocore.loaders.create_loader().load_data("endpoints")
-    except Exception:  # noqa: BLE001 - without botocore the check is skipped, not guessed
+    Read straight from botocore's ``data/endpoints.json`` (as ``botocore.loaders`` would find
+    it) without importing botocore: its import pulls in urllib3 and awscrt, ~70 ms that every
+    offline preview paid for one JSON file (``bench/preview_profile.py``)."""
+    import gzip
+    import importlib.util
+    import re
+
+    spec = importlib.util.find_spec("botocore")
+    if spec is None or not spec.submodule_search_locations:
+        return frozenset()  # without botocore the check is skipped, not guessed
+    data_dir = Path(list(spec.submodule_search_locations)[0]) / "data"
+    try:
+        if (data_dir / "endpoints.json").is_file():
+            text = (data_dir / "endpoints.json").read_text()
+        else:
+            text = gzip.decompress((data_dir / "endpoints.json.gz").read_bytes()).decode()
+    except OSError:
         return frozenset()
-    return frozenset(region for partition in data["partitions"] for region in partition.get("regions", {}))
+    # Only each partition's "regions" object is decoded (services name endpoints, never
+    # "regions"): a full json.loads of the 1.2 MB file cost 20 ms of a 0.8 s preview.
+    decoder = json.JSONDecoder()
+    regions: set[str] = set()
+    try:
+        for match in re.finditer(r'"regions"\s*:\s*', text):
+            block, _ = decoder.raw_decode(text, match.end())
+            regions.update(block)
+    except (ValueError, TypeError):
+        return frozenset()
+    return frozenset(regions)
 
 
 def check_aws_config(config: Mapping[str, Any], path: Path) -> None:
