@@ -45,6 +45,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from .gc_pause import collector_paused
+
+    with collector_paused():  # one-shot work on a large, long-lived heap (gc_pause.py)
+        return _preview(args)
+
+
+def _preview(args: argparse.Namespace) -> int:
     from .engine import ProgramError, evaluate_stack
     from .project import ProjectError
     from .tree import render_exports, render_summary, render_tree, to_json
