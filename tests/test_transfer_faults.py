@@ -24,13 +24,13 @@ from securestore.transfer import MiB, TransferConfig, download_file, upload_file
 
 try:
     from support.transfer_fixtures import (  # noqa: F401 - fixtures
-        CREDENTIALS, REGION, aws_env, bucket, moto_endpoint, open_multipart_uploads,
-        proxied_client, proxy, random_file, s3_direct, session,
+        CREDENTIALS, REGION, aws_env, bucket, interruptible_by_ctrl_c, moto_endpoint,
+        open_multipart_uploads, proxied_client, proxy, random_file, s3_direct, session,
     )
 except ImportError:  # pragma: no cover - when tests/ is a package
     from tests.support.transfer_fixtures import (  # noqa: F401
-        CREDENTIALS, REGION, aws_env, bucket, moto_endpoint, open_multipart_uploads,
-        proxied_client, proxy, random_file, s3_direct, session,
+        CREDENTIALS, REGION, aws_env, bucket, interruptible_by_ctrl_c, moto_endpoint,
+        open_multipart_uploads, proxied_client, proxy, random_file, s3_direct, session,
     )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,7 +120,8 @@ def _start_upload(path, bucket, key, endpoint, state_file, *extra):
         [sys.executable, "-m", "securestore.cli", "upload", str(path), "--key", key, "--bucket", bucket,
          "--endpoint-url", endpoint, "--region", REGION, "--part-size", "5MiB", "--concurrency", "1",
          "--resume", "--state-file", str(state_file), *extra],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=interruptible_by_ctrl_c)
 
 
 def _hold_part(number):

@@ -20,13 +20,13 @@ from securestore.transfer.resume import UploadJournal
 
 try:
     from support.transfer_fixtures import (  # noqa: F401 - fixtures
-        CREDENTIALS, REGION, aws_env, bucket, moto_endpoint, open_multipart_uploads,
-        proxied_client, proxy, random_file, s3_direct, session,
+        CREDENTIALS, REGION, aws_env, bucket, interruptible_by_ctrl_c, moto_endpoint,
+        open_multipart_uploads, proxied_client, proxy, random_file, s3_direct, session,
     )
 except ImportError:  # pragma: no cover - when tests/ is a package
     from tests.support.transfer_fixtures import (  # noqa: F401
-        CREDENTIALS, REGION, aws_env, bucket, moto_endpoint, open_multipart_uploads,
-        proxied_client, proxy, random_file, s3_direct, session,
+        CREDENTIALS, REGION, aws_env, bucket, interruptible_by_ctrl_c, moto_endpoint,
+        open_multipart_uploads, proxied_client, proxy, random_file, s3_direct, session,
     )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,7 +48,8 @@ def _start(path, bucket, key, endpoint, state_file):
         [sys.executable, "-m", "securestore.cli", "upload", str(path), "--key", key, "--bucket", bucket,
          "--endpoint-url", endpoint, "--region", REGION, "--part-size", "5MiB", "--concurrency", "2",
          "--resume", "--state-file", str(state_file)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=interruptible_by_ctrl_c)
 
 
 def _blackhole_after_part_1(request):

@@ -98,3 +98,17 @@ def random_file(directory, size: int, name: str = "payload.bin"):
 
 def open_multipart_uploads(s3, bucket: str) -> list:
     return s3.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
+
+
+def interruptible_by_ctrl_c() -> None:
+    """``preexec_fn`` for a CLI child that a test will send SIGINT, as a terminal's Ctrl-C would.
+
+    A shell starts background jobs (``pytest ... &``, ``nohup``) with SIGINT ignored, and an
+    ignored disposition survives ``exec``: the child Python then keeps ignoring SIGINT (as
+    it should: it was started not to be interrupted) and a Ctrl-C test hangs for reasons that
+    have nothing to do with the code under test. The child gets the default disposition back,
+    which is what it has when a user runs it in a terminal.
+    """
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
