@@ -39,11 +39,12 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run(command: list[str]) -> tuple[float, float, int]:
+def run(command: list[str], cwd: Path = ROOT) -> tuple[float, float, int]:
     """Wall seconds, CPU seconds of the whole tree, and the number of tests passed."""
     cpu = children_cpu()
     start = time.perf_counter()
-    done = subprocess.run(command, cwd=ROOT, env=cdk_env.ENV, capture_output=True, text=True)
+    env = cdk_env.ENV if cwd == ROOT else {**cdk_env.ENV, "PYTHONPATH": str(cwd)}
+    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - start
     cpu = children_cpu() - cpu
     passed = re.search(r"(\d+) passed", done.stdout)
@@ -55,19 +56,26 @@ def run(command: list[str]) -> tuple[float, float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="interleaved rounds (median kept)")
+    parser.add_argument("--baseline", metavar="DIR", type=Path,
+                        help="also time the same test file in another checkout (before/after in one run), "
+                        "with this virtualenv's interpreter and that checkout first on sys.path")
     args = parser.parse_args()
     cdk_env.ensure()
+    sides = {name: (command, ROOT) for name, command in SIDES.items()}
+    if args.baseline:
+        sides["baseline"] = (SIDES["ours"], args.baseline.resolve())
 
-    counts = {name: run(command)[2] for name, command in SIDES.items()}  # warm-up, checked
-    walls: dict[str, list[float]] = {name: [] for name in SIDES}
-    cpus: dict[str, list[float]] = {name: [] for name in SIDES}
+    counts = {name: run(*side)[2] for name, side in sides.items()}  # warm-up, checked
+    walls: dict[str, list[float]] = {name: [] for name in sides}
+    cpus: dict[str, list[float]] = {name: [] for name in sides}
+    names = list(sides)
     for round_ in range(args.repeat):
-        order = ["ours", "cdk"] if round_ % 2 == 0 else ["cdk", "ours"]
+        order = names[round_ % len(names):] + names[:round_ % len(names)]
         for name in order:
-            wall, cpu, _ = run(SIDES[name])
+            wall, cpu, _ = run(*sides[name])
             walls[name].append(wall)
             cpus[name].append(cpu)
-        print(f"round {round_ + 1}: ours {walls['ours'][-1]:.2f} s, cdk {walls['cdk'][-1]:.2f} s",
+        print(f"round {round_ + 1}: " + ", ".join(f"{name} {walls[name][-1]:.2f} s" for name in names),
               flush=True)
 
     median = {name: statistics.median(values) for name, values in walls.items()}
@@ -76,6 +84,11 @@ def main() -> None:
                         ("cdk", "bench/cdk/test_secure_bucket_cdk.py")):
         print(f"{label}: {counts[name]} passed; wall median {median[name]:.2f} s, "
               f"min {min(walls[name]):.2f} s over {args.repeat}; CPU median {cpu[name]:.2f} s")
+    if "baseline" in median:
+        print(f"baseline ({args.baseline}): {counts['baseline']} passed; wall median "
+              f"{median['baseline']:.2f} s, CPU median {cpu['baseline']:.2f} s; cdk / baseline "
+              f"{median['cdk'] / median['baseline']:.2f}x; baseline / ours "
+              f"{median['baseline'] / median['ours']:.2f}x")
     print(f"ratio of medians {median['cdk'] / median['ours']:.2f}x, of minimums "
           f"{min(walls['cdk']) / min(walls['ours']):.2f}x, of CPU {cpu['cdk'] / cpu['ours']:.2f}x")
     print(

@@ -26,6 +26,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import cdk_env  # noqa: E402
@@ -34,12 +35,26 @@ ROOT = cdk_env.ROOT
 OURS = ROOT / ".venv" / "bin" / "securestore"
 
 
-def commands(stack: str) -> dict[str, tuple[list[str], Path]]:
-    return {
+def commands(stack: str, baseline: Optional[Path] = None) -> dict[str, tuple[list[str], Path]]:
+    sides = {
         "ours": ([str(OURS), "preview", "--stack", stack], ROOT),
         "cdk": ([str(cdk_env.CDK_CLI), "synth", "--no-notices", "-c", f"stack={stack}"],
                 cdk_env.CDK_APP_DIR),
     }
+    if baseline is not None:
+        # Another checkout (e.g. a `git worktree` of the commit before a change), run by this
+        # virtualenv's interpreter from that directory: its securestore/, components/ and
+        # policies/ come first on sys.path, before this checkout's editable install.
+        sides["baseline"] = ([str(ROOT / ".venv" / "bin" / "python"), "-c",
+                              "from securestore.cli import entry; entry()", "preview", "--stack", stack],
+                             baseline)
+    return sides
+
+
+def env_for(cwd: Path) -> dict[str, str]:
+    if cwd in (ROOT, cdk_env.CDK_APP_DIR):
+        return cdk_env.ENV
+    return {**cdk_env.ENV, "PYTHONPATH": str(cwd)}
 
 
 def children_cpu() -> float:
@@ -51,7 +66,7 @@ def timed(command: list[str], cwd: Path) -> tuple[float, float, str]:
     """Wall seconds, CPU seconds of the waited-for process tree, stdout."""
     cpu = children_cpu()
     start = time.perf_counter()
-    done = subprocess.run(command, cwd=cwd, env=cdk_env.ENV, capture_output=True, text=True)
+    done = subprocess.run(command, cwd=cwd, env=env_for(cwd), capture_output=True, text=True)
     wall = time.perf_counter() - start
     cpu = children_cpu() - cpu
     if done.returncode != 0:
@@ -73,25 +88,30 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="interleaved rounds (median kept)")
     parser.add_argument("--stack", default="prod", choices=["dev", "prod"])
+    parser.add_argument("--baseline", metavar="DIR", type=Path,
+                        help="also time the preview of another checkout (before/after in one run)")
     args = parser.parse_args()
     cdk_env.ensure()
-    sides = commands(args.stack)
+    sides = commands(args.stack, args.baseline.resolve() if args.baseline else None)
 
     # One untimed run of each: warms the disk cache and checks what both produce.
     outputs = {name: timed(*sides[name])[2] for name in sides}
     check_outputs(args.stack, outputs["ours"], outputs["cdk"])
+    if "baseline" in outputs:
+        check_outputs(args.stack, outputs["baseline"], outputs["cdk"])
 
     times: dict[str, list[float]] = {name: [] for name in sides}
     cpus: dict[str, list[float]] = {name: [] for name in sides}
+    names = list(sides)
     for round_ in range(args.repeat):
-        order = ["ours", "cdk"] if round_ % 2 == 0 else ["cdk", "ours"]
+        order = names[round_ % len(names):] + names[:round_ % len(names)]
         for name in order:
             wall, cpu, _ = timed(*sides[name])
             times[name].append(wall)
             cpus[name].append(cpu)
-        print(f"round {round_ + 1}: ours {times['ours'][-1]:.2f} s, cdk synth {times['cdk'][-1]:.2f} s",
+        print(f"round {round_ + 1}: " + ", ".join(f"{name} {times[name][-1]:.2f} s" for name in names),
               flush=True)
-    rss = {name: cdk_env.peak_tree_rss_mib(command, cwd=cwd, env=cdk_env.ENV)
+    rss = {name: cdk_env.peak_tree_rss_mib(command, cwd=cwd, env=env_for(cwd))
            for name, (command, cwd) in sides.items()}
 
     median = {name: statistics.median(values) for name, values in times.items()}
@@ -100,6 +120,10 @@ def main() -> None:
         print(f"{label}: wall median {median[name]:.2f} s, min {min(times[name]):.2f} s, "
               f"max {max(times[name]):.2f} s over {args.repeat}; CPU median {cpu[name]:.2f} s; "
               f"peak RSS {rss[name]:.0f} MiB")
+    if "baseline" in median:
+        print(f"baseline ({args.baseline}): wall median {median['baseline']:.2f} s, CPU median "
+              f"{cpu['baseline']:.2f} s, peak RSS {rss['baseline']:.0f} MiB; cdk synth / baseline "
+              f"{median['cdk'] / median['baseline']:.2f}x; baseline / ours {median['baseline'] / median['ours']:.2f}x")
     print(
         f"ratio of medians {median['cdk'] / median['ours']:.2f}x, "
         f"of minimums {min(times['cdk']) / min(times['ours']):.2f}x, "
