@@ -32,18 +32,20 @@ PYTHON = ROOT / ".venv" / "bin" / "python"
 _CHILD = """
 import json, sys, time
 stages = {"start": time.process_time()}
-from securestore.offline.engine import evaluate_stack
-from securestore.offline.policy_runner import check_stack_policies
-from securestore.offline.tree import render_tree, render_summary
-from components import lazy_args
-stages["import pulumi + engine"] = time.process_time()
-with lazy_args.mode(sys.argv[2]):
-    graph = evaluate_stack(sys.argv[1])
-stages["program (incl. pulumi_aws imports)"] = time.process_time()
-report = check_stack_policies(graph)
-stages["policy pack"] = time.process_time()
-text = render_tree(graph) + render_summary(graph) + report.format_text()
-stages["render"] = time.process_time()
+from securestore.offline.gc_pause import collector_paused
+with collector_paused():  # as `securestore preview` runs (securestore/offline/command.py)
+    from securestore.offline.engine import evaluate_stack
+    from securestore.offline.policy_runner import check_stack_policies
+    from securestore.offline.tree import render_tree, render_summary
+    from components import lazy_args
+    stages["import pulumi + engine"] = time.process_time()
+    with lazy_args.mode(sys.argv[2]):
+        graph = evaluate_stack(sys.argv[1])
+    stages["program (incl. pulumi_aws imports)"] = time.process_time()
+    report = check_stack_policies(graph)
+    stages["policy pack"] = time.process_time()
+    text = render_tree(graph) + render_summary(graph) + report.format_text()
+    stages["render"] = time.process_time()
 assert report.passed, report.format_text()
 print(json.dumps({"stages": stages, "resources": len(graph.resources)}))
 """
