@@ -143,7 +143,8 @@ def main() -> int:
     label = f"{args.size_mib // 1024} GiB" if args.size_mib % 1024 == 0 else f"{args.size_mib} MiB"
     print(f"upload {label} CPU: ours {median['ours']:.2f} s = read {median['read']:.2f} + crc32c "
           f"{median['crc32c']:.2f} + send {median['send']:.2f} + botocore {median['botocore']:.2f} "
-          f"({parts} calls) + rest {rest:.2f}; curl {median['curl']:.2f} s")
+          f"({parts} calls) + rest {rest:.2f}; curl {median['curl']:.2f} s; "
+          f"ours/curl {median['ours'] / median['curl']:.1f}x CPU")
     return 0
 
 
