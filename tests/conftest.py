@@ -42,8 +42,8 @@ def _upload_journals_stay_in_the_test_session(tmp_path_factory):
 @pytest.fixture(scope="session")
 def graphs() -> dict[str, StackGraph]:
     """Built as ``securestore preview`` builds them: with the collector paused, and the
-    module graph they import frozen afterwards, so that later collections in the session do
-    not rescan it (``securestore.offline.gc_pause``)."""
+    module graph they import moved to the oldest generation afterwards, so that the session's
+    frequent young collections do not rescan it (``securestore.offline.gc_pause``)."""
     with collector_paused():
         return {stack: evaluate_stack(stack) for stack in STACKS}
 

@@ -41,15 +41,55 @@ def test_an_error_in_the_body_still_restores_the_collector(collector_restored):
     assert gc.isenabled()
 
 
-def test_what_the_body_built_is_frozen_so_the_next_collection_skips_it(collector_restored):
-    """Without the freeze, the first collection after the pause scanned every object the
-    pause had let accumulate (the whole imported module graph)."""
+class _Node:
+    """A weak-referenceable object to build cycles with."""
+
+    def __init__(self) -> None:
+        self.partner = None
+
+
+def test_what_the_body_built_skips_the_young_generations(collector_restored):
+    """Without this, the first collection after the pause scanned every object the pause had
+    let accumulate (the whole imported module graph) as young objects."""
+    gc.enable()
+    gc.collect()
+    with collector_paused():
+        kept = [[index] for index in range(10_000)]  # 10,001 container objects, all tracked
+        assert gc.get_count()[0] >= len(kept)
+    assert gc.get_count()[0] < 1_000 and len(kept) == 10_000
+
+
+def test_cyclic_garbage_made_during_the_pause_is_still_collected(collector_restored):
+    """Promoted, not leaked: a full collection frees a cycle built while the collector was off
+    (a plain ``gc.freeze`` would have kept it until the process exits)."""
+    import weakref
+
     gc.enable()
     before = gc.get_freeze_count()
     with collector_paused():
-        kept = [[index] for index in range(10_000)]  # 10,001 container objects, all tracked
-    assert gc.get_freeze_count() - before >= len(kept)
-    assert gc.get_count()[0] < 1_000  # the young generation holds nothing of it
+        first, second = _Node(), _Node()
+        first.partner, second.partner = second, first
+        probe = weakref.ref(first)
+        del first, second
+    assert probe() is not None  # only a cycle holds it; nothing has collected it yet
+    gc.collect()
+    assert probe() is None
+    assert gc.get_freeze_count() == before
+
+
+def test_objects_the_caller_froze_stay_frozen(collector_restored):
+    gc.enable()
+    frozen_before = gc.get_freeze_count()
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        with collector_paused():
+            kept = [[index] for index in range(100)]
+        assert gc.get_freeze_count() >= frozen + len(kept)
+    finally:
+        if not frozen_before:
+            gc.unfreeze()
 
 
 def test_preview_evaluates_the_stack_with_the_collector_paused(monkeypatch, collector_restored):
