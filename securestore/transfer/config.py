@@ -118,6 +118,9 @@ class TransferConfig:
     """After a failure, how long parts already in flight may take to end before the abort."""
     interrupt_seconds: float = DEFAULT_INTERRUPT_SECONDS
     """After Ctrl-C/SIGTERM, how long to wait for parts in flight and the abort, in all."""
+    direct_parts: bool = True
+    """Send parts pre-signed over the transfer's own connections (``transfer/direct.py``) when
+    the client allows it; ``False``: every part through botocore's ``upload_part``."""
 
     def __post_init__(self) -> None:
         if self.multipart_threshold is None and isinstance(self.part_size, int):

@@ -3,9 +3,12 @@
 The promises, and where each is kept:
 
 * Memory: each worker owns one reusable ``bytearray`` of the part size; a part is read into it
-  with ``os.preadv`` (no intermediate ``bytes``), checksummed in place and handed to botocore as
-  a ``BlockBody`` over that buffer, which yields ``memoryview`` slices (no copy). The upload
-  therefore holds at most ``concurrency × part size`` of file data, whatever the file size.
+  with ``os.preadv`` (no intermediate ``bytes``), checksummed in place and sent from that
+  buffer in ``memoryview`` slices (no copy): by ``direct.DirectParts`` (each part pre-signed
+  and sent over the transfer's own connections, past botocore's ~2 ms per-call pipeline) or,
+  when the client needs botocore to see the request (``Stubber``, proxies, hooks,
+  ``direct_parts=False``), as a ``BlockBody`` to ``upload_part``. The upload therefore holds
+  at most ``concurrency × part size`` of file data, whatever the file size.
 * Slow links: the body goes out in ``SEND_BLOCK_SIZE`` blocks, one ``sendall`` each. A socket
   timeout bounds a whole ``sendall`` (Python ≥ 3.5) even while bytes flow, so one ``sendall`` of
   an 8 MiB part fails on any uplink slower than 8 MiB per read timeout; per block, the timeout
@@ -44,6 +47,7 @@ from botocore.exceptions import ClientError
 from ..kms_key import require_key_arn
 from .checksums import ChecksumAlgorithm, get_algorithm, split_composite
 from .config import KiB, PartPlan, TransferConfig, plan_parts
+from .direct import DirectParts
 from .errors import (
     ChecksumMismatchError, FileChangedError, PendingUpload, TemporaryTransferError, TransferError,
     UploadInterrupted, UploadPendingError, describe_error as _describe, error_code,
@@ -323,6 +327,8 @@ class _MultipartUpload:
         self._lock = threading.Lock()
         self._buffers = _BufferPool(self.plan.part_size)
         self._adopting = False  # while resuming: a failure never aborts the journalled upload
+        self._direct: Optional[DirectParts] = None
+        self._direct_for: Optional[str] = None  # the upload id _direct was built for
 
     # the whole upload ---------------------------------------------------------------------------
     def run(self) -> dict[str, Any]:
@@ -330,6 +336,8 @@ class _MultipartUpload:
         try:
             return self._run_locked()
         finally:
+            if self._direct is not None:
+                self._direct.close()
             self.journal.close()
             self.journal.unlock()
 
@@ -542,8 +550,13 @@ class _MultipartUpload:
             params = {"Bucket": self.bucket, "Key": self.key, "UploadId": self.upload_id,
                       "PartNumber": number,
                       "ChecksumAlgorithm": self.algorithm.s3_name, self.algorithm.parameter: checksum}
-            response = self.policy.call(lambda: self.client.upload_part(Body=BlockBody(view), **params),
-                                        cancelled=self.cancelled)
+            direct = self._direct_sender()
+            if direct is not None:
+                response = self.policy.call(lambda: direct.upload_part(number, view, checksum),
+                                            cancelled=self.cancelled)
+            else:
+                response = self.policy.call(
+                    lambda: self.client.upload_part(Body=BlockBody(view), **params), cancelled=self.cancelled)
         finally:
             self._buffers.give_back(buffer)
         echoed = response.get(self.algorithm.parameter)
@@ -555,6 +568,19 @@ class _MultipartUpload:
             self.etags[number] = response["ETag"]
         self.journal.record(number, response["ETag"], checksum)
         self.reporter.advance(length)
+
+    def _direct_sender(self) -> Optional[DirectParts]:
+        """The upload's ``DirectParts`` (built once, for its current upload id), or ``None``."""
+        if not self.config.direct_parts:
+            return None
+        with self._lock:
+            if self._direct_for != self.upload_id:
+                if self._direct is not None:
+                    self._direct.close()
+                self._direct = DirectParts.for_upload(self.client, self.bucket, self.key, self.upload_id,
+                                                      self.algorithm.parameter)
+                self._direct_for = self.upload_id
+            return self._direct
 
     # the end ------------------------------------------------------------------------------------
     def _complete(self) -> dict:

@@ -74,3 +74,53 @@ def test_a_part_corrupted_in_transit_is_refused_by_s3_and_sent_again(tmp_path, s
     assert proxy.requests("HeadObject") == [], "verified from the Complete response, not a read-back"
     assert s3.get_object(Bucket=bucket, Key="corrupted.bin")["Body"].read() == path.read_bytes()
     assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
+
+
+ODD_KEY = "acme/invoices/2026/12/05/é x+y (1).bin"
+
+
+def test_parts_sent_directly_carry_a_signature_s3_accepts(tmp_path, s3, bucket, through_proxy):
+    """``transfer/direct.py`` signs each UploadPart itself (query SigV4) and sends it past
+    botocore. LocalStack checks signatures (``S3_SKIP_SIGNATURE_VALIDATION=0``) and checksums;
+    moto checks neither, so this is the witness that the parts are accepted, with a key that
+    needs percent-encoding."""
+    proxy, client = through_proxy
+    path = tmp_path / "payload.bin"
+    path.write_bytes(os.urandom(11 * MiB))
+    result = upload_file(client, path, bucket, ODD_KEY, state_path=tmp_path / "journal",
+                         config=TransferConfig(part_size=5 * MiB, concurrency=2, multipart_threshold=5 * MiB))
+    parts = proxy.requests("UploadPart")
+    assert len(parts) == 3 and all("X-Amz-Signature" in r.query for r in parts), "sent directly"
+    assert result.verified and result.checksum.endswith("-3")
+    assert s3.get_object(Bucket=bucket, Key=ODD_KEY)["Body"].read() == path.read_bytes()
+
+
+def test_a_part_signed_with_the_wrong_secret_is_refused_and_the_upload_aborted(
+        tmp_path, s3, bucket, through_proxy, monkeypatch):
+    """Class: a signature S3 does not accept. The refusal is permanent (no retries until the
+    budget runs out), the upload is aborted, nothing is stored."""
+    from securestore._sigv4 import SigningCredentials
+    from securestore.s3presign import CredentialSource
+    from securestore.transfer import TransferError
+    from securestore.transfer.direct import DirectParts
+    from securestore.transfer.errors import TemporaryTransferError
+
+    built = DirectParts.for_upload.__func__
+
+    def with_wrong_secret(cls, *args, **kwargs):
+        sender = built(cls, *args, **kwargs)
+        sender._credentials = CredentialSource(SigningCredentials("test", "not-the-secret"))
+        return sender
+
+    monkeypatch.setattr(DirectParts, "for_upload", classmethod(with_wrong_secret))
+    proxy, client = through_proxy
+    path = tmp_path / "payload.bin"
+    path.write_bytes(os.urandom(6 * MiB))
+    with pytest.raises(TransferError) as raised:
+        upload_file(client, path, bucket, "refused.bin", state_path=tmp_path / "journal",
+                    config=TransferConfig(part_size=5 * MiB, concurrency=1, multipart_threshold=5 * MiB))
+    assert not isinstance(raised.value, TemporaryTransferError), raised.value
+    assert "SignatureDoesNotMatch" in str(raised.value) or "403" in str(raised.value), raised.value
+    assert [r.attempt for r in proxy.requests("UploadPart")] == [1], "refused once, not retried"
+    assert len(proxy.requests("AbortMultipartUpload")) == 1
+    assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []

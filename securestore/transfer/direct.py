@@ -1,0 +1,278 @@
+"""UploadPart without botocore's request path: pre-signed per part, sent over our own connections.
+
+Why: botocore's per-call pipeline (parameter validation, endpoint rules, event hooks,
+serialisation, signing, urllib3) costs ~2 ms of CPU per 8 MiB part; on a fast link the upload
+is CPU-bound and that pipeline is what kept ours at 1.0x boto3 (``bench/upload_ceiling.py``:
+parts over raw connections reach 1.6x). Here each part is signed with ``securestore._sigv4``
+(SigV4 query auth, ``UNSIGNED-PAYLOAD``, ~40 µs) and sent with ``http.client`` on one
+persistent connection per worker thread.
+
+What botocore's path gave, and how this keeps it:
+
+* Addressing and endpoint rules: the scheme, host and path are those of a URL botocore itself
+  pre-signs for the upload's first part (virtual-hosted or path style, FIPS, custom
+  endpoints); only the signature is ours.
+* Integrity: the part's checksum goes in ``x-amz-checksum-<algorithm>``; S3 rejects a part
+  whose bytes do not match, and the echoed checksum is compared by the caller as before.
+* ``Expect: 100-continue``: S3 can refuse a part (403, 404 NoSuchUpload) before the body is
+  sent, and the refusal arrives as a clean HTTP error instead of a reset mid-body. Without an
+  interim answer within one second the body is sent anyway, as botocore does.
+* Timeouts: the client's ``connect_timeout`` for connecting and its ``read_timeout`` for every
+  256 KiB block and for the response, so a slow link is measured by progress.
+* Errors: an HTTP error becomes the ``ClientError`` botocore would raise (code and message
+  parsed from S3's XML, status in ``ResponseMetadata``), a network failure a
+  ``ConnectionError``; ``retry.is_retryable`` classifies both as before. A TLS certificate that
+  does not verify is raised as is (permanent).
+* TLS: the client's ``verify`` setting (CA bundle path or default trust store); socket
+  options: the client's (``tcp_keepalive``, and any a caller added to its HTTP session).
+
+Used only when nothing else must see the request; otherwise botocore sends the part:
+``TransferConfig(direct_parts=False)``; a client with proxies (config or environment); a
+client with handlers on its request path (``Stubber``, moto's in-process mock, any
+``before-send`` hook); ``verify=False``; no credentials; a URL botocore builds in a way we do
+not recognise.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import http.client
+import re
+import select
+import ssl
+import threading
+import urllib.request
+from typing import Any, Optional
+from urllib.parse import quote, urlsplit
+
+from botocore.exceptions import ClientError
+
+from .._sigv4 import S3Endpoint, SigV4Signer
+from ..s3presign import CredentialSource
+
+SEND_BLOCK_SIZE = 256 * 1024
+CONTINUE_WAIT_SECONDS = 1.0
+URL_EXPIRES_SECONDS = 900
+MAX_HEAD_BYTES = 64 * 1024
+_XML_CODE = re.compile(rb"<Code>([^<]{1,200})</Code>")
+_XML_MESSAGE = re.compile(rb"<Message>([^<]{0,2000})</Message>")
+
+
+def _has_request_hooks(client: Any) -> bool:
+    """Whether something besides botocore watches or answers this client's requests."""
+    events = client.meta.events
+    emitter = getattr(events, "_emitter", events)
+    unique = getattr(emitter, "_unique_id_handlers", None)
+    handlers = getattr(emitter, "_handlers", None)
+    if unique is None or handlers is None:
+        return True  # an emitter we do not know: let botocore send
+    if any("stubber" in str(name) for name in unique):
+        return True
+    # A handler that says it is switched off (moto's, outside ``mock_aws``) answers nothing.
+    return any(getattr(handler, "enabled", True) for handler in handlers.prefix_search("before-send.s3.UploadPart"))
+
+
+def _uses_proxy(client: Any, scheme: str, host: str) -> bool:
+    if getattr(client.meta.config, "proxies", None):
+        return True
+    proxies = urllib.request.getproxies()
+    return scheme in proxies and not urllib.request.proxy_bypass(host.split(":")[0])
+
+
+class DirectParts:
+    """Sends the parts of one multipart upload; thread-safe, one connection per thread."""
+
+    def __init__(self, *, endpoint: S3Endpoint, key: str, upload_id: str, region_name: str,
+                 credentials: CredentialSource, checksum_parameter: str, connect_timeout: float,
+                 read_timeout: float, ssl_context: Optional[ssl.SSLContext],
+                 socket_options: tuple = ()) -> None:
+        self._endpoint = endpoint
+        self._key = key
+        self._upload_id = upload_id
+        self._signer = SigV4Signer(region_name)
+        self._credentials = credentials
+        self._checksum_parameter = checksum_parameter  # "ChecksumCRC32C"
+        self._checksum_header = "x-amz-checksum-" + checksum_parameter[len("Checksum"):].lower()
+        self._connect_timeout = connect_timeout
+        self._read_timeout = read_timeout
+        self._ssl_context = ssl_context
+        self._socket_options = tuple(socket_options)
+        self.clock = lambda: _dt.datetime.now(_dt.timezone.utc)
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._connections: list[http.client.HTTPConnection] = []
+
+    @classmethod
+    def for_upload(cls, client: Any, bucket: str, key: str, upload_id: str,
+                   checksum_parameter: str) -> Optional["DirectParts"]:
+        """A sender for this upload, or ``None`` when botocore must send (see the module doc)."""
+        try:
+            if client.meta.service_model.service_name != "s3" or _has_request_hooks(client):
+                return None
+            signer = getattr(client, "_request_signer", None)
+            credentials = getattr(signer, "_credentials", None)
+            region = client.meta.region_name
+            if credentials is None or not region or \
+                    getattr(client.meta.config, "signature_version", "s3v4") not in ("s3v4", None):
+                return None
+            url = client.generate_presigned_url(
+                "upload_part", Params={"Bucket": bucket, "Key": key, "UploadId": upload_id, "PartNumber": 1},
+                ExpiresIn=URL_EXPIRES_SECONDS)
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.netloc or \
+                    "X-Amz-Credential=" not in parts.query or f"%2F{region}%2Fs3%2F" not in parts.query:
+                return None
+            quoted_key = "/" + quote(key, safe="/~")
+            if not parts.path.endswith(quoted_key):
+                return None
+            if _uses_proxy(client, parts.scheme, parts.netloc):
+                return None
+            context = None
+            if parts.scheme == "https":
+                verify = client._endpoint.http_session._verify
+                if verify is False:
+                    return None
+                context = ssl.create_default_context(cafile=verify if isinstance(verify, str) else None)
+            config = client.meta.config
+            options = tuple(getattr(client._endpoint.http_session, "_socket_options", ()) or ())
+            return cls(endpoint=S3Endpoint(parts.scheme, parts.netloc, parts.path[:-len(quoted_key)]),
+                       key=key, upload_id=upload_id, region_name=region,
+                       credentials=CredentialSource(credentials), checksum_parameter=checksum_parameter,
+                       connect_timeout=float(config.connect_timeout), read_timeout=float(config.read_timeout),
+                       ssl_context=context, socket_options=options)
+        except (AttributeError, TypeError, ValueError):
+            return None  # anything unexpected about the client: botocore sends
+
+    # one part ---------------------------------------------------------------------------------
+    def part_url(self, number: int, checksum: Optional[str] = None) -> str:
+        """Part ``number``'s UploadPart URL, pre-signed now (valid ``URL_EXPIRES_SECONDS``).
+
+        The checksum header is signed: S3 refuses a query-signed request carrying an unsigned
+        ``x-amz-*`` header (LocalStack too: "headers present in the request which were not
+        signed"), and signing it binds the part's checksum to the signature."""
+        return self._signer.presign_url(
+            self._credentials.current(), "PUT", self._endpoint, self._key,
+            expires_in=URL_EXPIRES_SECONDS, now=self.clock(),
+            headers={self._checksum_header: checksum} if checksum is not None else None,
+            query=(("partNumber", str(number)), ("uploadId", self._upload_id)))
+
+    def upload_part(self, number: int, body: memoryview, checksum: str) -> dict[str, Any]:
+        """PUT one part; returns ``{"ETag": ..., "Checksum<ALG>": ...}`` like botocore's
+        ``upload_part``, or raises ``ClientError`` / ``ConnectionError``."""
+        url = self.part_url(number, checksum)
+        target = url[len(f"{self._endpoint.scheme}://{self._endpoint.host}"):]
+        connection = self._connection()
+        try:
+            status, headers, data = self._exchange(connection, target, body, checksum)
+        except ssl.SSLCertVerificationError:
+            self._drop(connection)
+            raise
+        except (OSError, http.client.HTTPException) as error:
+            self._drop(connection)
+            raise ConnectionError(f"UploadPart {number} to {self._endpoint.host}: {error!r}") from error
+        if 200 <= status < 300:
+            result = {"ETag": headers.get("etag")}
+            echoed = headers.get(self._checksum_header)
+            if echoed is not None:
+                result[self._checksum_parameter] = echoed
+            return result
+        code = _XML_CODE.search(data)
+        message = _XML_MESSAGE.search(data)
+        raise ClientError({
+            "Error": {"Code": code.group(1).decode() if code else str(status),
+                      "Message": message.group(1).decode(errors="replace") if message else ""},
+            "ResponseMetadata": {"HTTPStatusCode": status, "HTTPHeaders": headers},
+        }, "UploadPart")
+
+    def _exchange(self, connection: http.client.HTTPConnection, target: str, body: memoryview,
+                  checksum: str) -> tuple[int, dict[str, str], bytes]:
+        if connection.sock is None:
+            connection.connect()
+            for level, option, value in self._socket_options:  # botocore's: keepalive, buffers
+                connection.sock.setsockopt(level, option, value)
+            connection.sock.settimeout(self._read_timeout)
+        connection.putrequest("PUT", target, skip_host=True, skip_accept_encoding=True)
+        connection.putheader("Host", self._endpoint.host)
+        connection.putheader("Content-Length", str(len(body)))
+        connection.putheader(self._checksum_header, checksum)
+        connection.putheader("Expect", "100-continue")
+        connection.endheaders()
+        sock = connection.sock
+        pending = getattr(sock, "pending", lambda: 0)()
+        if pending or select.select([sock], [], [], CONTINUE_WAIT_SECONDS)[0]:
+            status, headers, head_rest = _read_head(sock)
+            if status != 100:  # refused before the body: read the answer, never reuse this socket
+                data = _read_body(sock, headers, head_rest)
+                self._drop(connection)
+                return status, headers, data
+        for start in range(0, len(body), SEND_BLOCK_SIZE):
+            sock.sendall(body[start:start + SEND_BLOCK_SIZE])
+        response = connection.getresponse()
+        data = response.read()
+        headers = {name.lower(): value for name, value in response.getheaders()}
+        if response.will_close:
+            self._drop(connection)
+        return response.status, headers, data
+
+    # connections ------------------------------------------------------------------------------
+    def _connection(self) -> http.client.HTTPConnection:
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            host = self._endpoint.host
+            if self._endpoint.scheme == "https":
+                connection = http.client.HTTPSConnection(host, timeout=self._connect_timeout,
+                                                         context=self._ssl_context)
+            else:
+                connection = http.client.HTTPConnection(host, timeout=self._connect_timeout)
+            self._local.connection = connection
+            with self._lock:
+                self._connections.append(connection)
+        return connection
+
+    def _drop(self, connection: http.client.HTTPConnection) -> None:
+        connection.close()  # the next part on this thread connects afresh
+
+    def close(self) -> None:
+        with self._lock:
+            connections, self._connections = self._connections, []
+        for connection in connections:
+            connection.close()
+
+
+def _read_head(sock) -> tuple[int, dict[str, str], bytes]:
+    """Read one response head (status line and headers) byte by byte, so that nothing of what
+    follows is consumed; returns (status, lower-cased headers, b"")."""
+    head = bytearray()
+    while not head.endswith(b"\r\n\r\n"):
+        byte = sock.recv(1)
+        if not byte:
+            raise http.client.RemoteDisconnected("connection closed before a response")
+        head += byte
+        if len(head) > MAX_HEAD_BYTES:
+            raise http.client.LineTooLong("response head")
+    lines = bytes(head).decode("latin-1").split("\r\n")
+    try:
+        status = int(lines[0].split()[1])
+    except (IndexError, ValueError):
+        raise http.client.BadStatusLine(lines[0]) from None
+    headers = {}
+    for line in lines[1:]:
+        name, sep, value = line.partition(":")
+        if sep:
+            headers[name.strip().lower()] = value.strip()
+    return status, headers, b""
+
+
+def _read_body(sock, headers: dict[str, str], already: bytes) -> bytes:
+    """The body of an early answer when it has a length (S3's errors do); else nothing."""
+    try:
+        length = int(headers.get("content-length", "0"))
+    except ValueError:
+        return b""
+    data = bytearray(already)
+    while len(data) < min(length, MAX_HEAD_BYTES):
+        chunk = sock.recv(min(length, MAX_HEAD_BYTES) - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return bytes(data)
