@@ -2,14 +2,17 @@
 
 A 1 GiB multipart upload at the defaults (8 MiB x 4, CRC32C) does, per byte: one ``preadv``
 from the page cache into a part buffer, one CRC32C pass, and one ``sendall`` into the socket;
-and per part: one botocore ``UploadPart`` call (serialize, sign, send, parse). This script
+and per part: one UploadPart request, sent directly (``transfer/direct.py``: our pre-signature,
+100-continue, response) or, on the botocore path, one ``upload_part`` call (serialize, sign,
+send, parse); both per-part costs are measured. This script
 times each piece on its own in this process (CPU seconds, user+sys, which the machine's load
 moves far less than wall time), then a whole ``upload_file`` and one ``curl`` PUT in fresh
 processes, all against the discard sink (``tests/support/discard_s3.py``). What is left of the
 whole upload after the pieces is threads, locks and the GIL.
 
 The last line is the figure:
-``upload 1 GiB CPU: ours T s = read R + crc32c C + send S + botocore B (128 calls) + rest X; curl U s``.
+``upload 1 GiB CPU: ours T s = read R + crc32c C + send S + per-part P (128 direct calls; botocore's
+would be B) + rest X; curl U s; ours/curl N.Nx CPU``.
 """
 
 from __future__ import annotations
@@ -109,6 +112,30 @@ def botocore_cost(endpoint: str, calls: int) -> float:
     return _cpu() - started
 
 
+def direct_cost(endpoint: str, calls: int) -> float:
+    """``calls`` UploadPart requests of one byte each as ours sends them by default
+    (``transfer/direct.py``: our SigV4 pre-signature, 100-continue, response): the per-part
+    cost that is not the bytes, on the path that replaced botocore's."""
+    from securestore.transfer import make_s3_client
+    from securestore.transfer.checksums import get_algorithm
+    from securestore.transfer.direct import DirectParts
+
+    client = make_s3_client(common.session(), region_name="us-east-1", endpoint_url=endpoint)
+    upload_id = client.create_multipart_upload(Bucket=BUCKET, Key="direct.bin")["UploadId"]
+    sender = DirectParts.for_upload(client, BUCKET, "direct.bin", upload_id, "ChecksumCRC32C")
+    if sender is None:
+        raise SystemExit("the transfer would not send parts directly to this sink")
+    body = memoryview(bytearray(b"x"))
+    checksum = get_algorithm("crc32c").encode(get_algorithm("crc32c").digest(body))
+    sender.upload_part(1, body, checksum)
+    started = _cpu()
+    for number in range(calls):
+        sender.upload_part(number + 1, body, checksum)
+    cost = _cpu() - started
+    sender.close()
+    return cost
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size-mib", type=int, default=1024)
@@ -123,12 +150,13 @@ def main() -> int:
         common.write_payload(path, size)
         upload_script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "upload.py")
         with common.Sink() as sink:
-            pieces: dict[str, list[float]] = {"read": [], "crc32c": [], "send": [], "botocore": [],
-                                              "ours": [], "curl": []}
+            pieces: dict[str, list[float]] = {"read": [], "crc32c": [], "send": [], "direct": [],
+                                              "botocore": [], "ours": [], "curl": []}
             for _ in range(args.rounds):
                 pieces["read"].append(read_cost(path, size))
                 pieces["crc32c"].append(crc_cost(size))
                 pieces["send"].append(send_cost(sink.endpoint, size))
+                pieces["direct"].append(direct_cost(sink.endpoint, parts))
                 pieces["botocore"].append(botocore_cost(sink.endpoint, parts))
                 pieces["ours"].append(common.run_child(upload_script, "ours", sink.endpoint,
                                                        "--file", path)["cpu_seconds"])
@@ -139,11 +167,14 @@ def main() -> int:
     median = {name: statistics.median(values) for name, values in pieces.items()}
     for name, values in pieces.items():
         print(f"{name:>9}: median {median[name]:.3f} s, rounds {[round(v, 3) for v in values]}")
-    rest = median["ours"] - median["read"] - median["crc32c"] - median["send"] - median["botocore"]
+    rest = median["ours"] - median["read"] - median["crc32c"] - median["send"] - median["direct"]
+    print(f"per-part cost: {median['direct'] * 1e3 / parts:.2f} ms sent directly (ours), "
+          f"{median['botocore'] * 1e3 / parts:.2f} ms through botocore's upload_part")
     label = f"{args.size_mib // 1024} GiB" if args.size_mib % 1024 == 0 else f"{args.size_mib} MiB"
     print(f"upload {label} CPU: ours {median['ours']:.2f} s = read {median['read']:.2f} + crc32c "
-          f"{median['crc32c']:.2f} + send {median['send']:.2f} + botocore {median['botocore']:.2f} "
-          f"({parts} calls) + rest {rest:.2f}; curl {median['curl']:.2f} s; "
+          f"{median['crc32c']:.2f} + send {median['send']:.2f} + per-part {median['direct']:.2f} "
+          f"({parts} direct calls; botocore's would be {median['botocore']:.2f}) + rest {rest:.2f}; "
+          f"curl {median['curl']:.2f} s; "
           f"ours/curl {median['ours'] / median['curl']:.1f}x CPU")
     return 0
 
