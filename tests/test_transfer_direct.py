@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import socket
+import ssl
 import threading
 from urllib.parse import parse_qs, urlsplit
 
@@ -86,9 +87,12 @@ def test_moto_in_process_mock_is_honoured():
 class _OneShotServer:
     """A loopback server that runs ``script(conn, head)`` for each request and counts body bytes."""
 
-    def __init__(self, script) -> None:
+    def __init__(self, script, tls=None) -> None:
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.endpoint_url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        if tls is not None:
+            self.listener = tls.wrap_socket(self.listener, server_side=True)
+            self.endpoint_url = self.endpoint_url.replace("http://", "https://")
         self.body_bytes = 0
         self.script = script
         self.thread = threading.Thread(target=self._serve, daemon=True)
@@ -98,6 +102,8 @@ class _OneShotServer:
         while True:
             try:
                 conn, _ = self.listener.accept()
+            except ssl.SSLError:
+                continue  # a client that did not trust the certificate
             except OSError:
                 return
             with conn:
@@ -224,3 +230,86 @@ def test_direct_parts_false_sends_every_part_through_botocore(tmp_path):
         upload_file(client, path, "bkt", "b", state_path=tmp_path / "j2",
                     config=TransferConfig(part_size=5 * MiB))
         assert len(seen) == 3, "the default sends the parts directly, past botocore's signer"
+
+
+@pytest.fixture
+def tls_server(tmp_path):
+    """A loopback HTTPS server with a self-signed certificate for 127.0.0.1, answering 200."""
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.timezone.utc)
+    import ipaddress
+
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_path, key_path)
+
+    def script(server, conn, head):
+        conn.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
+        server.read_body(conn, head)
+        conn.sendall(b'HTTP/1.1 200 OK\r\nETag: "tls"\r\nContent-Length: 0\r\n\r\n')
+
+    server = _OneShotServer(script, tls=context)
+    yield server, str(cert_path)
+    server.close()
+
+
+def _tls_client(endpoint_url, verify):
+    session = boto3.session.Session(aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="secret")
+    from securestore.transfer.clients import transfer_client_config
+
+    return session.client("s3", region_name="eu-west-1", endpoint_url=endpoint_url, verify=verify,
+                          config=transfer_client_config(4))
+
+
+def test_over_tls_the_clients_ca_bundle_is_trusted(tls_server):
+    server, ca_bundle = tls_server
+    sender = DirectParts.for_upload(_tls_client(server.endpoint_url, ca_bundle), "tenant-bucket", "k", "u",
+                                    "ChecksumCRC32C")
+    assert sender is not None
+    assert sender.upload_part(1, memoryview(bytes(MiB)), "AAAAAA==")["ETag"] == '"tls"'
+    assert server.body_bytes == MiB
+
+
+def test_over_tls_a_certificate_the_client_does_not_trust_is_a_permanent_error(tls_server, monkeypatch):
+    """The default trust store does not know the self-signed certificate: the part is not sent
+    and the error is not retried (a certificate does not fix itself)."""
+    import ssl
+
+    server, _ = tls_server
+    monkeypatch.delenv("AWS_CA_BUNDLE", raising=False)
+    sender = DirectParts.for_upload(_tls_client(server.endpoint_url, None), "tenant-bucket", "k", "u",
+                                    "ChecksumCRC32C")
+    assert sender is not None
+    with pytest.raises(ssl.SSLCertVerificationError) as raised:
+        sender.upload_part(1, memoryview(bytes(MiB)), "AAAAAA==")
+    assert not is_retryable(raised.value)
+    assert server.body_bytes == 0
+
+
+def test_verify_false_or_a_client_certificate_leave_the_parts_to_botocore(tls_server, tmp_path):
+    server, ca_bundle = tls_server
+    assert DirectParts.for_upload(_tls_client(server.endpoint_url, False), "tenant-bucket", "k", "u",
+                                  "ChecksumCRC32C") is None
+    from botocore.config import Config
+
+    client = boto3.session.Session(aws_access_key_id="a", aws_secret_access_key="b").client(
+        "s3", region_name="eu-west-1", endpoint_url=server.endpoint_url, verify=ca_bundle,
+        config=Config(client_cert=(ca_bundle, ca_bundle)))
+    assert DirectParts.for_upload(client, "tenant-bucket", "k", "u", "ChecksumCRC32C") is None

@@ -29,7 +29,7 @@ What botocore's path gave, and how this keeps it:
 Used only when nothing else must see the request; otherwise botocore sends the part:
 ``TransferConfig(direct_parts=False)``; a client with proxies (config or environment); a
 client with handlers on its request path (``Stubber``, moto's in-process mock, any
-``before-send`` hook); ``verify=False``; no credentials; a URL botocore builds in a way we do
+``before-send`` hook); ``verify=False``; a client certificate; no credentials; a URL botocore builds in a way we do
 not recognise.
 """
 
@@ -125,8 +125,8 @@ class DirectParts:
             quoted_key = "/" + quote(key, safe="/~")
             if not parts.path.endswith(quoted_key):
                 return None
-            if _uses_proxy(client, parts.scheme, parts.netloc):
-                return None
+            if _uses_proxy(client, parts.scheme, parts.netloc) or getattr(client.meta.config, "client_cert", None):
+                return None  # proxies and client certificates: botocore's connection handles them
             context = None
             if parts.scheme == "https":
                 verify = client._endpoint.http_session._verify
