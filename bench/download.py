@@ -75,9 +75,7 @@ def _child(argv: list[str]) -> int:
 def main() -> int:
     if "--child" in sys.argv:
         return _child(sys.argv[1:])
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--size-mib", type=int, default=1024, help="object size (default 1024 = 1 GiB)")
-    parser.add_argument("--rounds", type=int, default=5, help="downloads per client, interleaved")
+    parser = common.transfer_parser(__doc__, "downloads")
     parser.add_argument("--dest-dir", default="/dev/shm" if os.path.isdir("/dev/shm") else None,
                         help="where the downloaded files go (default /dev/shm)")
     parser.add_argument("--only", default=",".join(common.CLIENTS),

@@ -22,11 +22,13 @@ The three kinds of client, the same in both directions:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Callable, Optional
@@ -135,6 +137,31 @@ def run_curl(argv: list[str]) -> dict:
         raise SystemExit(f"curl failed: {done.stderr}")
     return {"seconds": float(done.stdout.strip().splitlines()[-1]), "cpu_seconds": 0.0,
             "peak_rss": 0, "wall_seconds": wall}
+
+
+def transfer_parser(doc: str, what: str) -> "argparse.ArgumentParser":
+    """The options every transfer bench has: ``--size-mib`` and ``--rounds`` (of ``what``)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--size-mib", type=int, default=1024, help="size (default 1024 = 1 GiB)")
+    parser.add_argument("--rounds", type=int, default=5, help=f"{what} per client, interleaved")
+    return parser
+
+
+@contextlib.contextmanager
+def payload_file(size: int):
+    """A random file of ``size`` bytes in a temporary directory (removed after), and the directory."""
+    with tempfile.TemporaryDirectory(prefix="securestore-bench-") as workdir:
+        path = os.path.join(workdir, "payload.bin")
+        write_payload(path, size)
+        yield path
+
+
+def curl_put(path: str, endpoint: str) -> dict:
+    """One ``curl`` PUT of the whole file to the sink: the single-connection limit of the upload
+    benches (``-H 'Expect:'``: no 100-continue round trip, curl at its best)."""
+    return run_curl(["--upload-file", path, "-H", "Expect:", "-o", os.devnull, f"{endpoint}/{BUCKET}/curl.bin"])
 
 
 class Sink:

@@ -21,7 +21,6 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -96,9 +95,7 @@ def _child(argv: list[str]) -> int:
 def main() -> int:
     if "--child" in sys.argv:
         return _child(sys.argv[1:])
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--size-mib", type=int, default=1024, help="file size (default 1024 = 1 GiB)")
-    parser.add_argument("--rounds", type=int, default=5, help="uploads per client, interleaved")
+    parser = common.transfer_parser(__doc__, "uploads")
     parser.add_argument("--explore", action="store_true", help="also measure alternative settings of ours")
     parser.add_argument("--only", default=",".join(common.CLIENTS),
                         help="comma-separated clients to run (default: all four)")
@@ -112,17 +109,13 @@ def main() -> int:
     print(f"upload {args.size_mib} MiB, {args.rounds} rounds, load average {common.load_average()}",
           flush=True)
 
-    with tempfile.TemporaryDirectory(prefix="securestore-bench-") as workdir:
-        path = os.path.join(workdir, "payload.bin")
-        common.write_payload(path, size)
+    with common.payload_file(size) as path:
         with common.Sink() as sink:
             script = os.path.abspath(__file__)
 
             def measure(kind: str, *extra: str) -> dict:
                 if kind == "curl":
-                    # -H 'Expect:' : no 100-continue round trip; the limit should be curl at its best.
-                    return common.run_curl(["--upload-file", path, "-H", "Expect:", "-o", os.devnull,
-                                            f"{sink.endpoint}/{BUCKET}/curl.bin"])
+                    return common.curl_put(path, sink.endpoint)
                 return common.run_child(script, kind, sink.endpoint, "--file", path, *extra,
                                         root=args.baseline if kind == common.BASELINE else None)
 

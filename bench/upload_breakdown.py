@@ -23,7 +23,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -145,9 +144,7 @@ def main() -> int:
     parts = -(-size // PART_SIZE)
     print(f"upload {args.size_mib} MiB CPU breakdown, {args.rounds} rounds, load average "
           f"{common.load_average()}", flush=True)
-    with tempfile.TemporaryDirectory(prefix="securestore-bench-") as workdir:
-        path = os.path.join(workdir, "payload.bin")
-        common.write_payload(path, size)
+    with common.payload_file(size) as path:
         upload_script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "upload.py")
         with common.Sink() as sink:
             pieces: dict[str, list[float]] = {"read": [], "crc32c": [], "send": [], "direct": [],
@@ -161,8 +158,7 @@ def main() -> int:
                 pieces["ours"].append(common.run_child(upload_script, "ours", sink.endpoint,
                                                        "--file", path)["cpu_seconds"])
                 before = _children_cpu()
-                common.run_curl(["--upload-file", path, "-H", "Expect:", "-o", os.devnull,
-                                 f"{sink.endpoint}/{BUCKET}/curl.bin"])
+                common.curl_put(path, sink.endpoint)
                 pieces["curl"].append(_children_cpu() - before)
     median = {name: statistics.median(values) for name, values in pieces.items()}
     for name, values in pieces.items():
