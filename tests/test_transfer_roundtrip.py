@@ -129,3 +129,19 @@ def test_cli_sends_sse_kms_with_the_configured_key(tmp_path, proxy, s3_direct, b
     head = s3_direct.head_object(Bucket=bucket, Key="kms.bin")
     assert head["ServerSideEncryption"] == "aws:kms"
     assert head["SSEKMSKeyId"] == key_arn
+
+
+@pytest.mark.parametrize("flags, signed_in_query", [([], True), (["--parts-via-botocore"], False)],
+                         ids=["direct", "via-botocore"])
+def test_cli_parts_go_direct_unless_asked_to_go_through_botocore(tmp_path, proxy, s3_direct, bucket, aws_env,
+                                                                 capsys, flags, signed_in_query):
+    """Direct parts carry their signature in the query (``transfer/direct.py``); through botocore
+    they carry an Authorization header. Both store the same bytes."""
+    path = random_file(tmp_path, 11 * MiB)
+    code = main(["upload", str(path), "--key", "via.bin", "--bucket", bucket, "--endpoint-url",
+                 proxy.endpoint_url, "--region", REGION, "--part-size", "5MiB", "--quiet", *flags])
+    assert code == 0, capsys.readouterr().err
+    parts = proxy.requests("UploadPart")
+    assert len(parts) == 3
+    assert all(("X-Amz-Signature" in r.query) is signed_in_query for r in parts)
+    assert s3_direct.get_object(Bucket=bucket, Key="via.bin")["Body"].read() == path.read_bytes()

@@ -110,6 +110,10 @@ def register(subparsers: Any) -> None:
                         "journalled (every multipart upload is); without it such an upload is an error")
     upload.add_argument("--state-file", help="the upload's journal "
                         "(default: under $XDG_CACHE_HOME/securestore/uploads)")
+    upload.add_argument("--parts-via-botocore", action="store_true",
+                        help="send each part through botocore's upload_part instead of the "
+                        "transfer's own pre-signed connections (slower; for a middlebox or a "
+                        "debugging hook that must see every request)")
     upload.set_defaults(handler=run_upload)
     _register_uploads(subparsers)
 
@@ -182,7 +186,8 @@ def _transfer_config(args: argparse.Namespace, checksum: str = DEFAULT_CHECKSUM_
     try:
         return TransferConfig(part_size=args.part_size, concurrency=args.concurrency,
                               checksum_algorithm=checksum, max_attempts=args.max_attempts,
-                              retry_for_seconds=retry_for)
+                              retry_for_seconds=retry_for,
+                              direct_parts=not getattr(args, "parts_via_botocore", False))
     except ValueError as exc:  # name the flag, not the field
         text = str(exc)
         for field, flag in (("part_size", "--part-size"), ("concurrency", "--concurrency"),
