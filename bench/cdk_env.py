@@ -42,6 +42,14 @@ ENV = {
 }
 
 
+
+def env_for(cwd: Path) -> dict[str, str]:
+    """``ENV`` for a command run in ``cwd``; for another checkout (``--baseline DIR``), with that
+    checkout first on ``sys.path``, before this one's editable install."""
+    if cwd in (ROOT, CDK_APP_DIR):
+        return ENV
+    return {**ENV, "PYTHONPATH": str(cwd)}
+
 def ensure() -> None:
     """Create the CDK virtualenv and install the CLI if they are missing (a few minutes once)."""
     if not PYTHON.exists():

@@ -43,8 +43,8 @@ def run(command: list[str], cwd: Path = ROOT) -> tuple[float, float, int]:
     """Wall seconds, CPU seconds of the whole tree, and the number of tests passed."""
     cpu = children_cpu()
     start = time.perf_counter()
-    env = cdk_env.ENV if cwd == ROOT else {**cdk_env.ENV, "PYTHONPATH": str(cwd)}
-    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
+    done = subprocess.run(command, cwd=cwd, env=cdk_env.env_for(cwd), capture_output=True,
+                          text=True)
     wall = time.perf_counter() - start
     cpu = children_cpu() - cpu
     passed = re.search(r"(\d+) passed", done.stdout)

@@ -51,12 +51,6 @@ def commands(stack: str, baseline: Optional[Path] = None) -> dict[str, tuple[lis
     return sides
 
 
-def env_for(cwd: Path) -> dict[str, str]:
-    if cwd in (ROOT, cdk_env.CDK_APP_DIR):
-        return cdk_env.ENV
-    return {**cdk_env.ENV, "PYTHONPATH": str(cwd)}
-
-
 def children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -66,7 +60,8 @@ def timed(command: list[str], cwd: Path) -> tuple[float, float, str]:
     """Wall seconds, CPU seconds of the waited-for process tree, stdout."""
     cpu = children_cpu()
     start = time.perf_counter()
-    done = subprocess.run(command, cwd=cwd, env=env_for(cwd), capture_output=True, text=True)
+    done = subprocess.run(command, cwd=cwd, env=cdk_env.env_for(cwd), capture_output=True,
+                          text=True)
     wall = time.perf_counter() - start
     cpu = children_cpu() - cpu
     if done.returncode != 0:
@@ -111,7 +106,7 @@ def main() -> None:
             cpus[name].append(cpu)
         print(f"round {round_ + 1}: " + ", ".join(f"{name} {times[name][-1]:.2f} s" for name in names),
               flush=True)
-    rss = {name: cdk_env.peak_tree_rss_mib(command, cwd=cwd, env=env_for(cwd))
+    rss = {name: cdk_env.peak_tree_rss_mib(command, cwd=cwd, env=cdk_env.env_for(cwd))
            for name, (command, cwd) in sides.items()}
 
     median = {name: statistics.median(values) for name, values in times.items()}

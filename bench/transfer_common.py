@@ -151,7 +151,7 @@ def transfer_parser(doc: str, what: str) -> "argparse.ArgumentParser":
 
 @contextlib.contextmanager
 def payload_file(size: int):
-    """A random file of ``size`` bytes in a temporary directory (removed after), and the directory."""
+    """The path of a random file of ``size`` bytes in a temporary directory (removed after)."""
     with tempfile.TemporaryDirectory(prefix="securestore-bench-") as workdir:
         path = os.path.join(workdir, "payload.bin")
         write_payload(path, size)
@@ -161,7 +161,8 @@ def payload_file(size: int):
 def curl_put(path: str, endpoint: str) -> dict:
     """One ``curl`` PUT of the whole file to the sink: the single-connection limit of the upload
     benches (``-H 'Expect:'``: no 100-continue round trip, curl at its best)."""
-    return run_curl(["--upload-file", path, "-H", "Expect:", "-o", os.devnull, f"{endpoint}/{BUCKET}/curl.bin"])
+    return run_curl(["--upload-file", path, "-H", "Expect:", "-o", os.devnull,
+                     f"{endpoint}/{BUCKET}/curl.bin"])
 
 
 class Sink:

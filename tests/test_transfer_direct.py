@@ -30,9 +30,9 @@ UPLOAD_ID = "upload-id/with+odd=chars"
 NOW = dt.datetime(2026, 12, 5, 13, 0, 0, tzinfo=dt.timezone.utc)
 
 
-def _client(endpoint_url="http://127.0.0.1:9", **session):
+def _client(endpoint_url="http://127.0.0.1:9", token=None):
     session = boto3.session.Session(aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="secret",
-                                    aws_session_token=session.get("token"), region_name="eu-west-1")
+                                    aws_session_token=token, region_name="eu-west-1")
     return make_s3_client(session, region_name="eu-west-1", endpoint_url=endpoint_url)
 
 

@@ -24,7 +24,7 @@ from typing import Iterator
 
 @contextlib.contextmanager
 def collector_paused() -> Iterator[None]:
-    """Run the body with ``gc`` disabled; then freeze what it built and restore the state."""
+    """Run the body with ``gc`` disabled; then promote what it built and restore the state."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:

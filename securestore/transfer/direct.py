@@ -1,8 +1,9 @@
 """UploadPart without botocore's request path: pre-signed per part, sent over our own connections.
 
 Why: botocore's per-call pipeline (parameter validation, endpoint rules, event hooks,
-serialisation, signing, urllib3) costs ~2 ms of CPU per 8 MiB part; on a fast link the upload
-is CPU-bound and that pipeline is what kept ours at 1.0x boto3 (``bench/upload_ceiling.py``:
+serialisation, signing, urllib3) costs ~0.9 ms of CPU per part against ~0.2 ms here
+(``bench/upload_breakdown.py``), plus urllib3's send path; on a fast link the upload is
+CPU-bound and that pipeline is what kept ours at 1.0x boto3 (``bench/upload_ceiling.py``:
 parts over raw connections reach 1.6x). Here each part is signed with ``securestore._sigv4``
 (SigV4 query auth, ``UNSIGNED-PAYLOAD``, ~40 µs) and sent with ``http.client`` on one
 persistent connection per worker thread.
@@ -29,8 +30,8 @@ What botocore's path gave, and how this keeps it:
 Used only when nothing else must see the request; otherwise botocore sends the part:
 ``TransferConfig(direct_parts=False)``; a client with proxies (config or environment); a
 client with handlers on its request path (``Stubber``, moto's in-process mock, any
-``before-send`` hook); ``verify=False``; a client certificate; no credentials; a URL botocore builds in a way we do
-not recognise.
+``before-send`` hook); ``verify=False``; a client certificate; no credentials; a URL botocore
+builds in a way we do not recognise.
 """
 
 from __future__ import annotations
@@ -69,7 +70,8 @@ def _has_request_hooks(client: Any) -> bool:
     if any("stubber" in str(name) for name in unique):
         return True
     # A handler that says it is switched off (moto's, outside ``mock_aws``) answers nothing.
-    return any(getattr(handler, "enabled", True) for handler in handlers.prefix_search("before-send.s3.UploadPart"))
+    return any(getattr(handler, "enabled", True)
+               for handler in handlers.prefix_search("before-send.s3.UploadPart"))
 
 
 def _uses_proxy(client: Any, scheme: str, host: str) -> bool:
@@ -125,7 +127,8 @@ class DirectParts:
             quoted_key = "/" + quote(key, safe="/~")
             if not parts.path.endswith(quoted_key):
                 return None
-            if _uses_proxy(client, parts.scheme, parts.netloc) or getattr(client.meta.config, "client_cert", None):
+            if _uses_proxy(client, parts.scheme, parts.netloc) or \
+                    getattr(client.meta.config, "client_cert", None):
                 return None  # proxies and client certificates: botocore's connection handles them
             context = None
             if parts.scheme == "https":
@@ -200,9 +203,9 @@ class DirectParts:
         sock = connection.sock
         pending = getattr(sock, "pending", lambda: 0)()
         if pending or select.select([sock], [], [], CONTINUE_WAIT_SECONDS)[0]:
-            status, headers, head_rest = _read_head(sock)
+            status, headers = _read_head(sock)
             if status != 100:  # refused before the body: read the answer, never reuse this socket
-                data = _read_body(sock, headers, head_rest)
+                data = _read_body(sock, headers)
                 self._drop(connection)
                 return status, headers, data
         for start in range(0, len(body), SEND_BLOCK_SIZE):
@@ -239,9 +242,9 @@ class DirectParts:
             connection.close()
 
 
-def _read_head(sock) -> tuple[int, dict[str, str], bytes]:
+def _read_head(sock) -> tuple[int, dict[str, str]]:
     """Read one response head (status line and headers) byte by byte, so that nothing of what
-    follows is consumed; returns (status, lower-cased headers, b"")."""
+    follows is consumed; returns (status, lower-cased headers)."""
     head = bytearray()
     while not head.endswith(b"\r\n\r\n"):
         byte = sock.recv(1)
@@ -260,16 +263,16 @@ def _read_head(sock) -> tuple[int, dict[str, str], bytes]:
         name, sep, value = line.partition(":")
         if sep:
             headers[name.strip().lower()] = value.strip()
-    return status, headers, b""
+    return status, headers
 
 
-def _read_body(sock, headers: dict[str, str], already: bytes) -> bytes:
+def _read_body(sock, headers: dict[str, str]) -> bytes:
     """The body of an early answer when it has a length (S3's errors do); else nothing."""
     try:
         length = int(headers.get("content-length", "0"))
     except ValueError:
         return b""
-    data = bytearray(already)
+    data = bytearray()
     while len(data) < min(length, MAX_HEAD_BYTES):
         chunk = sock.recv(min(length, MAX_HEAD_BYTES) - len(data))
         if not chunk:

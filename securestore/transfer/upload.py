@@ -547,14 +547,14 @@ class _MultipartUpload:
             _read_exactly(self.fd, view, self.plan.offset(number))
             digest = self.algorithm.digest(view)
             checksum = self.algorithm.encode(digest)
-            params = {"Bucket": self.bucket, "Key": self.key, "UploadId": self.upload_id,
-                      "PartNumber": number,
-                      "ChecksumAlgorithm": self.algorithm.s3_name, self.algorithm.parameter: checksum}
             direct = self._direct_sender()
             if direct is not None:
                 response = self.policy.call(lambda: direct.upload_part(number, view, checksum),
                                             cancelled=self.cancelled)
             else:
+                params = {"Bucket": self.bucket, "Key": self.key, "UploadId": self.upload_id,
+                          "PartNumber": number,
+                          "ChecksumAlgorithm": self.algorithm.s3_name, self.algorithm.parameter: checksum}
                 response = self.policy.call(
                     lambda: self.client.upload_part(Body=BlockBody(view), **params), cancelled=self.cancelled)
         finally:
