@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from typing import Optional, Sequence
 
+from . import access_model
 from .policy_common import Statement, document
 
 TENANT_TAG_KEY = "tenant_id"
@@ -34,24 +35,14 @@ EC2_ACCESS_MODES = ("read-only", "read-write")
 LAMBDA_BASIC_EXECUTION_POLICY = "service-role/AWSLambdaBasicExecutionRole"
 """AWS managed policy that lets a function write its CloudWatch Logs (and nothing else)."""
 
-READ_OBJECT_ACTIONS = ("s3:GetObject", "s3:GetObjectVersion")
-WRITE_OBJECT_ACTIONS = (
-    "s3:PutObject",
-    "s3:DeleteObject",
-    "s3:AbortMultipartUpload",
-    "s3:ListMultipartUploadParts",
-)
+READ_OBJECT_ACTIONS = access_model.READ_OBJECT_ACTIONS
+WRITE_OBJECT_ACTIONS = tuple(a for a in access_model.BACKEND_OBJECT_ACTIONS if a not in READ_OBJECT_ACTIONS)
 """``s3:PutObject`` also authorises create/upload-part/complete of a multipart upload."""
-UPLOAD_ACTIONS = ("s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts")
-TENANT_OBJECT_ACTIONS = (
-    "s3:GetObject",
-    "s3:PutObject",
-    "s3:DeleteObject",
-    "s3:AbortMultipartUpload",
-    "s3:ListMultipartUploadParts",
-)
-KMS_READ_ACTIONS = ("kms:Decrypt",)
-KMS_WRITE_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
+UPLOAD_ACTIONS = access_model.UPLOAD_ACTIONS
+TENANT_OBJECT_ACTIONS = access_model.TENANT_OBJECT_ACTIONS
+"""The action sets are the access model's (``components/access_model.py``)."""
+KMS_READ_ACTIONS = access_model.KMS_VIA_S3_READ
+KMS_WRITE_ACTIONS = access_model.KMS_VIA_S3_WRITE
 """Decrypt is needed for multipart uploads and reads; GenerateDataKey for every write."""
 
 
