@@ -51,6 +51,14 @@ def _is_known_false_positive(kind: Kind, issue: str, detail: Any, statement: dic
     # it can never grant anything (and FSBP S3.5 asks for exactly this statement).
     if issue == "UNKNOWN_CONDITION_FOR_ACTION" and effect == "Deny":
         return True
+    # AWS's table lists GetObjectAttributes with two resource types, ``accesspoint*`` and
+    # ``object*``; parliament reads both as required and asks an object statement for an
+    # access-point ARN. The action is authorised on the object ARN (AWS's GetObjectAttributes
+    # page), as GetObjectVersionAttributes, listed with ``object*`` alone, is.
+    if issue == "RESOURCE_MISMATCH" and isinstance(detail, list) and detail and all(
+            entry.get("action") == "s3:GetObjectAttributes"
+            and entry.get("required_format") == "arn:*:s3:*:*:accesspoint/*" for entry in detail):
+        return True
     # A key policy is attached to one key; AWS requires ``Resource: "*"`` there.
     if issue == "RESOURCE_STAR" and kind == "key":
         return True

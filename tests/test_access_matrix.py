@@ -43,6 +43,9 @@ from access.stack_access import StackAccess, stack_access
 KeyRule = Callable[[str], bool]
 
 ANY_KEY: KeyRule = lambda key: True  # noqa: E731
+DOWNLOADS = ("get", "get-version", "get-attributes", "get-version-attributes")
+"""Every request ``securestore download`` makes (see ``OBJECT_OPERATIONS``): whoever may read
+an object may make all of them, or objects written by other tools cannot be downloaded."""
 UPLOADS = ("put", "mpu-create", "mpu-upload-part", "mpu-complete", "mpu-abort", "mpu-list-parts")
 PUT_OBJECT_OPERATIONS = tuple(op for op, (action, _, _) in OBJECT_OPERATIONS.items() if action == "s3:PutObject")
 TENANT_OF = {"uploader-acme": "acme", "tenant-acme": "acme", "tenant-globex": "globex"} | dict.fromkeys(ATTACKERS, "acme")
@@ -61,7 +64,7 @@ def grants(caller: str, ec2_mode: str) -> dict[str, KeyRule]:
     if caller in ("lambda", "managed-policy"):
         return everything
     if caller == "ec2":
-        return everything if ec2_mode == "read-write" else {"get": ANY_KEY, "list": ANY_KEY}
+        return everything if ec2_mode == "read-write" else {**dict.fromkeys(DOWNLOADS, ANY_KEY), "list": ANY_KEY}
     if caller == "uploader-acme":
         return {operation: under("acme/") for operation in UPLOADS}
     if caller in ("tenant-acme", "tenant-globex") or caller in ATTACKERS:
@@ -391,3 +394,73 @@ def test_a_tenant_session_reaches_exactly_its_prefix_for_any_key(matrices, case,
     assert all(evaluator.authorize(session, c) for c in checks) is inside
     folded_inside = key.lower().startswith(f"{tenant.lower()}/") and writable if operation != "list" else inside
     assert all(pmapper.pm_authorize(session, c) for c in checks) is folded_inside
+
+
+class _RecordingS3:
+    """Answers a download of a versioned object another tool uploaded in 3 parts (composite
+    CRC32, no part-size metadata of ours), and records every request the download makes."""
+
+    def __init__(self, data: bytes, part: int) -> None:
+        import base64
+        import zlib
+
+        self.data, self.part, self.calls = data, part, []
+        chunks = [data[i:i + part] for i in range(0, len(data), part)]
+        digests = b"".join(zlib.crc32(c).to_bytes(4, "big") for c in chunks)
+        self.checksum = base64.b64encode(zlib.crc32(digests).to_bytes(4, "big")).decode() + f"-{len(chunks)}"
+        self.sizes = [len(c) for c in chunks]
+
+    def head_object(self, **params):
+        self.calls.append(("HeadObject", params))
+        return {"ContentLength": len(self.data), "ETag": '"abc-3"', "VersionId": "v1",
+                "ChecksumCRC32": self.checksum, "Metadata": {}}
+
+    def get_object_attributes(self, **params):
+        self.calls.append(("GetObjectAttributes", params))
+        return {"ObjectParts": {"IsTruncated": False, "Parts": [
+            {"PartNumber": n + 1, "Size": size} for n, size in enumerate(self.sizes)]}}
+
+    def get_object(self, **params):
+        import io
+
+        self.calls.append(("GetObject", params))
+        start, end = (int(x) for x in params["Range"].removeprefix("bytes=").split("-"))
+        body = self.data[start:end + 1]
+        return {"Body": io.BytesIO(body), "ContentRange": f"bytes {start}-{end}/{len(self.data)}",
+                "ResponseMetadata": {"HTTPStatusCode": 206}}
+
+
+def _iam_action(operation: str, params: dict) -> str:
+    """The IAM action S3 authorises a request as (AWS's S3 actions table)."""
+    versioned = "VersionId" in params
+    if operation in ("HeadObject", "GetObject"):
+        return "s3:GetObjectVersion" if versioned else "s3:GetObject"
+    if operation == "GetObjectAttributes":
+        return "s3:GetObjectVersionAttributes" if versioned else "s3:GetObjectAttributes"
+    raise AssertionError(f"the download made a request this test does not map: {operation}")
+
+
+@pytest.mark.parametrize("caller", ["tenant-acme", "ec2", "lambda", "managed-policy"])
+def test_whoever_may_read_may_make_every_request_a_download_makes(matrices, caller, tmp_path):
+    """Class: a role that may read objects but lacks a permission the download path needs
+    (before: the tenant role had neither s3:GetObjectVersion, which a GET pinned to the version
+    it saw needs, nor GetObject(Version)Attributes, which the part layout of an aws-cli,
+    rclone or boto3 multipart object needs: tenants could not download such objects at all).
+    The requests are those ``download_file`` really makes, recorded; our IAM evaluator is the
+    witness (LocalStack and moto enforce no IAM)."""
+    import os
+
+    from securestore.transfer import MiB, TransferConfig, download_file
+
+    fake = _RecordingS3(os.urandom(11 * MiB), 5 * MiB)
+    download_file(fake, "bucket", "acme/x", tmp_path / "x", config=TransferConfig(part_size=5 * MiB))
+    needed = {_iam_action(operation, params) for operation, params in fake.calls}
+    assert {"s3:GetObjectVersion", "s3:GetObjectVersionAttributes"} <= needed
+    by_action = {action: operation for operation, (action, _, _) in OBJECT_OPERATIONS.items()}
+    assert needed <= set(by_action), "the matrix has a row for every request a download makes"
+    for stack, (access, who, _) in matrices.items():
+        for action in sorted(needed):
+            cell = Cell(caller, by_action[action], "acme/x", "tls1.3", None)
+            allowed = all(evaluator.authorize(who[caller], check)
+                          for check in checks_for(access, who[caller], cell))
+            assert allowed, f"{stack}: {caller} may read but not {action}, which a download needs"

@@ -140,7 +140,8 @@ def download_file(
     algorithm, stored_value = found if found else (None, None)
     part_count = _composite_part_count(head, stored_value)
     if part_count:
-        ranges = _part_ranges(client, policy, bucket, key, head, size, part_count)
+        ranges = _part_ranges(client, policy, bucket, key, head, size, part_count,
+                              {"VersionId": pinned["VersionId"]} if "VersionId" in pinned else {})
     else:
         ranges = _even_ranges(size, config.part_size)
 
@@ -253,8 +254,10 @@ def _even_ranges(size: int, chunk: int) -> list[_Range]:
             for i, start in enumerate(range(0, size, chunk))]
 
 
-def _part_ranges(client, policy: RetryPolicy, bucket, key, head, size, part_count) -> list[_Range]:
-    """The object's part boundaries, needed to recompute a composite checksum."""
+def _part_ranges(client, policy: RetryPolicy, bucket, key, head, size, part_count,
+                 version: dict) -> list[_Range]:
+    """The object's part boundaries, needed to recompute a composite checksum; read for the
+    version being downloaded (``version``), not whatever is at the key now."""
     recorded = (head.get("Metadata") or {}).get(PART_SIZE_METADATA_KEY)
     if recorded and recorded.isdigit():
         part_size = int(recorded)
@@ -266,7 +269,7 @@ def _part_ranges(client, policy: RetryPolicy, bucket, key, head, size, part_coun
         while True:
             page = policy.call(lambda: client.get_object_attributes(
                 Bucket=bucket, Key=key, ObjectAttributes=["ObjectParts"], MaxParts=ATTRIBUTE_PAGE,
-                PartNumberMarker=marker))
+                PartNumberMarker=marker, **version))
             parts = page.get("ObjectParts") or {}
             sizes += [part["Size"] for part in sorted(parts.get("Parts", []),
                                                       key=lambda p: p["PartNumber"])]

@@ -47,6 +47,9 @@ def has_dot_or_empty_segment(key: str) -> bool:
 OBJECT_OPERATIONS = {
     # operation: (s3 action, KMS actions S3 performs with the caller's permissions, SSE headers?)
     "get": ("s3:GetObject", ("kms:Decrypt",), False),
+    "get-version": ("s3:GetObjectVersion", ("kms:Decrypt",), False),
+    "get-attributes": ("s3:GetObjectAttributes", (), False),
+    "get-version-attributes": ("s3:GetObjectVersionAttributes", (), False),
     "put": ("s3:PutObject", ("kms:GenerateDataKey",), True),
     "delete": ("s3:DeleteObject", (), False),
     "mpu-create": ("s3:PutObject", ("kms:GenerateDataKey",), True),
@@ -56,7 +59,10 @@ OBJECT_OPERATIONS = {
     "mpu-list-parts": ("s3:ListMultipartUploadParts", (), False),
 }
 """S3 authorises CreateMultipartUpload, UploadPart and CompleteMultipartUpload as
-s3:PutObject. For SSE-KMS, S3 generates the data key at create and decrypts it for every
+s3:PutObject. A download (``securestore download``) makes HeadObject and ranged GetObject
+pinned to the version it saw (s3:GetObjectVersion in a versioned bucket) and, for an object
+another tool uploaded in parts, GetObjectAttributes for the part layout of that version
+(s3:GetObjectVersionAttributes): the ``get-*`` rows. For SSE-KMS, S3 generates the data key at create and decrypts it for every
 part and at completion, with the caller's KMS permissions."""
 OPERATIONS = tuple(OBJECT_OPERATIONS) + ("list",)
 BUCKET_OPERATION = "bucket:"
