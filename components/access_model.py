@@ -105,16 +105,23 @@ def prefix(path: str) -> str:
     return f"prefix:{path}"
 
 
-TENANT_OBJECT_ACTIONS = (
+READ_OBJECT_ACTIONS = (
+    "s3:GetObject",
+    "s3:GetObjectAttributes",
+    "s3:GetObjectVersion",
+    "s3:GetObjectVersionAttributes",
+)
+"""What a download needs: GET/HEAD pinned to the version it saw (``GetObjectVersion``), and the
+part layout of an object another tool uploaded in parts, to verify its composite checksum
+(``GetObject(Version)Attributes``); ``tests/test_access_matrix.py`` records the requests."""
+TENANT_OBJECT_ACTIONS = tuple(sorted(READ_OBJECT_ACTIONS + (
     "s3:AbortMultipartUpload",
     "s3:DeleteObject",
-    "s3:GetObject",
     "s3:ListMultipartUploadParts",
     "s3:PutObject",
-)
+)))
 UPLOAD_ACTIONS = ("s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "s3:PutObject")
-BACKEND_OBJECT_ACTIONS = TENANT_OBJECT_ACTIONS + ("s3:GetObjectVersion",)
-READ_OBJECT_ACTIONS = ("s3:GetObject", "s3:GetObjectVersion")
+BACKEND_OBJECT_ACTIONS = TENANT_OBJECT_ACTIONS
 KMS_VIA_S3_WRITE = ("kms:Decrypt", "kms:GenerateDataKey")
 KMS_VIA_S3_READ = ("kms:Decrypt",)
 EVERYTHING = ("*",)
