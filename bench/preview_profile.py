@@ -33,7 +33,7 @@ _CHILD = """
 import json, sys, time
 stages = {"start": time.process_time()}
 from securestore.offline.gc_pause import collector_paused
-with collector_paused():  # as `securestore preview` runs (securestore/offline/command.py)
+with collector_paused():  # as `securestore preview` runs (securestore/cli/preview.py)
     from securestore.offline.engine import evaluate_stack
     from securestore.offline.policy_runner import check_stack_policies
     from securestore.offline.tree import render_tree, render_summary

@@ -259,5 +259,21 @@ def ensure_within_tenant(key: str, tenant_id: str) -> TenantKey:
     return parsed
 
 
+def scope_to_tenant(tenant_id: str, key_or_prefix: Optional[str]) -> str:
+    """The key or prefix a tenant-scoped operation may use: ``key_or_prefix`` when it lies under
+    ``tenant_id/``, the tenant's own prefix when it names the tenant itself (``None``, ``""``,
+    ``"."``, ``"T"`` or ``"T/"``); ``ValueError`` for anything else.
+
+    The one statement of "a key must lie under its tenant" for listing, removing, downloading and
+    aborting uploads (``build_key`` makes keys that do; this checks keys someone typed).
+    """
+    prefix = tenant_prefix(tenant_id)
+    if key_or_prefix in (None, "", ".", tenant_id, prefix):
+        return prefix
+    if not key_or_prefix.startswith(prefix):
+        raise ValueError(f"{key_or_prefix!r} is outside tenant {tenant_id!r} (its keys start with {prefix})")
+    return key_or_prefix
+
+
 def _join(tenant_id: str, module: str, date: _dt.date, filename: str) -> str:
     return f"{tenant_id}/{module}/{date.year:04d}/{date.month:02d}/{date.day:02d}/{filename}"

@@ -144,7 +144,7 @@ def test_sign_url_and_cookies(capsys, private_key_file):
 
 
 def test_assume_rejects_bad_role_before_calling_aws(capsys, aws_env):
-    assert main(["assume", "not-an-arn", "--tenant-id", "T001"]) == 2
+    assert main(["assume", "not-an-arn", "--tenant", "T001"]) == 2
     assert "role_arn 'not-an-arn' is not an IAM role ARN" in capsys.readouterr().err
     assert main(["assume", "arn:aws:iam::123456789012:role/x", "--mfa-serial", "arn:aws:iam::123456789012:mfa/a"]) == 2
     assert "--mfa-serial and --mfa-code go together" in capsys.readouterr().err
@@ -156,8 +156,8 @@ def test_client_path_imports_neither_pulumi_nor_heavy_modules_at_registration():
         "import sys\n"
         "import securestore.keys, securestore.s3presign, securestore.cloudfront, securestore.sts\n"
         "assert not [m for m in sys.modules if m.startswith('pulumi')], 'pulumi imported'\n"
-        "import securestore.client_cli, argparse\n"
-        "parser = argparse.ArgumentParser(); securestore.client_cli.register(parser.add_subparsers())\n"
+        "import securestore.cli.sign, argparse\n"
+        "parser = argparse.ArgumentParser(); securestore.cli.sign.register(parser.add_subparsers())\n"
         "heavy = [m for m in ('boto3', 'botocore', 'cryptography', 'pulumi') if m in sys.modules]\n"
         "assert not heavy, heavy\n"
     )

@@ -8,7 +8,7 @@ import gc
 
 import pytest
 
-from securestore.offline import command
+from securestore.cli import preview as command
 from securestore.offline.gc_pause import collector_paused
 
 

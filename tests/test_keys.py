@@ -188,3 +188,21 @@ def test_tenant_prefix_and_ensure_within_tenant():
     # A prefix match is not enough: T0010 is another tenant.
     with pytest.raises(ValueError, match="not to tenant 'T00'"):
         ensure_within_tenant(key, "T00")
+
+
+@pytest.mark.parametrize("given", [None, "", ".", "T001", "T001/", "T001/docs/", "T001/docs/2026/01/02/a.pdf",
+                                   "T0011/x", "T002/x", "../T001/x", "/T001/x", "x", "T001x", "t001/x"])
+def test_scope_to_tenant_returns_only_keys_under_the_tenant(given):
+    """The one "key must lie under the tenant" rule (ls, rm, download, uploads abort): whatever is
+    typed, the result starts with ``T001/`` or the call refuses (a sibling tenant ``T0011`` or a
+    case variant is outside)."""
+    from securestore.keys import scope_to_tenant
+
+    try:
+        scoped = scope_to_tenant("T001", given)
+    except ValueError as exc:
+        assert "outside tenant 'T001'" in str(exc)
+        assert given not in (None, "", ".", "T001", "T001/") and not given.startswith("T001/")
+        return
+    assert scoped.startswith("T001/")
+    assert scoped == given or given in (None, "", ".", "T001")

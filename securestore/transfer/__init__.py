@@ -10,8 +10,9 @@ Public API (inject your boto3 S3 client; ``make_s3_client`` builds the tuned one
     TransferConfig(part_size=8 * MiB, concurrency=4, multipart_threshold=8 * MiB,
                    checksum_algorithm="crc32c", max_attempts=5, ...)
 
-Names are loaded on first use (PEP 562), so that ``securestore --help``, which imports the
-``cli`` sub-module to register its commands, does not pay for botocore.
+Names are loaded on first use (PEP 562), so that ``securestore --help``, whose command modules
+(``securestore.cli``) import ``securestore.transfer.config`` to declare their flags, does not pay
+for botocore.
 """
 
 from __future__ import annotations

@@ -235,7 +235,7 @@ def test_cli_presign_put_and_assume_end_to_end(aws, bucket, localstack, kms_key)
     status, body, _ = send("PUT", put["url"], put["headers"], b"via cli")
     assert status == 200, body
     assert aws["s3"].head_object(Bucket=bucket, Key=put["key"])["SSEKMSKeyId"] == kms_key
-    assumed = run("assume", "arn:aws:iam::000000000000:role/securestore-uploader", "--tenant-id", "T001", "--json")
+    assumed = run("assume", "arn:aws:iam::000000000000:role/securestore-uploader", "--tenant", "T001", "--json")
     assert assumed.returncode == 0, assumed.stderr
     credentials = json.loads(assumed.stdout)
     assert credentials["Version"] == 1 and credentials["SessionToken"] and credentials["Expiration"]

@@ -12,51 +12,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any, Iterator, Optional
+from typing import Any, Iterator
+
+from . import options, settings
+from .errors import UsageError, aws_failure
 
 DELETE_BATCH = 1000  # DeleteObjects takes at most 1000 keys
-
-
-def _usage(message: str):
-    from securestore.cli import UsageError
-
-    return UsageError(message)
-
-
-def scoped_prefix(tenant: Optional[str], given: Optional[str], flag: str) -> str:
-    """The prefix or key to use: ``given`` checked against ``tenant``'s prefix, or that prefix."""
-    if tenant is None:
-        return given or ""
-    from securestore.keys import validate_tenant_id
-
-    try:
-        validate_tenant_id(tenant)
-    except ValueError as exc:
-        raise _usage(f"--tenant: {exc}") from None
-    own = tenant + "/"
-    if given in (None, "", tenant, own):
-        return own
-    if not given.startswith(own):
-        raise _usage(f"{flag} {given!r} is outside tenant {tenant!r} (its keys start with {own})")
-    return given
-
-
-def _client(args: argparse.Namespace):
-    from securestore import client_settings as settings
-    from securestore.transfer.clients import make_s3_client
-
-    session, region = settings.aws_session(args, tenant_id=args.tenant)
-    return make_s3_client(session, region_name=region, endpoint_url=settings.s3_endpoint(args.endpoint_url))
-
-
-def _aws_failure(error: Exception, bucket: str, what: str):
-    from securestore.cli import CommandFailed
-    from securestore.transfer.errors import describe_error
-
-    code = getattr(error, "response", {}).get("Error", {}).get("Code")
-    if code == "NoSuchBucket":
-        return CommandFailed(f"bucket {bucket!r} does not exist (check --bucket / SECURESTORE_BUCKET)")
-    return CommandFailed(f"{what}: {describe_error(error)}")
 
 
 def _pages(client, bucket: str, prefix: str, recursive: bool) -> Iterator[dict]:
@@ -68,7 +29,7 @@ def _pages(client, bucket: str, prefix: str, recursive: bool) -> Iterator[dict]:
     try:
         yield from client.get_paginator("list_objects_v2").paginate(**params)
     except (ClientError, BotoCoreError) as error:
-        raise _aws_failure(error, bucket, f"cannot list s3://{bucket}/{prefix}") from None
+        raise aws_failure(error, bucket, f"cannot list s3://{bucket}/{prefix}") from None
 
 
 def _size_text(size: int, human: bool) -> str:
@@ -80,11 +41,9 @@ def _size_text(size: int, human: bool) -> str:
 
 
 def run_ls(args: argparse.Namespace) -> int:
-    from securestore import client_settings as settings
-
     bucket = settings.bucket(args.bucket)
-    prefix = scoped_prefix(args.tenant, args.prefix, "PREFIX")
-    client = _client(args)
+    prefix = settings.tenant_scope(args.tenant, args.prefix, "PREFIX")
+    client = settings.s3_client(args, tenant_id=args.tenant)
     count = total = 0
     for page in _pages(client, bucket, prefix, args.recursive):
         for common in page.get("CommonPrefixes", []):
@@ -113,15 +72,15 @@ def _keys_to_remove(args, client, bucket: str) -> Iterator[str]:
     if not args.recursive:
         for key in args.keys:
             if not key:
-                raise _usage("KEY must not be empty")
-            yield scoped_prefix(args.tenant, key, "KEY") if args.tenant else key
+                raise UsageError("KEY must not be empty")
+            yield settings.tenant_scope(args.tenant, key, "KEY", single=True) if args.tenant else key
         return
     from securestore.transfer.batch import selected
 
     for given in args.keys:
-        prefix = scoped_prefix(args.tenant, given, "PREFIX")
+        prefix = settings.tenant_scope(args.tenant, given, "PREFIX")
         if not prefix:
-            raise _usage("rm --recursive needs a non-empty PREFIX (or --tenant): it will not empty a whole bucket")
+            raise UsageError("rm --recursive needs a non-empty PREFIX (or --tenant): it will not empty a whole bucket")
         for page in _pages(client, bucket, prefix, recursive=True):
             for entry in page.get("Contents", []):
                 if selected(entry["Key"][len(prefix):], args.filters):
@@ -131,16 +90,12 @@ def _keys_to_remove(args, client, bucket: str) -> Iterator[str]:
 def run_rm(args: argparse.Namespace) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from securestore import client_settings as settings
-
     if args.filters and not args.recursive:
-        raise _usage("--include/--exclude go with --recursive")
+        raise UsageError("--include/--exclude go with --recursive")
     bucket = settings.bucket(args.bucket)
     for key in args.keys:  # check every argument before deleting anything
-        scoped = scoped_prefix(args.tenant, key, "PREFIX" if args.recursive else "KEY")
-        if not args.recursive and scoped.endswith("/") and key != scoped:
-            raise _usage(f"KEY {key!r} names the tenant prefix; use --recursive to remove under it")
-    client = None if (args.dryrun and not args.recursive) else _client(args)
+        settings.tenant_scope(args.tenant, key, "PREFIX" if args.recursive else "KEY", single=not args.recursive)
+    client = None if (args.dryrun and not args.recursive) else settings.s3_client(args, tenant_id=args.tenant)
     removed: list[str] = []
     failed: list[dict] = []
     batch: list[str] = []
@@ -152,7 +107,7 @@ def run_rm(args: argparse.Namespace) -> int:
             response = client.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in batch],
                                                                     "Quiet": True})
         except (ClientError, BotoCoreError) as error:
-            raise _aws_failure(error, bucket, "DeleteObjects failed") from None
+            raise aws_failure(error, bucket, "DeleteObjects failed") from None
         errors = {e["Key"]: f"{e.get('Code')}: {e.get('Message')}" for e in response.get("Errors", [])}
         for key in batch:
             if key in errors:
@@ -186,19 +141,15 @@ def run_rm(args: argparse.Namespace) -> int:
 
 
 def _add_options(parser: argparse.ArgumentParser) -> None:
-    from securestore.client_settings import add_aws_options
-
-    parser.add_argument("--bucket", help="the bucket (default $SECURESTORE_BUCKET)")
-    parser.add_argument("--tenant", help="tenant id: only keys under TENANT/ (default prefix TENANT/); with "
-                        "--role-arn also the session tag tenant_id")
-    parser.add_argument("--recursive", action="store_true", help="every key under the prefix, not one level")
-    parser.add_argument("--json", action="store_true", help="JSON on stdout")
-    add_aws_options(parser)
+    options.add(parser, options.BUCKET)
+    options.TENANT.add(parser, help="tenant id: only keys under TENANT/ (default prefix TENANT/); with "
+                       "--role-arn also the session tag tenant_id")
+    options.RECURSIVE.add(parser, help="every key under the prefix, not one level")
+    options.add(parser, options.JSON)
+    options.add_aws(parser)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from securestore.transfer.cli import _FilterAction
-
     ls = subparsers.add_parser("ls", help="list objects (like aws s3 ls), scoped to a tenant with --tenant",
                                description="List s3://BUCKET/PREFIX: PRE lines for sub-prefixes, then "
                                "date, time, size and key per object. --json: one object per line.")
@@ -215,11 +166,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                "the lifecycle rule expires them.")
     rm.add_argument("keys", metavar="KEY", nargs="+", help="object key (with --recursive: a prefix)")
     _add_options(rm)
-    rm.add_argument("--include", action=_FilterAction, const="include", metavar="PATTERN",
-                    help="with --recursive: include keys matching this glob (relative to the prefix)")
-    rm.add_argument("--exclude", action=_FilterAction, const="exclude", metavar="PATTERN",
-                    help="with --recursive: exclude keys matching this glob")
-    rm.set_defaults(filters=[])
-    rm.add_argument("--dryrun", action="store_true", help="print what would be deleted; delete nothing")
-    rm.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    options.INCLUDE.add(rm, help="with --recursive: include keys matching this glob (relative to the prefix)")
+    options.EXCLUDE.add(rm, help="with --recursive: exclude keys matching this glob")
+    options.DRYRUN.add(rm, help="print what would be deleted; delete nothing")
+    options.QUIET.add(rm, help="print nothing but errors")
     rm.set_defaults(handler=run_rm)

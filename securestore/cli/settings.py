@@ -28,6 +28,8 @@ import sys
 from typing import Any, Optional
 from urllib.parse import urlsplit
 
+from .errors import CommandFailed, UsageError
+
 BUCKET_ENV = ("SECURESTORE_BUCKET",)
 KMS_KEY_ENV = ("SECURESTORE_KMS_KEY_ID",)
 REGION_ENV = ("AWS_REGION", "AWS_DEFAULT_REGION")
@@ -47,16 +49,10 @@ def from_env(names: tuple[str, ...]) -> Optional[str]:
     return None
 
 
-def _usage(message: str):
-    from securestore.cli import UsageError
-
-    return UsageError(message)
-
-
 def bucket(flag: Optional[str]) -> str:
     value = flag or from_env(BUCKET_ENV)
     if not value:
-        raise _usage("--bucket is required (or set SECURESTORE_BUCKET; `securestore env` writes it "
+        raise UsageError("--bucket is required (or set SECURESTORE_BUCKET; `securestore env` writes it "
                      "from the stack output bucketName)")
     return value
 
@@ -69,8 +65,8 @@ def s3_endpoint(flag: Optional[str]) -> Optional[str]:
     return _endpoint(flag, S3_ENDPOINT_ENV, "--endpoint-url")
 
 
-def sts_endpoint() -> Optional[str]:
-    return _endpoint(None, STS_ENDPOINT_ENV, STS_ENDPOINT_ENV[0])
+def sts_endpoint(flag: Optional[str] = None) -> Optional[str]:
+    return _endpoint(flag, STS_ENDPOINT_ENV, "--endpoint-url" if flag else STS_ENDPOINT_ENV[0])
 
 
 def _endpoint(flag: Optional[str], names: tuple[str, ...], what: str) -> Optional[str]:
@@ -80,7 +76,7 @@ def _endpoint(flag: Optional[str], names: tuple[str, ...], what: str) -> Optiona
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         source = what if flag else next(n for n in names if os.environ.get(n))
-        raise _usage(f"{source} {value!r} is not an http(s) URL like http://127.0.0.1:4566")
+        raise UsageError(f"{source} {value!r} is not an http(s) URL like http://127.0.0.1:4566")
     return value
 
 
@@ -100,34 +96,34 @@ def base_session(profile: Optional[str]):
             known = ", ".join(botocore.session.Session(profile=None).available_profiles) or "none"
         except Exception:  # the config file itself may be what is broken
             known = "unknown"
-        raise _usage(f"{source} {name!r}: no such profile in the AWS config files (profiles: {known})") from None
+        raise UsageError(f"{source} {name!r}: no such profile in the AWS config files (profiles: {known})") from None
 
 
 def region(flag: Optional[str], session: Any = None) -> str:
     """``--region``, AWS_REGION, AWS_DEFAULT_REGION, else the profile's region."""
     value = flag or from_env(REGION_ENV) or (session.region_name if session is not None else None)
     if not value:
-        raise _usage("a region is required: pass --region, set AWS_REGION, or set region in the AWS profile")
+        raise UsageError("a region is required: pass --region, set AWS_REGION, or set region in the AWS profile")
     if not _REGION.match(value):
         source = "--region" if flag else "the region"
-        raise _usage(f"{source} {value!r} is not an AWS region name like eu-central-1")
+        raise UsageError(f"{source} {value!r} is not an AWS region name like eu-central-1")
     return value
 
 
 def mfa_code(serial: Optional[str], code: Optional[str]) -> Optional[str]:
     """The MFA code for ``serial``: ``--mfa-code``, else asked for on the terminal."""
     if code and not serial:
-        raise _usage("--mfa-code needs --mfa-serial (the ARN of the MFA device)")
+        raise UsageError("--mfa-code needs --mfa-serial (the ARN of the MFA device)")
     if not serial:
         return None
     if not code:
         if not (sys.stdin.isatty() and sys.stderr.isatty()):
-            raise _usage("--mfa-serial needs --mfa-code when there is no terminal to ask on")
+            raise UsageError("--mfa-serial needs --mfa-code when there is no terminal to ask on")
         import getpass
 
         code = getpass.getpass(f"MFA code for {serial}: ").strip()
     if not _MFA_CODE.match(code):
-        raise _usage(f"--mfa-code {code!r} is not a 6-digit code")
+        raise UsageError(f"--mfa-code {code!r} is not a 6-digit code")
     return code
 
 
@@ -146,17 +142,16 @@ def aws_session(args: argparse.Namespace, *, tenant_id: Optional[str] = None):
         for flag, value in (("--external-id", external_id), ("--mfa-serial", serial),
                             ("--mfa-code", getattr(args, "mfa_code", None))):
             if value:
-                raise _usage(f"{flag} goes with --role-arn (or SECURESTORE_ROLE_ARN)")
+                raise UsageError(f"{flag} goes with --role-arn (or SECURESTORE_ROLE_ARN)")
         return session, where
     code = mfa_code(serial, getattr(args, "mfa_code", None))
     from botocore.config import Config
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from securestore.cli import CommandFailed
     from securestore.sts import assume_role_session
 
     if session.get_credentials() is None:
-        raise _usage("no AWS credentials to assume --role-arn with: set AWS_ACCESS_KEY_ID/"
+        raise UsageError("no AWS credentials to assume --role-arn with: set AWS_ACCESS_KEY_ID/"
                      "AWS_SECRET_ACCESS_KEY, AWS_PROFILE or --profile")
     sts = session.client("sts", region_name=where, endpoint_url=sts_endpoint(),
                          config=Config(signature_version="v4", retries={"max_attempts": 2}))
@@ -172,7 +167,7 @@ def aws_session(args: argparse.Namespace, *, tenant_id: Optional[str] = None):
     except BotoCoreError as exc:
         raise CommandFailed(f"cannot assume {role_arn}: {exc}") from None
     except ValueError as exc:
-        raise _usage(flag_names(str(exc))) from None
+        raise UsageError(flag_names(str(exc))) from None
     return assumed, where
 
 
@@ -188,20 +183,35 @@ def flag_names(message: str) -> str:
     return message
 
 
-def add_aws_options(parser: argparse.ArgumentParser, *, role: bool = True, endpoint: bool = True) -> None:
-    """--region, --profile, --endpoint-url and (with ``role``) the STS role flags."""
-    group = parser.add_argument_group("AWS")
-    group.add_argument("--region", help="AWS region (default: $AWS_REGION, $AWS_DEFAULT_REGION, "
-                       "then the profile's region)")
-    group.add_argument("--profile", help="AWS profile from ~/.aws/config (default: $AWS_PROFILE)")
-    if endpoint:
-        group.add_argument("--endpoint-url", help="S3 endpoint, e.g. LocalStack (default: "
-                           "$SECURESTORE_S3_ENDPOINT_URL, $AWS_ENDPOINT_URL_S3, $AWS_ENDPOINT_URL)")
-    if role:
-        group.add_argument("--role-arn", help="assume this IAM role first, e.g. the stack output "
-                           "uploaderRoleArn (default: $SECURESTORE_ROLE_ARN)")
-        group.add_argument("--external-id", help="sts:ExternalId the role's trust requires "
-                           "(config uploaderExternalId)")
-        group.add_argument("--mfa-serial", help="ARN of your MFA device, when the role requires MFA")
-        group.add_argument("--mfa-code", help="current 6-digit MFA code (asked for on the terminal "
-                           "when --mfa-serial is given without it)")
+def s3_client(args: argparse.Namespace, *, tenant_id: Optional[str] = None, concurrency: Optional[int] = None):
+    """The tuned S3 client a command talks through: session and region as ``aws_session``
+    resolves them (a role assumed with ``tenant_id`` as its session tag), the endpoint from
+    ``--endpoint-url`` or the environment, a connection pool sized for ``concurrency``."""
+    from securestore.transfer.clients import make_s3_client
+
+    session, where = aws_session(args, tenant_id=tenant_id)
+    extra = {} if concurrency is None else {"concurrency": concurrency}
+    return make_s3_client(session, region_name=where, endpoint_url=s3_endpoint(getattr(args, "endpoint_url", None)),
+                          **extra)
+
+
+def tenant_scope(tenant: Optional[str], given: Optional[str], what: str, *, single: bool = False) -> str:
+    """The key or prefix a command acts on: ``given`` checked against ``--tenant`` by the library's
+    one rule (``securestore.keys.scope_to_tenant``), errors worded with the argument ``what``
+    (``KEY``, ``PREFIX``, ``--key``). ``single``: the command takes one object, so an argument
+    that only names the tenant (``T001``) is refused rather than read as its whole prefix."""
+    if tenant is None:
+        return given or ""
+    from securestore.keys import scope_to_tenant, tenant_prefix
+
+    try:
+        prefix = tenant_prefix(tenant)
+    except ValueError as exc:
+        raise UsageError(f"--tenant: {exc}") from None
+    try:
+        scoped = scope_to_tenant(tenant, given)
+    except ValueError as exc:
+        raise UsageError(f"{what} {exc}") from None
+    if single and scoped == prefix and given != prefix:
+        raise UsageError(f"{what} {given!r} names the tenant prefix; use --recursive to act on everything under it")
+    return scoped

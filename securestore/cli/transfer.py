@@ -3,7 +3,7 @@ or a stream (``-``), with the flags ``aws s3 cp`` users reach for first.
 
 Registration only builds parsers; boto3, the key builder and STS are imported inside the
 handlers. Settings (bucket, region, endpoint, profile, role) resolve as for every command
-(``securestore.client_settings``). Exit status: 0 done, 1 the transfer failed (the message
+(``securestore.cli.settings``). Exit status: 0 done, 1 the transfer failed (the message
 says what state S3 is left in), 2 bad input (one line naming the flag), 75 (``EX_TEMPFAIL``)
 retries ran out on a transient cause: the upload and its journal are kept and the message prints
 the command that continues it and the one that gives it up; 130 interrupted (the message says
@@ -22,56 +22,13 @@ import signal
 import sys
 from typing import Any, Optional
 
-from .config import (
-    CHECKSUM_ALGORITHMS, DEFAULT_CHECKSUM_ALGORITHM, DEFAULT_CONCURRENCY, DEFAULT_MAX_ATTEMPTS,
-    DEFAULT_PART_SIZE, DEFAULT_RETRY_FOR_SECONDS, format_size, parse_duration, parse_size,
-)
+from securestore.transfer.config import CHECKSUM_ALGORITHMS, DEFAULT_CHECKSUM_ALGORITHM, parse_duration
 
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_TEMPORARY = 75
-EXIT_INTERRUPTED = 130
+from . import options, settings
+from .errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_TEMPFAIL, EXIT_USAGE, UsageError, aws_failure
 
 STORAGE_CLASSES = ("STANDARD", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR",
                    "GLACIER", "DEEP_ARCHIVE", "REDUCED_REDUNDANCY")
-
-
-# ------------------------------------------------------------------ argument types
-def _size_arg(text: str) -> int:
-    try:
-        return parse_size(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _count_arg(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
-    return value
-
-
-def _metadata_arg(text: str) -> tuple[str, str]:
-    name, sep, value = text.partition("=")
-    if not sep or not name:
-        raise argparse.ArgumentTypeError(f"{text!r} is not KEY=VALUE")
-    if not all(c.isascii() and (c.isalnum() or c in "-_.") for c in name):
-        raise argparse.ArgumentTypeError(f"metadata key {name!r}: use letters, digits, '-', '_' and '.'")
-    if not all(c.isascii() and (c.isprintable()) for c in value):
-        raise argparse.ArgumentTypeError(f"metadata value {value!r}: S3 stores printable ASCII only")
-    return name.lower(), value
-
-
-class _FilterAction(argparse.Action):
-    """--include/--exclude kept in the order given: the last matching filter decides."""
-
-    def __call__(self, parser, namespace, values, option_string=None):
-        filters = list(getattr(namespace, "filters", None) or [])
-        filters.append((self.const, values))
-        namespace.filters = filters
 
 
 # ------------------------------------------------------------------ parsers
@@ -87,22 +44,21 @@ def register(subparsers: Any) -> None:
     target = upload.add_mutually_exclusive_group(required=True)
     target.add_argument("--key", help="object key; ending in / it is a prefix the file name (or, with "
                         "--recursive, the relative path) is appended to")
-    target.add_argument("--tenant", help="tenant id: the key becomes TENANT/MODULE/yyyy/mm/dd/<file name>; "
-                        "with --role-arn also the session tag tenant_id")
+    options.TENANT.add(target, help="tenant id: the key becomes TENANT/MODULE/yyyy/mm/dd/<file name>; "
+                       "with --role-arn also the session tag tenant_id")
     upload.add_argument("--module", help="module under the tenant (with --tenant)")
     _add_common(upload)
     upload.add_argument("--checksum", choices=CHECKSUM_ALGORITHMS, default=DEFAULT_CHECKSUM_ALGORITHM,
                         help="checksum algorithm for every part (default %(default)s)")
-    upload.add_argument("--sse-kms-key-id", help="KMS key for SSE-KMS (default $SECURESTORE_KMS_KEY_ID; "
-                        "without one the bucket's default encryption applies)")
-    upload.add_argument("--content-type", help="Content-Type stored with the object (default: guessed "
-                        "from the file name with mimetypes, as aws s3 cp does)")
-    upload.add_argument("--metadata", type=_metadata_arg, action="append", metavar="KEY=VALUE",
-                        help="user metadata x-amz-meta-KEY (repeat for more)")
+    options.KMS_KEY_ID.add(upload, help="KMS key for SSE-KMS (default $SECURESTORE_KMS_KEY_ID; "
+                           "without one the bucket's default encryption applies)")
+    options.CONTENT_TYPE.add(upload, help="Content-Type stored with the object (default: guessed "
+                             "from the file name with mimetypes, as aws s3 cp does)")
+    options.METADATA.add(upload)
     upload.add_argument("--cache-control", help="Cache-Control stored with the object")
     upload.add_argument("--content-disposition", help="Content-Disposition stored with the object")
     upload.add_argument("--storage-class", choices=STORAGE_CLASSES, help="S3 storage class (default: STANDARD)")
-    upload.add_argument("--expected-size", type=_size_arg, metavar="SIZE",
+    upload.add_argument("--expected-size", type=options.size, metavar="SIZE",
                         help="with SOURCE -: about how long stdin is, so the part size grows to fit "
                         "10,000 parts (e.g. 200GiB)")
     upload.add_argument("--resume", action="store_true",
@@ -115,7 +71,6 @@ def register(subparsers: Any) -> None:
                         "transfer's own pre-signed connections (slower; for a middlebox or a "
                         "debugging hook that must see every request)")
     upload.set_defaults(handler=run_upload)
-    _register_uploads(subparsers)
 
     download = subparsers.add_parser(
         "download", help="download an object, a prefix (--recursive) or to stdout (-), checksum verified",
@@ -126,8 +81,8 @@ def register(subparsers: Any) -> None:
     download.add_argument("key", metavar="KEY", help="the object key (with --recursive: a prefix; with "
                           "--tenant it may be omitted to mean the whole tenant)")
     download.add_argument("dest", metavar="DEST", help="destination file or directory, or - for stdout")
-    download.add_argument("--tenant", help="tenant id: KEY must lie under TENANT/; with --role-arn also "
-                          "the session tag tenant_id")
+    options.TENANT.add(download, help="tenant id: KEY must lie under TENANT/; with --role-arn also "
+                       "the session tag tenant_id")
     _add_common(download)
     download.add_argument("--version-id", help="download this version of the object")
     download.add_argument("--no-verify", action="store_true",
@@ -139,50 +94,24 @@ def register(subparsers: Any) -> None:
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
-    from securestore.client_settings import add_aws_options
-
-    parser.add_argument("--bucket", help="the bucket (default $SECURESTORE_BUCKET, from the stack output bucketName)")
-    parser.add_argument("--recursive", action="store_true",
-                        help="transfer a whole directory / key prefix (files in parallel, one summary)")
-    parser.add_argument("--include", action=_FilterAction, const="include", metavar="PATTERN",
-                        help="with --recursive: include paths matching this glob (applied in order with --exclude)")
-    parser.add_argument("--exclude", action=_FilterAction, const="exclude", metavar="PATTERN",
-                        help="with --recursive: exclude paths matching this glob, e.g. '*.tmp'")
-    parser.set_defaults(filters=[])
-    parser.add_argument("--part-size", type=_size_arg, default=DEFAULT_PART_SIZE, metavar="SIZE",
-                        help="part size, at least 5MiB; grown automatically to stay within 10,000 "
-                        f"parts (default {format_size(DEFAULT_PART_SIZE)})")
-    parser.add_argument("--concurrency", type=_count_arg, default=DEFAULT_CONCURRENCY, metavar="N",
-                        help="parts (or small files) in flight at once; memory is about concurrency "
-                        "× part size (default %(default)s)")
-    parser.add_argument("--max-attempts", type=_count_arg, default=DEFAULT_MAX_ATTEMPTS, metavar="N",
-                        help="at most this many tries per request on 5xx or dropped connections "
-                        "(default: no count limit, --retry-for bounds retries)")
-    parser.add_argument("--retry-for", default=f"{DEFAULT_RETRY_FOR_SECONDS:g}s", metavar="DURATION",
-                        help="keep retrying a request that fails on a transient cause (network, 5xx, "
-                        "throttling) for this long, e.g. 90s, 5m (default %(default)s); then stop, "
-                        "keeping the upload resumable (exit 75)")
-    parser.add_argument("--dryrun", action="store_true", help="print what would be transferred; transfer nothing")
-    parser.add_argument("--quiet", action="store_true", help="print nothing but errors (and --json)")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar (still the summary)")
-    parser.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
-    add_aws_options(parser)
+    options.add(parser, options.BUCKET)
+    options.RECURSIVE.add(parser, help="transfer a whole directory / key prefix (files in parallel, one summary)")
+    options.add(parser, options.INCLUDE, options.EXCLUDE)
+    options.add_transfer_tuning(parser)
+    options.DRYRUN.add(parser, help="print what would be transferred; transfer nothing")
+    options.add(parser, options.QUIET, options.NO_PROGRESS)
+    options.JSON.add(parser, help="print a JSON summary on stdout")
+    options.add_aws(parser)
 
 
 # ------------------------------------------------------------------ shared plumbing
-def _usage(message: str):
-    from securestore.cli import UsageError
-
-    return UsageError(message)
-
-
 def _transfer_config(args: argparse.Namespace, checksum: str = DEFAULT_CHECKSUM_ALGORITHM):
-    from .config import TransferConfig
+    from securestore.transfer.config import TransferConfig
 
     try:
         retry_for = parse_duration(args.retry_for)
     except ValueError as error:
-        raise _usage(f"--retry-for: {error}") from None
+        raise UsageError(f"--retry-for: {error}") from None
     try:
         return TransferConfig(part_size=args.part_size, concurrency=args.concurrency,
                               checksum_algorithm=checksum, max_attempts=args.max_attempts,
@@ -194,22 +123,16 @@ def _transfer_config(args: argparse.Namespace, checksum: str = DEFAULT_CHECKSUM_
                             ("max_attempts", "--max-attempts"), ("multipart_threshold", "--part-size"),
                             ("retry_for_seconds", "--retry-for")):
             text = text.replace(field, flag)
-        raise _usage(text) from None
+        raise UsageError(text) from None
 
 
 def _client(args: argparse.Namespace, tenant_id: Optional[str] = None):
-    from securestore import client_settings as settings
-
-    from .clients import make_s3_client
-
-    session, region = settings.aws_session(args, tenant_id=tenant_id)
-    return make_s3_client(session, region_name=region, endpoint_url=settings.s3_endpoint(args.endpoint_url),
-                          concurrency=getattr(args, "concurrency", DEFAULT_CONCURRENCY))
+    return settings.s3_client(args, tenant_id=tenant_id, concurrency=args.concurrency)
 
 
 def _check_filters(args: argparse.Namespace) -> None:
     if args.filters and not args.recursive:
-        raise _usage("--include/--exclude go with --recursive")
+        raise UsageError("--include/--exclude go with --recursive")
 
 
 def _say(args: argparse.Namespace, line: str) -> None:
@@ -218,7 +141,7 @@ def _say(args: argparse.Namespace, line: str) -> None:
 
 
 def _bar(args: argparse.Namespace, label: str, total: int):
-    from .bar import progress_bar
+    from securestore.transfer.bar import progress_bar
 
     return progress_bar(label, total, enabled=not (args.quiet or args.no_progress or args.dryrun))
 
@@ -272,7 +195,7 @@ class _TerminateAsInterrupt:
 
 
 def _rate(size: int, seconds: float) -> str:
-    from .bar import format_bytes, format_rate
+    from securestore.transfer.bar import format_bytes, format_rate
 
     return f"{format_bytes(size)} in {seconds:.2f}s ({format_rate(size / seconds if seconds > 0 else 0)})"
 
@@ -288,11 +211,11 @@ def _object_args(args: argparse.Namespace) -> dict[str, str]:
 
 
 def _metadata(args: argparse.Namespace) -> dict[str, str]:
-    from .upload import PART_SIZE_METADATA_KEY
+    from securestore.transfer.upload import PART_SIZE_METADATA_KEY
 
     metadata = dict(args.metadata or [])
     if PART_SIZE_METADATA_KEY in metadata:
-        raise _usage(f"--metadata {PART_SIZE_METADATA_KEY} is reserved (downloads verify with it)")
+        raise UsageError(f"--metadata {PART_SIZE_METADATA_KEY} is reserved (downloads verify with it)")
     return metadata
 
 
@@ -308,29 +231,29 @@ def _key_namer(args: argparse.Namespace):
     """key_for(relative path) for this command's --key / --tenant --module."""
     if args.key is not None:
         if args.module:
-            raise _usage("--module goes with --tenant, not --key")
+            raise UsageError("--module goes with --tenant, not --key")
         if args.key == "" or args.key.startswith("/"):
-            raise _usage(f"--key {args.key!r}: give a key or a prefix ending in / (not starting with /)")
+            raise UsageError(f"--key {args.key!r}: give a key or a prefix ending in / (not starting with /)")
         if args.recursive:
-            from .batch import relative_key
+            from securestore.transfer.batch import relative_key
 
             prefix = args.key
             return lambda relative: relative_key(prefix, relative)
         return lambda relative: _target_key(args.key, relative)
     if not args.module:
-        raise _usage("--tenant needs --module (the key is TENANT/MODULE/yyyy/mm/dd/<file name>)")
+        raise UsageError("--tenant needs --module (the key is TENANT/MODULE/yyyy/mm/dd/<file name>)")
     from securestore.keys import build_key, validate_module, validate_tenant_id
 
     try:
         validate_tenant_id(args.tenant)
         validate_module(args.module)
     except ValueError as exc:
-        raise _usage(f"--tenant/--module: {exc}") from None
+        raise UsageError(f"--tenant/--module: {exc}") from None
     return lambda relative: build_key(args.tenant, args.module, relative.rsplit("/", 1)[-1])
 
 
 def _target_key(key: str, relative: str) -> str:
-    from .batch import target_key
+    from securestore.transfer.batch import target_key
 
     return target_key(key, relative.rsplit("/", 1)[-1])
 
@@ -338,43 +261,41 @@ def _target_key(key: str, relative: str) -> str:
 def _object_key(args: argparse.Namespace) -> str:
     name = "" if args.file == "-" else os.path.basename(args.file)
     if args.file == "-" and (args.key is None or args.key.endswith("/")):
-        raise _usage("upload - (stdin) needs --key with the full object key (there is no file name to use)")
+        raise UsageError("upload - (stdin) needs --key with the full object key (there is no file name to use)")
     try:
         return _key_namer(args)(name)
     except ValueError as exc:
         if type(exc).__name__ == "UsageError":
             raise
-        raise _usage(f"--tenant/--module: {exc}") from None
+        raise UsageError(f"--tenant/--module: {exc}") from None
 
 
 def run_upload(args: argparse.Namespace) -> int:
-    from securestore import client_settings as settings
-
     _check_filters(args)
     args.bucket = settings.bucket(args.bucket)
-    args.sse_kms_key_id = settings.kms_key_id(args.sse_kms_key_id)
+    args.kms_key_id = settings.kms_key_id(args.kms_key_id)
     config = _transfer_config(args, args.checksum)
     metadata, object_args = _metadata(args), _object_args(args)
     if args.file == "-":
         return _upload_stdin(args, config, metadata, object_args)
     if os.path.isdir(args.file):
         if not args.recursive:
-            raise _usage(f"{args.file!r} is a directory: add --recursive to upload all of it")
+            raise UsageError(f"{args.file!r} is a directory: add --recursive to upload all of it")
         return _upload_directory(args, config, metadata, object_args)
     if args.recursive:
-        raise _usage(f"--recursive needs a directory; {args.file!r} is not one")
+        raise UsageError(f"--recursive needs a directory; {args.file!r} is not one")
     if args.expected_size is not None:
-        raise _usage("--expected-size goes with SOURCE - (stdin)")
+        raise UsageError("--expected-size goes with SOURCE - (stdin)")
     if not os.path.isfile(args.file):
-        raise _usage(f"SOURCE {args.file!r} does not exist (or is not a regular file)")
+        raise UsageError(f"SOURCE {args.file!r} does not exist (or is not a regular file)")
     if not os.access(args.file, os.R_OK):
-        raise _usage(f"SOURCE {args.file!r} is not readable (permission denied)")
+        raise UsageError(f"SOURCE {args.file!r} is not readable (permission denied)")
     return _upload_one(args, config, metadata, object_args)
 
 
 def _upload_one(args, config, metadata, object_args) -> int:
-    from .errors import TemporaryTransferError, TransferError, UploadInterrupted, UploadPendingError
-    from .upload import upload_file
+    from securestore.transfer.errors import TemporaryTransferError, TransferError, UploadInterrupted, UploadPendingError
+    from securestore.transfer.upload import upload_file
 
     key = _object_key(args)
     content_type = _content_type(args, args.file)
@@ -386,7 +307,7 @@ def _upload_one(args, config, metadata, object_args) -> int:
     try:
         with _TerminateAsInterrupt():
             result = upload_file(client, args.file, args.bucket, key, config=config,
-                                 sse_kms_key_id=args.sse_kms_key_id, content_type=content_type,
+                                 sse_kms_key_id=args.kms_key_id, content_type=content_type,
                                  metadata=metadata, object_args=object_args,
                                  progress=bar, state_path=args.state_file, resume=args.resume)
     except UploadInterrupted as interrupted:
@@ -407,7 +328,7 @@ def _upload_one(args, config, metadata, object_args) -> int:
         _close(bar)
         print(f"securestore upload: temporary failure: {error}{_next_steps(args, key, error.pending)}",
               file=sys.stderr)
-        return EXIT_TEMPORARY
+        return EXIT_TEMPFAIL
     except (TransferError, OSError) as error:
         _close(bar)
         print(f"securestore upload: failed: {error}", file=sys.stderr)
@@ -424,19 +345,19 @@ def _upload_one(args, config, metadata, object_args) -> int:
 
 
 def _upload_stdin(args, config, metadata, object_args) -> int:
-    from .errors import TransferError
-    from .stream import upload_stream
+    from securestore.transfer.errors import TransferError
+    from securestore.transfer.stream import upload_stream
 
     if args.recursive or args.resume:
-        raise _usage("upload - (stdin) cannot be --recursive or --resume")
+        raise UsageError("upload - (stdin) cannot be --recursive or --resume")
     key = _object_key(args)
     if args.dryrun:
         _say(args, f"(dryrun) upload: - to s3://{args.bucket}/{key}")
         return 0
     client = _client(args, tenant_id=args.tenant)
     extra = dict(object_args)
-    if args.sse_kms_key_id:
-        extra.update(ServerSideEncryption="aws:kms", SSEKMSKeyId=args.sse_kms_key_id)
+    if args.kms_key_id:
+        extra.update(ServerSideEncryption="aws:kms", SSEKMSKeyId=args.kms_key_id)
     if args.content_type:
         extra["ContentType"] = args.content_type
     bar = _bar(args, "upload -", args.expected_size or 0)
@@ -462,41 +383,54 @@ def _upload_stdin(args, config, metadata, object_args) -> int:
 
 
 def _upload_directory(args, config, metadata, object_args) -> int:
-    from .batch import plan_directory_upload, run_batch
-    from .upload import upload_file
+    from securestore.transfer.batch import plan_directory_upload
+    from securestore.transfer.upload import upload_file
 
     if args.expected_size is not None:
-        raise _usage("--expected-size goes with SOURCE - (stdin)")
+        raise UsageError("--expected-size goes with SOURCE - (stdin)")
     if args.state_file:
-        raise _usage("--state-file goes with a single file (each file of --recursive has its own journal)")
+        raise UsageError("--state-file goes with a single file (each file of --recursive has its own journal)")
     items, problems = plan_directory_upload(args.file, _key_namer(args), args.filters)
-    for problem in problems:
-        print(f"securestore upload: skipped: {problem}", file=sys.stderr)
     where = f"s3://{args.bucket}/{args.key if args.key is not None else args.tenant + '/' + args.module + '/'}"
-    if args.dryrun:
-        for item in items:
-            _say(args, f"(dryrun) upload: {item.local} to s3://{args.bucket}/{item.key}")
-        _emit_summary(args, "upload", where, _empty_outcome(), dry=len(items))
+    if _planned(args, "upload", where, items, problems):
         return EXIT_FAILED if problems else 0
     client = _client(args, tenant_id=args.tenant)
 
     def transfer(item, item_config, progress):
         return upload_file(client, item.local, args.bucket, item.key, config=item_config,
-                           sse_kms_key_id=args.sse_kms_key_id, content_type=_content_type(args, item.local),
+                           sse_kms_key_id=args.kms_key_id, content_type=_content_type(args, item.local),
                            metadata=metadata, object_args=object_args, progress=progress,
                            resume=args.resume).summary()
 
     return _run_many(args, "upload", where, items, transfer, config, problems)
 
 
+def _arrow(args, action: str, item) -> str:
+    remote = f"s3://{args.bucket}/{item.key}"
+    return f"{item.local} to {remote}" if action == "upload" else f"{remote} to {item.local}"
+
+
+def _planned(args, action: str, where: str, items, problems) -> bool:
+    """Report the files a --recursive plan skipped; with --dryrun print the plan and say so
+    (True: nothing more to do)."""
+    for problem in problems:
+        print(f"securestore {action}: skipped: {problem}", file=sys.stderr)
+    if not args.dryrun:
+        return False
+    for item in items:
+        _say(args, f"(dryrun) {action}: {_arrow(args, action, item)}")
+    _emit_summary(args, action, where, _empty_outcome(), dry=len(items))
+    return True
+
+
 def _empty_outcome():
-    from .batch import Outcome
+    from securestore.transfer.batch import Outcome
 
     return Outcome()
 
 
 def _run_many(args, action: str, where: str, items, transfer, config, problems) -> int:
-    from .batch import run_batch
+    from securestore.transfer.batch import run_batch
 
     bar = _bar(args, f"{action} {len(items)} files", sum(item.size for item in items))
 
@@ -505,9 +439,7 @@ def _run_many(args, action: str, where: str, items, transfer, config, problems) 
             print(f"securestore {action}: failed: {item.local} <-> s3://{args.bucket}/{item.key}: {error}",
                   file=sys.stderr)
         elif bar is None:
-            arrow = f"{item.local} to s3://{args.bucket}/{item.key}" if action == "upload" else \
-                f"s3://{args.bucket}/{item.key} to {item.local}"
-            _say(args, f"{action}: {arrow}")
+            _say(args, f"{action}: {_arrow(args, action, item)}")
 
     try:
         with _TerminateAsInterrupt():
@@ -520,7 +452,7 @@ def _run_many(args, action: str, where: str, items, transfer, config, problems) 
     _close(bar)
     _emit_summary(args, action, where, outcome)
     if outcome.failed and not problems and all(f.get("temporary") for f in outcome.failed):
-        return EXIT_TEMPORARY  # every failure was transient: running the same command again may finish
+        return EXIT_TEMPFAIL  # every failure was transient: running the same command again may finish
     return EXIT_FAILED if (outcome.failed or problems) else 0
 
 
@@ -544,21 +476,10 @@ def _emit_summary(args, action: str, where: str, outcome, dry: Optional[int] = N
 def _download_key(args: argparse.Namespace) -> str:
     if args.tenant is None:
         return args.key
-    from securestore.keys import validate_tenant_id
-
-    try:
-        validate_tenant_id(args.tenant)
-    except ValueError as exc:
-        raise _usage(f"--tenant: {exc}") from None
-    prefix = args.tenant + "/"
-    if not (args.key + "/").startswith(prefix) and not (args.recursive and args.key in ("", ".")):
-        raise _usage(f"KEY {args.key!r} is outside tenant {args.tenant!r} (keys start with {prefix})")
-    return prefix if args.key in ("", ".", args.tenant) else args.key
+    return settings.tenant_scope(args.tenant, args.key, "KEY", single=not args.recursive)
 
 
 def run_download(args: argparse.Namespace) -> int:
-    from securestore import client_settings as settings
-
     _check_filters(args)
     args.bucket = settings.bucket(args.bucket)
     config = _transfer_config(args)
@@ -566,14 +487,14 @@ def run_download(args: argparse.Namespace) -> int:
     if args.recursive:
         return _download_prefix(args, config, key)
     if not key:
-        raise _usage("KEY must not be empty")
+        raise UsageError("KEY must not be empty")
     if args.dest == "-":
         return _download_stdout(args, key)
     parent = os.path.dirname(os.path.abspath(args.dest)) if not os.path.isdir(args.dest) else args.dest
     if not os.path.isdir(parent):
-        raise _usage(f"DEST {args.dest!r}: directory {parent!r} does not exist")
+        raise UsageError(f"DEST {args.dest!r}: directory {parent!r} does not exist")
     if not os.access(parent, os.W_OK):
-        raise _usage(f"DEST {args.dest!r}: directory {parent!r} is not writable")
+        raise UsageError(f"DEST {args.dest!r}: directory {parent!r} is not writable")
     if args.dryrun:
         _say(args, f"(dryrun) download: s3://{args.bucket}/{key} to {args.dest}")
         return 0
@@ -604,8 +525,8 @@ def _is_not_found(error: BaseException) -> bool:
 
 
 def _download_one(args, config, key: str) -> int:
-    from .download import download_file
-    from .errors import TransferError
+    from securestore.transfer.download import download_file
+    from securestore.transfer.errors import TransferError
 
     client = _client(args, tenant_id=args.tenant)
     progress = _LazyBar(args, f"download {os.path.basename(key)}")
@@ -640,14 +561,14 @@ def _download_one(args, config, key: str) -> int:
 
 
 def _download_stdout(args, key: str) -> int:
-    from .errors import TransferError
-    from .stream import download_stream
+    from securestore.transfer.errors import TransferError
+    from securestore.transfer.stream import download_stream
 
     if args.dryrun:
         _say(args, f"(dryrun) download: s3://{args.bucket}/{key} to -")
         return 0
     if args.json:
-        raise _usage("--json cannot share stdout with the object's bytes (DEST -)")
+        raise UsageError("--json cannot share stdout with the object's bytes (DEST -)")
     client = _client(args, tenant_id=args.tenant)
     progress = _LazyBar(args, f"download {os.path.basename(key)}")
 
@@ -669,7 +590,7 @@ def _download_stdout(args, key: str) -> int:
             raise
         progress.close()
         reason = _explain_missing(client, args.bucket, key) if _is_not_found(error) else None
-        from .errors import describe_error
+        from securestore.transfer.errors import describe_error
 
         print(f"securestore download: failed: {reason or (str(error) if isinstance(error, TransferError) else describe_error(error))}",
               file=sys.stderr)
@@ -682,25 +603,20 @@ def _download_stdout(args, key: str) -> int:
 
 
 def _download_prefix(args, config, prefix: str) -> int:
-    from .batch import plan_directory_download
-    from .download import download_file
+    from securestore.transfer.batch import plan_directory_download
+    from securestore.transfer.download import download_file
 
     if args.dest == "-":
-        raise _usage("--recursive needs a directory as DEST, not -")
+        raise UsageError("--recursive needs a directory as DEST, not -")
     if args.version_id:
-        raise _usage("--version-id goes with a single object, not --recursive")
+        raise UsageError("--version-id goes with a single object, not --recursive")
     if os.path.exists(args.dest) and not os.path.isdir(args.dest):
-        raise _usage(f"DEST {args.dest!r} is a file; --recursive needs a directory")
+        raise UsageError(f"DEST {args.dest!r} is a file; --recursive needs a directory")
     client = _client(args, tenant_id=args.tenant)
     listing = _list_objects(client, args.bucket, prefix)
     items, problems = plan_directory_download(listing, prefix, args.dest, args.filters)
-    for problem in problems:
-        print(f"securestore download: skipped: {problem}", file=sys.stderr)
     where = f"s3://{args.bucket}/{prefix}"
-    if args.dryrun:
-        for item in items:
-            _say(args, f"(dryrun) download: s3://{args.bucket}/{item.key} to {item.local}")
-        _emit_summary(args, "download", where, _empty_outcome(), dry=len(items))
+    if _planned(args, "download", where, items, problems):
         return EXIT_FAILED if problems else 0
     mode = _umask_mode()
 
@@ -716,22 +632,13 @@ def _download_prefix(args, config, prefix: str) -> int:
 
 
 def _list_objects(client, bucket: str, prefix: str):
-    from securestore.cli import CommandFailed
-
-    from .errors import describe_error
+    from botocore.exceptions import BotoCoreError, ClientError
 
     try:
         for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
             yield from page.get("Contents", [])
-    except Exception as error:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        if not isinstance(error, (ClientError, BotoCoreError)):
-            raise
-        code = getattr(error, "response", {}).get("Error", {}).get("Code")
-        if code == "NoSuchBucket":
-            raise CommandFailed(f"bucket {bucket!r} does not exist (check --bucket / SECURESTORE_BUCKET)") from None
-        raise CommandFailed(f"cannot list s3://{bucket}/{prefix}: {describe_error(error)}") from None
+    except (ClientError, BotoCoreError) as error:
+        raise aws_failure(error, bucket, f"cannot list s3://{bucket}/{prefix}") from None
 
 
 def _connection_flags(args: argparse.Namespace) -> list[str]:
@@ -767,105 +674,3 @@ def _next_steps(args: argparse.Namespace, key: str, pending: Any) -> str:
         return f"\n  run it again:  {_resume_command(args, key)}"
     return (f"\n  continue:  {_resume_command(args, key)}"
             f"\n  give up:   {_give_up_command(args, key, upload_id)}")
-
-
-def _register_uploads(subparsers: Any) -> None:
-    """``securestore uploads list|abort``: the unfinished multipart uploads nothing else shows."""
-    uploads = subparsers.add_parser(
-        "uploads", help="list or abort unfinished multipart uploads",
-        description="Unfinished multipart uploads (left by kill -9, a lost network, or an interrupt "
-        "whose abort was not confirmed) cost storage and show in no object listing.")
-    actions = uploads.add_subparsers(dest="uploads_command", metavar="ACTION", required=True)
-    listing = actions.add_parser("list", help="list open multipart uploads")
-    abort = actions.add_parser("abort", help="abort open multipart uploads by key, upload id or prefix")
-    from securestore.client_settings import add_aws_options
-
-    for parser in (listing, abort):
-        parser.add_argument("--bucket", help="the bucket (default $SECURESTORE_BUCKET)")
-        add_aws_options(parser)
-        parser.add_argument("--tenant", help="only this tenant's keys (tenant_id/...); anything else is refused")
-        parser.add_argument("--prefix", help="only keys starting with this prefix")
-        parser.add_argument("--key", help="only this key")
-        parser.add_argument("--json", action="store_true", help="print JSON on stdout")
-    abort.add_argument("--upload-id", help="only this upload")
-    listing.set_defaults(handler=run_uploads_list)
-    abort.set_defaults(handler=run_uploads_abort)
-
-
-def _selected_uploads(args: argparse.Namespace, client: Any) -> list:
-    from .pending import list_open_uploads
-
-    scope = ""
-    if args.tenant:
-        from securestore.keys import tenant_prefix
-
-        scope = tenant_prefix(args.tenant)
-        for flag, value in (("--prefix", args.prefix), ("--key", args.key)):
-            if value is not None and not value.startswith(scope):
-                raise ValueError(f"{flag} {value!r} is outside tenant {args.tenant!r} (keys start with {scope!r})")
-    prefix = args.key if args.key is not None else (args.prefix if args.prefix is not None else scope)
-    found = list_open_uploads(client, args.bucket, prefix)
-    if args.key is not None:
-        found = [upload for upload in found if upload.key == args.key]
-    if getattr(args, "upload_id", None):
-        found = [upload for upload in found if upload.upload_id == args.upload_id]
-    return found
-
-
-def run_uploads_list(args: argparse.Namespace) -> int:
-    from securestore import client_settings as settings
-
-    from .errors import describe_error
-
-    args.bucket = settings.bucket(args.bucket)
-    client = _client(args, tenant_id=args.tenant)
-    try:
-        found = _selected_uploads(args, client)
-    except ValueError:
-        raise
-    except Exception as error:  # noqa: BLE001 - one line, not a traceback
-        print(f"securestore uploads list: failed: {describe_error(error)}", file=sys.stderr)
-        return EXIT_FAILED
-    if args.json:
-        print(json.dumps([upload.summary() for upload in found], sort_keys=True))
-    else:
-        for upload in found:
-            print(f"{upload.key}\t{upload.upload_id}\t{upload.initiated or '-'}\t"
-                  f"{'resumable: ' + upload.journal if upload.journal else 'no local journal'}")
-        print(f"{len(found)} open multipart upload(s) in s3://{args.bucket}/{args.prefix or args.key or ''}",
-              file=sys.stderr)
-    return 0
-
-
-def run_uploads_abort(args: argparse.Namespace) -> int:
-    from .errors import describe_error
-    from .pending import abort_open_upload
-
-    if args.key is None and args.prefix is None and not args.upload_id and not args.tenant:
-        raise ValueError("say which uploads to abort: --key, --upload-id, --prefix or --tenant")
-    from securestore import client_settings as settings
-
-    args.bucket = settings.bucket(args.bucket)
-    client = _client(args, tenant_id=args.tenant)
-    try:
-        found = _selected_uploads(args, client)
-    except ValueError:
-        raise
-    except Exception as error:  # noqa: BLE001
-        print(f"securestore uploads abort: failed: {describe_error(error)}", file=sys.stderr)
-        return EXIT_FAILED
-    results, failed = [], 0
-    for upload in found:
-        try:
-            outcome = abort_open_upload(client, upload)
-        except Exception as error:  # noqa: BLE001 - report each, go on with the others
-            outcome = f"failed: {describe_error(error)}"
-            failed += 1
-        results.append({**upload.summary(), "outcome": outcome})
-        if not args.json:
-            print(f"{upload.key}\t{upload.upload_id}\t{outcome}")
-    if args.json:
-        print(json.dumps(results, sort_keys=True))
-    if not found:
-        print("securestore uploads abort: no open multipart upload matched", file=sys.stderr)
-    return EXIT_FAILED if failed else 0

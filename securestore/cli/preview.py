@@ -11,6 +11,9 @@ import json
 import sys
 from pathlib import Path
 
+from . import options
+from .errors import EXIT_FAILED, EXIT_OK, UsageError
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -33,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="policy pack directory, as for `pulumi preview --policy-pack` (default: the "
         "project's policies/; e.g. examples/consumer checked with ../../policies)",
     )
-    parser.add_argument("--json", action="store_true", help="print the graph as JSON")
+    options.JSON.add(parser, help="print the graph as JSON")
     parser.add_argument(
         "--policy-pack-config",
         type=Path,
@@ -45,33 +48,33 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .gc_pause import collector_paused
+    from securestore.offline.gc_pause import collector_paused
 
     with collector_paused():  # one-shot work on a large, long-lived heap (gc_pause.py)
         return _preview(args)
 
 
 def _preview(args: argparse.Namespace) -> int:
-    from .engine import ProgramError, evaluate_stack
-    from .project import ProjectError
-    from .tree import render_exports, render_summary, render_tree, to_json
+    from securestore.offline.engine import ProgramError, evaluate_stack
+    from securestore.offline.project import ProjectError
+    from securestore.offline.tree import render_exports, render_summary, render_tree, to_json
 
     try:
         graph = evaluate_stack(args.stack, project_dir=args.project_dir)
     except ProjectError as exc:
-        raise ValueError(str(exc)) from exc
+        raise UsageError(str(exc)) from exc
     except ProgramError as exc:
         print(f"securestore preview: the program failed for stack {args.stack!r}:", file=sys.stderr)
         print(f"  {exc.__cause__}", file=sys.stderr)
         print(f"  ({len(exc.graph.resources)} resources were registered before it failed)", file=sys.stderr)
-        return 1
+        return EXIT_FAILED
 
-    from .policy_runner import check_stack_policies
+    from securestore.offline.policy_runner import check_stack_policies
 
     policy_report = check_stack_policies(
         graph, args.project_dir, args.policy_pack_config, pack_dir=args.policy_pack
     )
-    exit_code = 0 if policy_report.passed else 1
+    exit_code = EXIT_OK if policy_report.passed else EXIT_FAILED
     if args.json:
         print(json.dumps({**to_json(graph), "policy": policy_report.to_dict()},
                          indent=2, sort_keys=True, default=str))

@@ -1,5 +1,5 @@
-"""Command-line access to the client: ``key``, ``presign put|post|get``, ``sign-url``,
-``sign-cookies`` and ``assume``.
+"""``securestore key``, ``presign put|post|get``, ``sign-url`` and ``sign-cookies``: tenant keys
+and the URLs and cookies signed for them.
 
 Registration only declares parsers (no boto3 or cryptography import), so ``securestore key``
 starts fast. Defaults come from the environment so that a backend's settings can be reused:
@@ -12,71 +12,16 @@ from __future__ import annotations
 
 import argparse
 import base64
-import datetime as _dt
 import hashlib
-import json
-import os
-import sys
-from typing import Any, Optional
+from typing import Optional
+
+from . import options, settings
+from .errors import UsageError
 
 _READ_CHUNK = 1024 * 1024
 
 
-def _iso_date(text: str) -> _dt.date:
-    try:
-        return _dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"date {text!r} is not YYYY-MM-DD") from None
-
-
-def _aware_datetime(text: str) -> _dt.datetime:
-    try:
-        moment = _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 date-time") from None
-    if moment.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"{text!r} has no time zone; add Z or +00:00")
-    return moment
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must not be negative")
-    return value
-
-
-def _size(text: str) -> int:
-    from securestore.transfer.config import parse_size
-
-    try:
-        return parse_size(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _env(name: str, *fallbacks: str) -> Optional[str]:
-    for candidate in (name, *fallbacks):
-        value = os.environ.get(candidate)
-        if value:
-            return value
-    return None
-
-
-def _emit(args: argparse.Namespace, payload: dict[str, Any], text_lines: list[str]) -> int:
-    if args.json:
-        print(json.dumps(payload, indent=2, ensure_ascii=False))
-    else:
-        print("\n".join(text_lines))
-    return 0
-
-
 def _require(value: Optional[str], flag: str, env: str) -> str:
-    from securestore.cli import UsageError
-
     if not value:
         raise UsageError(f"{flag} is required (or set {env})")
     return value
@@ -88,17 +33,15 @@ def _handle_key(args: argparse.Namespace) -> int:
 
     allowed = set(args.allowed_modules.split(",")) if args.allowed_modules else None
     key = build_tenant_key(args.tenant, args.module, args.filename, args.date, allowed_modules=allowed)
-    return _emit(args, {"key": key.key, "tenant_id": key.tenant_id, "module": key.module,
+    return options.emit(args, {"key": key.key, "tenant_id": key.tenant_id, "module": key.module,
                         "date": key.date.isoformat(), "filename": key.filename}, [key.key])
 
 
 # ------------------------------------------------------------------ presign
 def _presigner(args: argparse.Namespace, *, upload: bool):
     """The presigner every ``presign`` action uses: bucket, region, endpoint and credentials
-    resolved like every other command (``securestore.client_settings``); a KMS key only for
+    resolved like every other command (``securestore.cli.settings``); a KMS key only for
     uploads (a GET URL needs none)."""
-    from securestore import client_settings as settings
-    from securestore.cli import UsageError
     from securestore.s3presign import S3Presigner
 
     bucket = settings.bucket(args.bucket)
@@ -124,8 +67,6 @@ def _presigner(args: argparse.Namespace, *, upload: bool):
 
 
 def _file_sha256(path: str) -> str:
-    from securestore.cli import UsageError
-
     digest = hashlib.sha256()
     try:
         with open(path, "rb") as handle:
@@ -137,28 +78,26 @@ def _file_sha256(path: str) -> str:
 
 
 def _handle_presign_put(args: argparse.Namespace) -> int:
-    from securestore.cli import UsageError
-
     if args.checksum_sha256 and args.file:
         raise UsageError("give --checksum-sha256 or --file, not both")
     checksum = args.checksum_sha256 or (_file_sha256(args.file) if args.file else None)
     put = _presigner(args, upload=True).presign_put(args.tenant, args.module, args.filename, content_type=args.content_type,
                                        date=args.date, checksum_sha256=checksum, expires_in=args.expires_in)
-    return _emit(args, put.as_dict(), [put.url, *(f"{k}: {v}" for k, v in put.headers.items())])
+    return options.emit(args, put.as_dict(), [put.url, *(f"{k}: {v}" for k, v in put.headers.items())])
 
 
 def _handle_presign_post(args: argparse.Namespace) -> int:
     post = _presigner(args, upload=True).presign_post(args.tenant, args.module, args.filename, content_type=args.content_type,
                                          max_bytes=args.max_bytes, min_bytes=args.min_bytes, date=args.date,
                                          expires_in=args.expires_in)
-    return _emit(args, post.as_dict(), [post.url, *(f"{k}={v}" for k, v in post.fields.items())])
+    return options.emit(args, post.as_dict(), [post.url, *(f"{k}={v}" for k, v in post.fields.items())])
 
 
 def _handle_presign_get(args: argparse.Namespace) -> int:
     get = _presigner(args, upload=False).presign_get(args.tenant, args.key, download_name=args.download_name,
                                        disposition="inline" if args.inline else "attachment",
                                        expires_in=args.expires_in)
-    return _emit(args, get.as_dict(), [get.url])
+    return options.emit(args, get.as_dict(), [get.url])
 
 
 # ------------------------------------------------------------------ CloudFront
@@ -179,107 +118,69 @@ def _cloudfront_signer(args: argparse.Namespace):
 def _handle_sign_url(args: argparse.Namespace) -> int:
     url = _cloudfront_signer(args).tenant_url(args.tenant, args.key, expires_in=args.expires_in,
                                               starts_at=args.starts_at, ip_range=args.ip_range)
-    return _emit(args, {"url": url, "key": args.key, "tenant_id": args.tenant}, [url])
+    return options.emit(args, {"url": url, "key": args.key, "tenant_id": args.tenant}, [url])
 
 
 def _handle_sign_cookies(args: argparse.Namespace) -> int:
     signed = _cloudfront_signer(args).tenant_cookies(args.tenant, expires_in=args.expires_in,
                                                      starts_at=args.starts_at, ip_range=args.ip_range,
                                                      cookie_domain=args.cookie_domain)
-    return _emit(args, signed.as_dict(), [f"Set-Cookie: {h}" for h in signed.set_cookie_headers()])
-
-
-# ------------------------------------------------------------------ STS
-def _handle_assume(args: argparse.Namespace) -> int:
-    from botocore.config import Config
-
-    from securestore import client_settings as settings
-    from securestore.cli import UsageError
-    from securestore.sts import assume_role_session, credentials_expiry
-
-    if bool(args.mfa_serial) != bool(args.mfa_code) and not (args.mfa_serial and sys.stdin.isatty()):
-        raise UsageError("--mfa-serial and --mfa-code go together")
-    code = settings.mfa_code(args.mfa_serial, args.mfa_code)
-    base = settings.base_session(args.profile)
-    region = settings.region(args.region, base)
-    endpoint = settings._endpoint(args.endpoint_url, settings.STS_ENDPOINT_ENV, "--endpoint-url")
-    sts_client = base.client("sts", region_name=region, endpoint_url=endpoint, config=Config(signature_version="v4"))
-    session = assume_role_session(
-        args.role_arn, tenant_id=args.tenant_id, external_id=args.external_id, mfa_serial=args.mfa_serial,
-        mfa_token_provider=(lambda: code) if code else None,
-        duration_seconds=args.duration_seconds, region_name=region, sts_client=sts_client,
-        session_name=args.session_name,
-    )
-    frozen = session.get_credentials().get_frozen_credentials()
-    expiry = credentials_expiry(session)
-    payload = {  # the AWS CLI credential_process format, so `assume --json` can be one
-        "Version": 1, "AccessKeyId": frozen.access_key, "SecretAccessKey": frozen.secret_key,
-        "SessionToken": frozen.token, "Expiration": expiry.isoformat() if expiry else None,
-    }
-    lines = [f"export AWS_ACCESS_KEY_ID={frozen.access_key}", f"export AWS_SECRET_ACCESS_KEY={frozen.secret_key}",
-             f"export AWS_SESSION_TOKEN={frozen.token}", f"# expires {payload['Expiration']}"]
-    return _emit(args, payload, lines)
+    return options.emit(args, signed.as_dict(), [f"Set-Cookie: {h}" for h in signed.set_cookie_headers()])
 
 
 # ------------------------------------------------------------------ parsers
-def _add_json(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-
-
 def _add_s3_options(parser: argparse.ArgumentParser, *, upload: bool) -> None:
-    from securestore.client_settings import add_aws_options
-
-    parser.add_argument("--bucket", help="bucket (default: $SECURESTORE_BUCKET, from the stack output bucketName)")
+    options.BUCKET.add(parser, help="bucket (default: $SECURESTORE_BUCKET, from the stack output bucketName)")
     if upload:
-        parser.add_argument("--kms-key-id", help="KMS key id or ARN the upload is encrypted with "
-                            "(default: $SECURESTORE_KMS_KEY_ID, from the stack output kmsKeyArn)")
+        options.KMS_KEY_ID.add(parser, help="KMS key id or ARN the upload is encrypted with "
+                               "(default: $SECURESTORE_KMS_KEY_ID, from the stack output kmsKeyArn)")
     else:
         parser.set_defaults(kms_key_id=None)
-    add_aws_options(parser, role=False)
-    parser.add_argument("--expires-in", type=_positive_int, default=15 * 60, metavar="SECONDS",
+    options.add_aws(parser, role=False)
+    parser.add_argument("--expires-in", type=options.non_negative_int, default=15 * 60, metavar="SECONDS",
                         help="lifetime of the URL in seconds (default 900, at most 7 days; never beyond "
                         "the signing credentials' expiry)")
-    _add_json(parser)
+    options.JSON.add(parser, help="print one JSON object on stdout")
 
 
 def _add_upload_target(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("tenant", metavar="TENANT", help="tenant id: the key starts with TENANT/")
+    options.TENANT_ARG.add(parser)
     parser.add_argument("module", metavar="MODULE", help="module under the tenant, e.g. uploads")
     parser.add_argument("filename", metavar="FILENAME", help="the object's file name (last part of the key)")
-    parser.add_argument("--content-type", required=True, help="Content-Type signed into the upload "
-                        "(the browser must send exactly this)")
-    parser.add_argument("--date", type=_iso_date, default=None, help="YYYY-MM-DD in the key (default: today, UTC)")
+    options.CONTENT_TYPE.add(parser, required=True, help="Content-Type signed into the upload "
+                             "(the browser must send exactly this)")
+    options.DATE.add(parser)
 
 
 def _add_cloudfront_options(parser: argparse.ArgumentParser, default_expiry: int) -> None:
-    parser.add_argument("--domain", default=_env("SECURESTORE_CF_DOMAIN"),
+    parser.add_argument("--domain", default=settings.from_env(("SECURESTORE_CF_DOMAIN",)),
                         help="distribution domain (default: $SECURESTORE_CF_DOMAIN, from the stack output "
                         "distributionDomainName)")
-    parser.add_argument("--key-pair-id", default=_env("SECURESTORE_CF_KEY_PAIR_ID"),
+    parser.add_argument("--key-pair-id", default=settings.from_env(("SECURESTORE_CF_KEY_PAIR_ID",)),
                         help="CloudFront public key id (default: $SECURESTORE_CF_KEY_PAIR_ID, from the stack "
                         "output cloudfrontPublicKeyId)")
-    parser.add_argument("--private-key", default=_env("SECURESTORE_CF_PRIVATE_KEY"),
+    parser.add_argument("--private-key", default=settings.from_env(("SECURESTORE_CF_PRIVATE_KEY",)),
                         help="the signer's RSA-2048 private key: PEM content or a path to it, never echoed "
                         "(default: $SECURESTORE_CF_PRIVATE_KEY)")
     parser.add_argument("--hash-algorithm", choices=("SHA1", "SHA256"), default="SHA1",
                         help="signature hash (default SHA1; SHA256 adds Hash-Algorithm=SHA256)")
-    parser.add_argument("--expires-in", type=_positive_int, default=default_expiry, metavar="SECONDS",
+    parser.add_argument("--expires-in", type=options.non_negative_int, default=default_expiry, metavar="SECONDS",
                         help=f"lifetime in seconds (default {default_expiry})")
-    parser.add_argument("--starts-at", type=_aware_datetime, default=None,
+    parser.add_argument("--starts-at", type=options.aware_datetime, default=None,
                         help="not valid before this ISO 8601 time, e.g. 2026-05-04T12:00Z")
     parser.add_argument("--ip-range", default=None, help="viewer IP or CIDR the signature is limited to")
-    _add_json(parser)
+    options.JSON.add(parser, help="print one JSON object on stdout")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     key = subparsers.add_parser("key", help="build a tenant object key",
                                 description="Print tenant_id/module/yyyy/mm/dd/filename, or exit 2 with the reason.")
-    key.add_argument("tenant", metavar="TENANT", help="tenant id (1-63 of A-Za-z0-9_-; not 'public')")
+    options.TENANT_ARG.add(key, help="tenant id (1-63 of A-Za-z0-9_-; not 'public')")
     key.add_argument("module", metavar="MODULE", help="module (1-63 of a-z0-9_-)")
     key.add_argument("filename", metavar="FILENAME", help="file name (no '/', '\\' or control characters)")
-    key.add_argument("--date", type=_iso_date, default=None, help="YYYY-MM-DD (default: today, UTC)")
+    options.DATE.add(key, help="YYYY-MM-DD (default: today, UTC)")
     key.add_argument("--allowed-modules", default=None, help="comma-separated modules this deployment allows")
-    _add_json(key)
+    options.JSON.add(key, help="print one JSON object on stdout")
     key.set_defaults(handler=_handle_key)
 
     presign = subparsers.add_parser("presign", help="pre-signed S3 upload/download URLs",
@@ -293,13 +194,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     put.set_defaults(handler=_handle_presign_put)
     post = actions.add_parser("post", help="browser POST form with size range and content type")
     _add_upload_target(post)
-    post.add_argument("--max-bytes", type=_size, required=True, metavar="SIZE",
+    post.add_argument("--max-bytes", type=options.size, required=True, metavar="SIZE",
                       help="largest upload S3 accepts, e.g. 10MiB or 10485760")
-    post.add_argument("--min-bytes", type=_size, default=0, metavar="SIZE", help="smallest upload (default 0)")
+    post.add_argument("--min-bytes", type=options.size, default=0, metavar="SIZE", help="smallest upload (default 0)")
     _add_s3_options(post, upload=True)
     post.set_defaults(handler=_handle_presign_post)
     get = actions.add_parser("get", help="pre-signed GET of one of the tenant's keys (no KMS key needed)")
-    get.add_argument("tenant", metavar="TENANT", help="tenant id the key must belong to")
+    options.TENANT_ARG.add(get, help="tenant id the key must belong to")
     get.add_argument("key", metavar="KEY", help="the object key (TENANT/module/yyyy/mm/dd/name)")
     get.add_argument("--download-name", default=None, help="file name the browser saves as (default: the key's)")
     get.add_argument("--inline", action="store_true", help="Content-Disposition inline instead of attachment")
@@ -307,35 +208,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     get.set_defaults(handler=_handle_presign_get)
 
     sign_url = subparsers.add_parser("sign-url", help="CloudFront signed URL for one tenant key")
-    sign_url.add_argument("tenant", metavar="TENANT", help="tenant id the key must belong to")
+    options.TENANT_ARG.add(sign_url, help="tenant id the key must belong to")
     sign_url.add_argument("key", metavar="KEY", help="the object key (TENANT/...)")
     _add_cloudfront_options(sign_url, 15 * 60)
     sign_url.set_defaults(handler=_handle_sign_url)
 
     cookies = subparsers.add_parser("sign-cookies", help="CloudFront signed cookies for a tenant's whole prefix")
-    cookies.add_argument("tenant", metavar="TENANT", help="tenant id: the cookies cover TENANT/*")
+    options.TENANT_ARG.add(cookies, help="tenant id: the cookies cover TENANT/*")
     cookies.add_argument("--cookie-domain", default=None, help="Domain attribute of the cookies, e.g. .example.com")
     _add_cloudfront_options(cookies, 60 * 60)
     cookies.set_defaults(handler=_handle_sign_cookies)
-
-    assume = subparsers.add_parser("assume", help="assume the uploader or tenant role (temporary credentials)")
-    assume.add_argument("role_arn", metavar="ROLE_ARN", help="role to assume, e.g. the stack output tenantRoleArn")
-    assume.add_argument("--tenant-id", default=None, help="session tag tenant_id (transitive)")
-    assume.add_argument("--external-id", default=None, help="sts:ExternalId the trust requires")
-    assume.add_argument("--mfa-serial", default=None, help="ARN of your MFA device")
-    assume.add_argument("--mfa-code", default=None, help="current 6-digit MFA code (asked for on a terminal)")
-    assume.add_argument("--duration-seconds", type=_positive_int, default=3600,
-                        help="session length, 900-43200 (default 3600)")
-    assume.add_argument("--session-name", default=None, help="RoleSessionName (default: derived from the tenant)")
-    assume.add_argument("--region", help="AWS region (default: $AWS_REGION, $AWS_DEFAULT_REGION, the profile's)")
-    assume.add_argument("--endpoint-url", help="STS endpoint (default: $SECURESTORE_STS_ENDPOINT_URL, "
-                        "$AWS_ENDPOINT_URL_STS, $AWS_ENDPOINT_URL)")
-    assume.add_argument("--profile", help="AWS profile whose credentials assume the role (default: $AWS_PROFILE)")
-    _add_json(assume)
-    assume.set_defaults(handler=_handle_assume)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    from securestore.cli import main
-
-    sys.exit(main())

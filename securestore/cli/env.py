@@ -3,7 +3,7 @@
 ``pulumi stack output --json -s prod | securestore env`` prints ``export`` lines (default),
 ``--format dotenv`` a ``.env`` file for a container, ``--format json`` one flat object for a
 secret store. Each variable names the stack output it came from. Every client command reads
-these variables (see ``securestore.client_settings``).
+these variables (see ``securestore.cli.settings``).
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ import shlex
 import sys
 from typing import Any
 
+from .errors import UsageError
+
 #: variable -> (stack output, how the value is derived, what reads it)
 VARIABLES: tuple[tuple[str, str, str], ...] = (
     ("SECURESTORE_BUCKET", "bucketName", "every S3 command (--bucket)"),
@@ -23,7 +25,7 @@ VARIABLES: tuple[tuple[str, str, str], ...] = (
     ("SECURESTORE_CF_DOMAIN", "distributionDomainName", "sign-url, sign-cookies (--domain)"),
     ("SECURESTORE_CF_KEY_PAIR_ID", "cloudfrontPublicKeyId", "sign-url, sign-cookies (--key-pair-id)"),
     ("SECURESTORE_UPLOADER_ROLE_ARN", "uploaderRoleArn", "upload --role-arn \"$SECURESTORE_UPLOADER_ROLE_ARN\""),
-    ("SECURESTORE_TENANT_ROLE_ARN", "tenantRoleArn", "assume \"$SECURESTORE_TENANT_ROLE_ARN\" --tenant-id T"),
+    ("SECURESTORE_TENANT_ROLE_ARN", "tenantRoleArn", "assume \"$SECURESTORE_TENANT_ROLE_ARN\" --tenant T"),
 )
 NOT_AN_OUTPUT = ("SECURESTORE_CF_PRIVATE_KEY", "path to the CloudFront signer's private key: a secret you "
                  "keep, never a stack output")
@@ -31,17 +33,11 @@ _ARN_REGION = re.compile(r"^arn:aws[a-z-]*:kms:([a-z0-9-]+):")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-def _usage(message: str):
-    from securestore.cli import UsageError
-
-    return UsageError(message)
-
-
 def read_outputs(args: argparse.Namespace) -> dict[str, Any]:
     source = args.file or "-"
     if source == "-":
         if sys.stdin is None or sys.stdin.isatty():
-            raise _usage("pipe the outputs in (`pulumi stack output --json -s prod | securestore env`) "
+            raise UsageError("pipe the outputs in (`pulumi stack output --json -s prod | securestore env`) "
                          "or pass --file outputs.json")
         text, where = sys.stdin.read(), "stdin"
     else:
@@ -49,14 +45,14 @@ def read_outputs(args: argparse.Namespace) -> dict[str, Any]:
             with open(source, encoding="utf-8") as handle:
                 text = handle.read()
         except (OSError, UnicodeDecodeError) as exc:
-            raise _usage(f"--file {source!r}: cannot read it ({getattr(exc, 'strerror', None) or exc})") from None
+            raise UsageError(f"--file {source!r}: cannot read it ({getattr(exc, 'strerror', None) or exc})") from None
         where = f"--file {source!r}"
     try:
         outputs = json.loads(text)
     except ValueError as exc:
-        raise _usage(f"{where} is not the JSON of `pulumi stack output --json` ({exc})") from None
+        raise UsageError(f"{where} is not the JSON of `pulumi stack output --json` ({exc})") from None
     if not isinstance(outputs, dict):
-        raise _usage(f"{where} is not a JSON object of stack outputs (got {type(outputs).__name__})")
+        raise UsageError(f"{where} is not a JSON object of stack outputs (got {type(outputs).__name__})")
     return outputs
 
 
@@ -112,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
     for warning in warnings:
         print(f"securestore env: warning: {warning}", file=sys.stderr)
     if not found:
-        raise _usage("no client setting found in the outputs (expected bucketName, kmsKeyArn, ...)")
+        raise UsageError("no client setting found in the outputs (expected bucketName, kmsKeyArn, ...)")
     print(render(found, args.format))
     return 0
 

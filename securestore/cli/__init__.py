@@ -1,18 +1,19 @@
 """The ``securestore`` command: one entry point, one sub-command module per concern.
 
-Each module in ``COMMAND_MODULES`` exposes ``register(subparsers)``, which adds its
-sub-parsers and sets ``handler=`` on each. Registration must stay cheap: a module imports
-its heavy dependencies (pulumi, boto3) inside the handler, so that ``securestore key`` does
-not pay for loading Pulumi. Handlers return the process exit code.
+The package is the command line and nothing else; the library it drives (keys, signing, STS,
+transfers) lives in ``securestore`` and ``securestore.transfer`` and never imports this.
 
-Exit statuses (the documented set; a test feeds random argv to every sub-command and fails on
-anything else or on a traceback):
+* ``errors``   exit statuses, ``UsageError``/``CommandFailed``, AWS errors as one line;
+* ``options``  the one table of shared arguments (``--bucket``, ``--tenant``, ``--json``, ...);
+* ``settings`` the one reader of flags, environment and profile (bucket, region, endpoint, role);
+* one module per command group (``COMMAND_MODULES``), each exposing ``register(subparsers)``,
+  which adds its sub-parsers and sets ``handler=`` on each.
 
-* 0   done (also when the reader of stdout went away early: ``... --json | head -1``);
-* 1   the operation failed (AWS said no, a transfer failed, the stack has violations);
-* 2   bad input: one line on stderr naming the flag and what to do (``UsageError``);
-* 75  temporary failure, worth retrying (``EX_TEMPFAIL``; the transfer engine decides);
-* 130 interrupted.
+Registration must stay cheap: a command module imports its heavy dependencies (pulumi, boto3)
+inside the handler, so that ``securestore key`` does not pay for loading Pulumi. Handlers return
+the process exit code (see ``errors`` for the documented set). Command modules import ``errors``,
+``options`` and ``settings``, never this module nor each other: the import graph has no cycle
+(tests/test_cli_package.py).
 """
 
 from __future__ import annotations
@@ -23,31 +24,21 @@ import os
 import sys
 from typing import NoReturn, Optional, Sequence
 
-from .version import version as _version
-
-COMMAND_MODULES: tuple[str, ...] = (
-    "securestore.offline.command",
-    "securestore.transfer.cli",
-    "securestore.client_cli",
-    "securestore.objects_cli",
-    "securestore.env_cli",
+from ..version import version as _version
+from .errors import (  # noqa: F401 - the exit statuses and exceptions, re-exported for callers
+    EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_STATUSES, EXIT_TEMPFAIL, EXIT_USAGE, CommandFailed, UsageError,
+    aws_error_line,
 )
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_TEMPFAIL = 75
-EXIT_INTERRUPTED = 130
-EXIT_STATUSES = frozenset({EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_TEMPFAIL, EXIT_INTERRUPTED})
-
-
-class UsageError(ValueError):
-    """Input the user can fix; printed without a traceback, exit status 2."""
-
-
-class CommandFailed(RuntimeError):
-    """The command could not do its job for a reason outside the input (AWS refused, the
-    network failed); printed as one line, exit status 1."""
+COMMAND_MODULES: tuple[str, ...] = (
+    "securestore.cli.preview",
+    "securestore.cli.transfer",
+    "securestore.cli.uploads",
+    "securestore.cli.sign",
+    "securestore.cli.assume",
+    "securestore.cli.objects",
+    "securestore.cli.env",
+)
 
 
 def package_version() -> str:
@@ -96,31 +87,6 @@ class _VersionAction(argparse.Action):
         parser.exit()
 
 
-def _aws_error_line(exc: BaseException) -> Optional[tuple[int, str]]:
-    """(exit status, one line) for botocore's errors, or None when ``exc`` is not one."""
-    try:
-        from botocore import exceptions as bx
-    except ImportError:  # pragma: no cover - botocore is a dependency
-        return None
-    if isinstance(exc, bx.ProfileNotFound):
-        return EXIT_USAGE, f"--profile: {exc} (see `aws configure list-profiles`)"
-    if isinstance(exc, (bx.NoCredentialsError, bx.PartialCredentialsError)):
-        return EXIT_USAGE, (f"{exc}: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE or "
-                            "--profile, or run on an instance role")
-    if isinstance(exc, bx.NoRegionError):
-        return EXIT_USAGE, "a region is required: pass --region, set AWS_REGION, or set region in the profile"
-    if isinstance(exc, bx.EndpointConnectionError):
-        return EXIT_FAILED, f"cannot reach {exc.kwargs.get('endpoint_url', 'the endpoint')}: check --endpoint-url / the network"
-    if isinstance(exc, bx.ClientError):
-        from securestore.transfer.errors import describe_error
-
-        operation = getattr(exc, "operation_name", "request")
-        return EXIT_FAILED, f"{operation} failed: {describe_error(exc)}"
-    if isinstance(exc, bx.BotoCoreError):
-        return EXIT_FAILED, str(exc)
-    return None
-
-
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -139,7 +105,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except BrokenPipeError:
         raise
     except Exception as exc:  # botocore's errors only; anything else is a bug and keeps its traceback
-        known = _aws_error_line(exc)
+        known = aws_error_line(exc)
         if known is None:
             raise
         status, line = known
@@ -177,7 +143,3 @@ def entry() -> None:
         sys.stderr.flush()
         os._exit(code)
     sys.exit(code)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    entry()
