@@ -7,13 +7,14 @@ component provider (and so the schema and SDKs ``pulumi package add`` generates)
 
 from __future__ import annotations
 
-DISTRIBUTION = "securestore"
+DISTRIBUTION = "securestore-aws"
+"""The distribution's name (pyproject.toml); the import package is ``securestore``."""
 UNINSTALLED = "0+unknown"
 """Reported when running from a checkout that was never installed (no metadata to read)."""
 
 
 def version() -> str:
-    """The installed ``securestore`` distribution's version.
+    """The installed ``securestore-aws`` distribution's version.
 
     ``importlib.metadata`` is imported here, not at module level: it costs ~20 ms, which every
     ``securestore`` command paid at start-up although only ``--version`` and the provider read it."""

@@ -35,8 +35,9 @@ def test_pulumi_requirements_match_the_infra_extra():
 
 
 def test_names_are_securestore_everywhere():
-    """Project, package and command share one name."""
-    assert PYPROJECT["project"]["name"] == "securestore"
+    """Package, command and Pulumi project share one name; the distribution is securestore-aws
+    (plain "securestore" on PyPI is someone else's: tests/test_install_name.py)."""
+    assert PYPROJECT["project"]["name"] == "securestore-aws"
     assert PYPROJECT["project"]["scripts"] == {"securestore": "securestore.cli:entry"}
     project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
     assert project["name"] == "securestore"
@@ -55,7 +56,7 @@ def test_cli_help_lists_commands_without_loading_pulumi():
 
 
 def test_every_package_and_component_file_is_in_the_distribution():
-    """Promise: `pip install securestore[infra]` ships every module and every data file the
+    """Promise: `pip install securestore-aws[infra]` ships every module and every data file the
     components read (a package left out of the explicit list, or a .js file without a
     package-data glob, would import in this checkout and fail only after installation)."""
     import fnmatch

@@ -1,7 +1,7 @@
 """A minimal consumer: a KMS key and a private bucket from the securestore package.
 
 It imports the components from the installed distribution (``pip install
-'securestore[infra]'``) under ``securestore.components``, never from the securestore
+'securestore-aws[infra]'``, or this repository's path) under ``securestore.components``, never from the securestore
 project's folders, and reads its own config: the components never read config, their Args
 are plain values, and they refuse a bad one naming the field.
 """
