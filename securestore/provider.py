@@ -50,6 +50,9 @@ def schema() -> dict[str, Any]:
 
 def main() -> None:
     """Serve the provider over gRPC (run by the Pulumi language host, never by hand)."""
+    from .infra import require_infra
+
+    require_infra("the securestore component provider")
     from pulumi.provider.experimental import component_provider_host
 
     from securestore.components.package import host_as_package

@@ -1,7 +1,8 @@
 """``securestore preview``: evaluate a stack offline and print what ``pulumi up`` would create.
 
 Exit status: 0 when the program evaluates (and, once the policy pack reports here, no
-mandatory policy is violated), 1 when it does not, 2 for bad arguments.
+mandatory policy is violated), 1 when it does not, 2 for bad arguments or when the ``infra``
+extra (Pulumi) is not installed (one line naming it).
 """
 
 from __future__ import annotations
@@ -48,7 +49,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from securestore.infra import MissingInfraExtra, require_infra
     from securestore.offline.gc_pause import collector_paused
+
+    try:
+        require_infra("securestore preview")
+    except MissingInfraExtra as exc:
+        raise UsageError(str(exc)) from None
 
     with collector_paused():  # one-shot work on a large, long-lived heap (gc_pause.py)
         return _preview(args)
