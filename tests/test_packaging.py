@@ -18,9 +18,9 @@ def _names(requirements: list[str]) -> set[str]:
 
 
 def test_base_dependencies_are_only_what_the_client_needs():
-    """boto3 + cryptography for signing; crc32c, awscrt (CRC64NVME) and tqdm for the transfer
-    client. No Pulumi."""
-    assert _names(PYPROJECT["project"]["dependencies"]) == {"boto3", "cryptography", "crc32c", "awscrt", "tqdm"}
+    """boto3 + cryptography for signing; crc32c and awscrt (CRC64NVME) for the transfer
+    client (the progress bar is our own, transfer/bar.py). No Pulumi."""
+    assert _names(PYPROJECT["project"]["dependencies"]) == {"boto3", "cryptography", "crc32c", "awscrt"}
 
 
 def test_pulumi_requirements_match_the_infra_extra():

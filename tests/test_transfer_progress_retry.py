@@ -9,7 +9,8 @@ from botocore.exceptions import (
     ClientError, ConnectionClosedError, EndpointConnectionError, IncompleteReadError,
 )
 
-from securestore.transfer.progress import ThrottledProgress, terminal_bar
+from securestore.transfer.bar import progress_bar
+from securestore.transfer.progress import ThrottledProgress
 from securestore.transfer.retry import RetryPolicy, TransferCancelled, is_retryable
 
 
@@ -44,6 +45,7 @@ def test_progress_is_throttled_but_always_reports_the_end():
 
 
 def test_progress_bar_only_on_a_terminal():
+    """The command line's bar (transfer/bar.py) draws on a terminal only, and not when disabled."""
     class Stream:
         def __init__(self, tty):
             self.tty, self.text = tty, []
@@ -57,13 +59,14 @@ def test_progress_bar_only_on_a_terminal():
         def flush(self):
             pass
 
-    assert terminal_bar("upload", 100, Stream(False)) is None
+    assert progress_bar("upload", 100, stream=Stream(False)) is None
+    assert progress_bar("upload", 100, stream=Stream(True), enabled=False) is None
     terminal = Stream(True)
-    bar = terminal_bar("upload", 100, terminal)
+    bar = progress_bar("upload", 100, stream=terminal)
     assert bar is not None
     bar(100, 100)
     bar.close()
-    assert "100/100" in "".join(terminal.text)
+    assert "100%" in "".join(terminal.text)
 
 
 def _client_error(status, code):

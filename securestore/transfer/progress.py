@@ -8,10 +8,9 @@ they are never re-entered and always see totals in increasing order.
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
-from typing import Callable, Optional, TextIO
+from typing import Callable, Optional
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -56,32 +55,3 @@ class ThrottledProgress:
     def _report(self) -> None:
         self._last_reported_value = self._done
         self._callback(self._done, self.total)
-
-
-class TqdmBar:
-    """A tqdm bar on ``stream`` as a progress callback; call ``close()`` when done."""
-
-    def __init__(self, description: str, total: int, stream: TextIO) -> None:
-        from tqdm import tqdm
-
-        self._bar = tqdm(total=total, desc=description, unit="B", unit_scale=True,
-                         unit_divisor=1024, file=stream, leave=True)
-        self._shown = 0
-
-    def __call__(self, done: int, total: int) -> None:
-        self._bar.update(done - self._shown)
-        self._shown = done
-
-    def close(self) -> None:
-        self._bar.close()
-
-
-def terminal_bar(description: str, total: int, stream: TextIO = None) -> Optional[TqdmBar]:
-    """A bar when ``stream`` (stderr by default) is a terminal, else ``None`` (silent)."""
-    stream = stream if stream is not None else sys.stderr
-    if not (hasattr(stream, "isatty") and stream.isatty()):
-        return None
-    try:
-        return TqdmBar(description, total, stream)
-    except ImportError:  # tqdm is a dependency; a stripped install just gets no bar
-        return None
