@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pulumi_policy import Policy
 
-from . import cloudfront, cloudtrail, iam, kms, resource_policies, s3, s3_policy, sns
+from . import cloudfront, cloudtrail, iam, kms, reach, resource_policies, s3, s3_policy, sns
 
 PACK_NAME = "securestore-storage"
 PACK_DESCRIPTION = (
@@ -27,6 +27,7 @@ ALL_POLICIES: list[Policy] = [
     *sns.POLICIES,
     *cloudtrail.POLICIES,
     *resource_policies.POLICIES,
+    *reach.POLICIES,
 ]
 
 

@@ -1,0 +1,55 @@
+"""The pack's security model: shipped AWS-managed policies, reach through the one engine.
+
+Attack class: a grant that opens a path to a store (an attached AWS-managed policy, a
+public or cross-account statement, a role an outsider can assume) in a form no rule
+pattern describes. moto and LocalStack are not witnesses here (they do not enforce IAM);
+the pack's IAM engine is.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from policies.rules import managed
+
+from .graph_mutants import OTHER, GraphMutant, add_resource, edit_document, report, resource
+
+
+def test_shipped_managed_policies_equal_motos_snapshot():
+    """The data file is derived, not hand-kept: it equals moto's AWS-managed policy data."""
+    moto_data = pytest.importorskip("moto.iam.aws_managed_policies")
+    table = managed.derive_managed_table(json.loads(moto_data.aws_managed_policies_data))
+    assert managed.encode_managed_table(table) == managed.MANAGED_POLICIES_PATH.read_bytes()
+    s3_full = managed.managed_policy("arn:aws:iam::aws:policy/AmazonS3FullAccess")
+    assert s3_full is not None and s3_full.version and s3_full.updated
+
+
+def _attach(stack: str, role_suffix: str, policy: str) -> GraphMutant:
+    def edit(graph):
+        role = next(r for r in graph.resources if r.type == "aws:iam/role:Role" and r.name.endswith(role_suffix))
+        add_resource(graph, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", f"{role.name}-extra",
+                     {"role": role.outputs.get("name") or role.name, "policyArn": managed.managed_arn(policy)})
+    return GraphMutant(f"{stack}-{role_suffix}-{policy}", stack, f"attach {policy}", edit)
+
+
+@pytest.mark.parametrize("policy", ["AmazonS3FullAccess", "AmazonS3ReadOnlyAccess", "PowerUserAccess",
+                                    "AWSKeyManagementServicePowerUser"])
+def test_attaching_an_aws_managed_policy_with_data_access_is_reached(policy):
+    """The read-only EC2 role given an AWS-managed policy reaches beyond the access model."""
+    outcome = report(_attach("prod", "access-ec2", policy))
+    assert any(v.policy == "model-who-can-reach" and v.mandatory for v in outcome.violations), \
+        outcome.format_text()
+
+
+def test_an_outsider_that_can_assume_a_role_reaches_what_the_role_reaches():
+    """Trust chain: the uploader's trust names another account; that account's principals
+    reach the data bucket through it (the message names the path)."""
+    def edit(graph):
+        role = next(r for r in graph.resources if r.name.endswith("access-uploader"))
+        edit_document(graph, role.name, ("assumeRolePolicy",), lambda d: [
+            s.update(Principal={"AWS": f"arn:aws:iam::{OTHER}:root"}) for s in d["Statement"]])
+    outcome = report(GraphMutant("uploader-trusts-other", "prod", "trust another account", edit))
+    found = [v for v in outcome.violations if v.policy == "model-who-can-reach"]
+    assert any(OTHER in v.problem and "assumes role" in v.problem for v in found), outcome.format_text()
