@@ -53,3 +53,12 @@ def test_an_outsider_that_can_assume_a_role_reaches_what_the_role_reaches():
     outcome = report(GraphMutant("uploader-trusts-other", "prod", "trust another account", edit))
     found = [v for v in outcome.violations if v.policy == "model-who-can-reach"]
     assert any(OTHER in v.problem and "assumes role" in v.problem for v in found), outcome.format_text()
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_pack_access_model_is_derived_from_the_declared_one(stack):
+    """policies/config/<stack>.json carries components/access_model.py, not a hand copy."""
+    from .access_config import REPO, RULE, expected_config
+
+    config = json.loads((REPO / "policies" / "config" / f"{stack}.json").read_text())
+    assert config[RULE] == expected_config(stack)

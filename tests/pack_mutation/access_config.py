@@ -1,0 +1,84 @@
+"""The pack's access model for the project's stacks, derived from the declared one.
+
+``components/access_model.py`` declares who may do what to each store; the pack cannot
+import the program (it installs with ``policies/requirements.txt`` only), so its config
+(``policies/config/<stack>.json``, rule ``model-who-can-reach``) carries the same model in
+the pack's vocabulary: role logical-name globs -> store globs -> actions. This module makes
+that config from the declared model and a test proves the files equal it, so the two are
+never kept by hand. Run it to rewrite the files: ``python -m tests.pack_mutation.access_config``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from components import access_model as declared
+from policies.rules import iam_engine as engine
+
+REPO = Path(__file__).resolve().parents[2]
+RULE = "model-who-can-reach"
+
+ROLE_CLASSES = {
+    "*-access-lambda": lambda stack: declared.BACKEND,
+    "*-access-ec2": lambda stack: declared.BACKEND if stack == "dev" else declared.BACKEND_READ_ONLY,
+    "*-access-tenant": lambda stack: declared.TENANT,
+    "*-access-uploader": lambda stack: declared.UPLOADER,
+}
+"""Which declared principal class each stack role's sessions are (ec2AccessMode is
+read-write in dev, read-only in prod)."""
+
+STORES = {declared.DATA_BUCKET: "*-storage-data", declared.LOG_BUCKET: "*-storage-logs",
+          declared.TRAIL_BUCKET: "*-audit-trail-bucket", declared.DATA_KEY: "*-key-cmk",
+          declared.AUDIT_KEY: "*-audit-key", declared.TOPIC: "*-audit-object-created",
+          declared.LOG_GROUP: "*-audit-trail-logs"}
+
+LAMBDA_BASIC_EXECUTION = {"*": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]}
+"""AWSLambdaBasicExecutionRole (attached to the Lambda role for its own logs) grants these on
+every log group; creating a group that exists fails, and the declared model has no class
+for a function's own log groups. Kept visible here rather than hidden in a glob."""
+
+
+def _store_globs(store: str, action: str, scope: str) -> list[str]:
+    info = engine.action_info(action)
+    types = info[1] if info else ()
+    if not store.startswith("*-storage") and not store.startswith("*-audit-trail-bucket"):
+        return [store]
+    if "object" not in types:
+        return [store]
+    if scope == declared.ANY:
+        return [f"{store}/objects*"]
+    if scope == declared.OWN_PREFIX:
+        return [f"{store}/objects:own:*"]
+    return [f"{store}/objects:{scope.removeprefix('prefix:')}"]
+
+
+def derive_grants(stack: str) -> dict:
+    grants: dict[str, dict[str, list[str]]] = {}
+    for role, class_of in ROLE_CLASSES.items():
+        cls = class_of(stack)
+        for resource, store in STORES.items():
+            for grant in declared.grants(resource, cls):
+                if grant.via is not None:
+                    continue  # only through S3: never a direct reach
+                for action in grant.actions:
+                    for glob in _store_globs(store, action, grant.scope):
+                        grants.setdefault(role, {}).setdefault(glob, []).append(action)
+    grants["*-access-lambda"].update(LAMBDA_BASIC_EXECUTION)
+    return {r: {s: sorted(set(a)) for s, a in sorted(d.items())} for r, d in sorted(grants.items())}
+
+
+def expected_config(stack: str) -> dict:
+    return {"declaredOnly": True, "grants": derive_grants(stack)}
+
+
+def write() -> None:
+    for stack in ("dev", "prod"):
+        path = REPO / "policies" / "config" / f"{stack}.json"
+        config = json.loads(path.read_text()) if path.exists() else {}
+        config[RULE] = expected_config(stack)
+        path.write_text(json.dumps(config, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    write()
