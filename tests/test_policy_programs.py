@@ -86,7 +86,7 @@ PROGRAMS = {
             "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:*", "Resource": "*"}]}))
         """,
         {"kms-key-rotation-enabled", "kms-key-policy-not-public", "kms-no-lockout-safety-bypass",
-         "kms-key-policy-least-privilege"},
+         "kms-key-policy-least-privilege", "model-who-can-reach"},
     ),
     "overbroad_role": (
         """
