@@ -260,3 +260,79 @@ def test_prod_uploader_path_sends_tenant_tag_external_id_and_mfa(s3, tmp_path, m
     assert (seen["tenant_id"], seen["external_id"], seen["mfa_serial"], seen["code"]) == (
         "T001", "ext-16", "arn:aws:iam::123456789012:mfa/me", "123456")
     assert keys(s3)[0].startswith("T001/docs/")
+
+
+# ------------------------------------------------------------------ aws-style addressing (issue 21)
+def test_s3_addresses_name_bucket_and_key_for_every_command(s3, tmp_path, monkeypatch):
+    """`s3://BUCKET/KEY` works wherever a bucket and a key are taken (upload, download, ls, rm),
+    with no --bucket and no SECURESTORE_BUCKET."""
+    monkeypatch.delenv("SECURESTORE_BUCKET")
+    (tmp_path / "po.pdf").write_bytes(b"%PDF addressed")
+    address = f"s3://{s3.bucket}/in/po.pdf"
+    assert run(["upload", str(tmp_path / "po.pdf"), address])[0] == 0
+    assert run(["upload", str(tmp_path / "po.pdf"), "--key", f"s3://{s3.bucket}/in/copy/"])[0] == 0
+    assert keys(s3) == ["in/copy/po.pdf", "in/po.pdf"]
+    code, out, _ = run(["ls", f"s3://{s3.bucket}/in/", "--recursive", "--json"])
+    assert code == 0 and [json.loads(line)["key"] for line in out.decode().splitlines()] == keys(s3)
+    code, _, err = run(["download", address, str(tmp_path / "back.pdf")])
+    assert code == 0, err
+    assert (tmp_path / "back.pdf").read_bytes() == b"%PDF addressed"
+    assert run(["rm", address, f"s3://{s3.bucket}/in/copy/po.pdf"])[0] == 0
+    assert keys(s3) == []
+
+
+@pytest.mark.parametrize("argv", [
+    ["ls", "s3://other-bucket/x", "--bucket", "{bucket}"],
+    ["rm", "s3://{bucket}/a", "s3://other-bucket/b"],
+    ["download", "s3:///key", "out"],
+    ["upload", "{file}", "s3://{bucket}/k", "--key", "k"],
+])
+def test_conflicting_or_empty_bucket_addresses_are_refused(s3, tmp_path, argv):
+    """Two buckets named for one command, or an address without one: exit 2, nothing touched."""
+    (tmp_path / "f").write_bytes(b"x")
+    s3.put_object(Bucket=s3.bucket, Key="a", Body=b"a")
+    code, _, err = run([word.format(bucket=s3.bucket, file=tmp_path / "f") for word in argv])
+    assert code == 2, err
+    assert len(err.strip().splitlines()) == 1
+    assert keys(s3) == ["a"]
+
+
+@pytest.mark.parametrize("flags, stored", [
+    (["--metadata", "a=1,b=2"], {"a": "1", "b": "2"}),
+    (["--metadata", "a=1", "--metadata", "B=2"], {"a": "1", "b": "2"}),
+    (["--metadata", "tags=x,y,b=2"], {"tags": "x,y", "b": "2"}),
+])
+def test_metadata_in_aws_form_is_stored_as_separate_keys(s3, tmp_path, flags, stored):
+    """`--metadata a=1,b=2` (aws-cli's form) is two keys, not one key `a` = `1,b=2`; the flag
+    may also be repeated; a comma not followed by KEY= stays inside the value."""
+    (tmp_path / "m.txt").write_text("m")
+    code, _, err = run(["upload", str(tmp_path / "m.txt"), "--key", "m.txt", *flags])
+    assert code == 0, err
+    assert s3.head_object(Bucket=s3.bucket, Key="m.txt")["Metadata"] == stored
+
+
+def test_metadata_key_given_twice_with_two_values_is_refused(s3, tmp_path):
+    (tmp_path / "m.txt").write_text("m")
+    code, _, err = run(["upload", str(tmp_path / "m.txt"), "--key", "m.txt", "--metadata", "a=1,a=2"])
+    assert code == 2 and "given twice" in err
+    assert keys(s3) == []
+
+
+@pytest.mark.parametrize("dest", ["newdir/", "existing", "existing/"])
+def test_download_into_a_directory_writes_its_file_name_there(s3, tmp_path, dest):
+    """`download KEY newdir/` makes newdir/<file name> (not a file called newdir); an existing
+    directory, with or without the slash, receives the same."""
+    (tmp_path / "existing").mkdir()
+    s3.put_object(Bucket=s3.bucket, Key="in/po.pdf", Body=b"%PDF dir")
+    code, _, err = run(["download", "in/po.pdf", dest])
+    assert code == 0, err
+    folder = tmp_path / dest.rstrip("/")
+    assert folder.is_dir() and (folder / "po.pdf").read_bytes() == b"%PDF dir"
+    assert sorted(p.name for p in folder.iterdir()) == ["po.pdf"]
+
+
+def test_download_into_a_directory_whose_parent_is_missing_is_refused(s3, tmp_path):
+    s3.put_object(Bucket=s3.bucket, Key="in/po.pdf", Body=b"x")
+    code, _, err = run(["download", "in/po.pdf", "no/such/dir/"])
+    assert code == 2 and "does not exist" in err
+    assert not (tmp_path / "no").exists()

@@ -41,6 +41,7 @@ def _size_text(size: int, human: bool) -> str:
 
 
 def run_ls(args: argparse.Namespace) -> int:
+    args.prefix = settings.s3_address(args, args.prefix, "PREFIX")
     bucket = settings.bucket(args.bucket)
     prefix = settings.tenant_scope(args.tenant, args.prefix, "PREFIX")
     client = settings.s3_client(args, tenant_id=args.tenant)
@@ -92,6 +93,7 @@ def run_rm(args: argparse.Namespace) -> int:
 
     if args.filters and not args.recursive:
         raise UsageError("--include/--exclude go with --recursive")
+    args.keys = [settings.s3_address(args, key, "KEY") for key in args.keys]
     bucket = settings.bucket(args.bucket)
     for key in args.keys:  # check every argument before deleting anything
         settings.tenant_scope(args.tenant, key, "PREFIX" if args.recursive else "KEY", single=not args.recursive)
@@ -154,7 +156,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                description="List s3://BUCKET/PREFIX: PRE lines for sub-prefixes, then "
                                "date, time, size and key per object. --json: one object per line.")
     ls.add_argument("prefix", metavar="PREFIX", nargs="?", default=None,
-                    help="key prefix to list (default: the bucket root, or TENANT/ with --tenant)")
+                    help="key prefix to list, or s3://BUCKET/PREFIX (default: the bucket root, or TENANT/ "
+                    "with --tenant)")
     _add_options(ls)
     ls.add_argument("--human-readable", action="store_true", help="sizes in KiB/MiB/GiB")
     ls.add_argument("--summarize", action="store_true", help="print the object count and total size")
@@ -164,7 +167,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                description="Delete KEYs (with --recursive: everything under each PREFIX). "
                                "On a versioned bucket this adds delete markers; older versions stay until "
                                "the lifecycle rule expires them.")
-    rm.add_argument("keys", metavar="KEY", nargs="+", help="object key (with --recursive: a prefix)")
+    rm.add_argument("keys", metavar="KEY", nargs="+", help="object key or s3://BUCKET/KEY (with --recursive: "
+                    "a prefix)")
     _add_options(rm)
     options.INCLUDE.add(rm, help="with --recursive: include keys matching this glob (relative to the prefix)")
     options.EXCLUDE.add(rm, help="with --recursive: exclude keys matching this glob")

@@ -73,16 +73,27 @@ def aware_datetime(text: str) -> _dt.datetime:
     return moment
 
 
-def metadata_pair(text: str) -> tuple[str, str]:
-    """``KEY=VALUE`` for ``x-amz-meta-KEY``: the key lower-cased (S3 stores it so), both ASCII."""
-    name, sep, value = text.partition("=")
-    if not sep or not name:
-        raise argparse.ArgumentTypeError(f"{text!r} is not KEY=VALUE")
-    if not all(c.isascii() and (c.isalnum() or c in "-_.") for c in name):
-        raise argparse.ArgumentTypeError(f"metadata key {name!r}: use letters, digits, '-', '_' and '.'")
-    if not all(c.isascii() and (c.isprintable()) for c in value):
-        raise argparse.ArgumentTypeError(f"metadata value {value!r}: S3 stores printable ASCII only")
-    return name.lower(), value
+def metadata_pairs(text: str) -> list[tuple[str, str]]:
+    """``KEY=VALUE[,KEY=VALUE...]`` (aws-cli's form) for ``x-amz-meta-KEY``: each key lower-cased
+    (S3 stores it so), both ASCII. A comma starts a new pair only when what follows it has an
+    ``=``: ``tags=a,b`` is one value, ``a=1,b=2`` two keys."""
+    pieces: list[str] = []
+    for piece in text.split(","):
+        if pieces and "=" not in piece:
+            pieces[-1] += "," + piece
+        else:
+            pieces.append(piece)
+    pairs = []
+    for piece in pieces:
+        name, sep, value = piece.partition("=")
+        if not sep or not name:
+            raise argparse.ArgumentTypeError(f"{text!r} is not KEY=VALUE[,KEY=VALUE...]")
+        if not all(c.isascii() and (c.isalnum() or c in "-_.") for c in name):
+            raise argparse.ArgumentTypeError(f"metadata key {name!r}: use letters, digits, '-', '_' and '.'")
+        if not all(c.isascii() and (c.isprintable()) for c in value):
+            raise argparse.ArgumentTypeError(f"metadata value {value!r}: S3 stores printable ASCII only")
+        pairs.append((name.lower(), value))
+    return pairs
 
 
 class FilterAction(argparse.Action):
@@ -139,8 +150,9 @@ DATE = Option(("--date",), {"type": iso_date, "default": None, "help": "YYYY-MM-
 KMS_KEY_ID = Option(("--sse-kms-key-id", "--kms-key-id"), {
     "dest": "kms_key_id", "metavar": "KEY_ID",
     "help": "KMS key id or ARN for SSE-KMS (default: $SECURESTORE_KMS_KEY_ID, from the stack output kmsKeyArn)"})
-METADATA = Option(("--metadata",), {"type": metadata_pair, "action": "append", "metavar": "KEY=VALUE",
-                                    "help": "user metadata x-amz-meta-KEY (repeat for more)"})
+METADATA = Option(("--metadata",), {"type": metadata_pairs, "action": "extend", "metavar": "KEY=VALUE[,...]",
+                                    "help": "user metadata x-amz-meta-KEY: a=1,b=2 (as aws s3 cp) or the "
+                                    "flag repeated"})
 CONTENT_TYPE = Option(("--content-type",), {"help": "Content-Type stored with the object"})
 
 REGION = Option(("--region",), {"help": "AWS region (default: $AWS_REGION, $AWS_DEFAULT_REGION, then the "

@@ -215,3 +215,25 @@ def tenant_scope(tenant: Optional[str], given: Optional[str], what: str, *, sing
     if single and scoped == prefix and given != prefix:
         raise UsageError(f"{what} {given!r} names the tenant prefix; use --recursive to act on everything under it")
     return scoped
+
+
+S3_SCHEME = "s3://"
+
+
+def s3_address(args: argparse.Namespace, value: Optional[str], what: str) -> Optional[str]:
+    """The key (or prefix) in ``value``, which may be written the aws way, ``s3://BUCKET/KEY``.
+
+    The bucket of an ``s3://`` address becomes ``args.bucket``; a different ``--bucket`` (or a
+    second address naming another bucket) is refused rather than one of them silently winning.
+    A plain key is returned unchanged.
+    """
+    if value is None or not value.startswith(S3_SCHEME):
+        return value
+    named, _, key = value[len(S3_SCHEME):].partition("/")
+    if not named:
+        raise UsageError(f"{what} {value!r}: an s3:// address needs a bucket (s3://BUCKET/KEY)")
+    if args.bucket and args.bucket != named:
+        raise UsageError(f"{what} {value!r} names bucket {named!r} but --bucket (or another address) "
+                         f"says {args.bucket!r}")
+    args.bucket = named
+    return key

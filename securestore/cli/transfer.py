@@ -41,7 +41,10 @@ def register(subparsers: Any) -> None:
         "Ctrl-C aborts the multipart upload. Like `aws s3 cp`: a --key ending in / gets the file "
         "name appended; the content type is guessed from the file name.")
     upload.add_argument("file", metavar="SOURCE", help="local file, directory (with --recursive) or - (stdin)")
-    target = upload.add_mutually_exclusive_group(required=True)
+    upload.add_argument("destination", metavar="S3_ADDRESS", nargs="?",
+                        help="where to: s3://BUCKET/KEY as aws s3 cp takes it (ending in / a prefix), "
+                        "instead of --key/--bucket")
+    target = upload.add_mutually_exclusive_group()
     target.add_argument("--key", help="object key; ending in / it is a prefix the file name (or, with "
                         "--recursive, the relative path) is appended to")
     options.TENANT.add(target, help="tenant id: the key becomes TENANT/MODULE/yyyy/mm/dd/<file name>; "
@@ -78,9 +81,10 @@ def register(subparsers: Any) -> None:
         "stdout). With --recursive, KEY is a prefix and DEST a directory. The bytes are written to "
         "a temporary file, verified against the stored checksum and renamed into place atomically; "
         "the file gets the mode your umask gives, like cp.")
-    download.add_argument("key", metavar="KEY", help="the object key (with --recursive: a prefix; with "
-                          "--tenant it may be omitted to mean the whole tenant)")
-    download.add_argument("dest", metavar="DEST", help="destination file or directory, or - for stdout")
+    download.add_argument("key", metavar="KEY", help="the object key or s3://BUCKET/KEY (with --recursive: "
+                          "a prefix; with --tenant it may be omitted to mean the whole tenant)")
+    download.add_argument("dest", metavar="DEST", help="destination file, or a directory (existing, or "
+                          "ending in /) to put DEST/<file name> in, or - for stdout")
     options.TENANT.add(download, help="tenant id: KEY must lie under TENANT/; with --role-arn also "
                        "the session tag tenant_id")
     _add_common(download)
@@ -213,7 +217,11 @@ def _object_args(args: argparse.Namespace) -> dict[str, str]:
 def _metadata(args: argparse.Namespace) -> dict[str, str]:
     from securestore.transfer.upload import PART_SIZE_METADATA_KEY
 
-    metadata = dict(args.metadata or [])
+    metadata: dict[str, str] = {}
+    for name, value in args.metadata or []:
+        if name in metadata and metadata[name] != value:
+            raise UsageError(f"--metadata {name} is given twice ({metadata[name]!r} and {value!r})")
+        metadata[name] = value
     if PART_SIZE_METADATA_KEY in metadata:
         raise UsageError(f"--metadata {PART_SIZE_METADATA_KEY} is reserved (downloads verify with it)")
     return metadata
@@ -270,8 +278,20 @@ def _object_key(args: argparse.Namespace) -> str:
         raise UsageError(f"--tenant/--module: {exc}") from None
 
 
+def _upload_target(args: argparse.Namespace) -> None:
+    """One destination: S3_ADDRESS, --key or --tenant/--module; an s3:// address sets the bucket."""
+    if args.destination is not None:
+        if args.key is not None or args.tenant is not None:
+            raise UsageError("give the destination once: S3_ADDRESS, --key or --tenant")
+        args.key = args.destination
+    if args.key is None and args.tenant is None:
+        raise UsageError("say where to upload: s3://BUCKET/KEY, --key KEY or --tenant T --module M")
+    args.key = settings.s3_address(args, args.key, "S3_ADDRESS" if args.destination is not None else "--key")
+
+
 def run_upload(args: argparse.Namespace) -> int:
     _check_filters(args)
+    _upload_target(args)
     args.bucket = settings.bucket(args.bucket)
     args.kms_key_id = settings.kms_key_id(args.kms_key_id)
     config = _transfer_config(args, args.checksum)
@@ -481,6 +501,7 @@ def _download_key(args: argparse.Namespace) -> str:
 
 def run_download(args: argparse.Namespace) -> int:
     _check_filters(args)
+    args.key = settings.s3_address(args, args.key, "KEY")
     args.bucket = settings.bucket(args.bucket)
     config = _transfer_config(args)
     key = _download_key(args)
@@ -490,14 +511,20 @@ def run_download(args: argparse.Namespace) -> int:
         raise UsageError("KEY must not be empty")
     if args.dest == "-":
         return _download_stdout(args, key)
-    parent = os.path.dirname(os.path.abspath(args.dest)) if not os.path.isdir(args.dest) else args.dest
-    if not os.path.isdir(parent):
-        raise UsageError(f"DEST {args.dest!r}: directory {parent!r} does not exist")
-    if not os.access(parent, os.W_OK):
-        raise UsageError(f"DEST {args.dest!r}: directory {parent!r} is not writable")
+    # DEST ending in / (or an existing directory) receives DEST/<the key's file name>, as with
+    # aws s3 cp; a missing directory named so is made, once its parent exists.
+    into_directory = args.dest.endswith(("/", os.sep)) or os.path.isdir(args.dest)
+    parent = args.dest if into_directory else os.path.dirname(os.path.abspath(args.dest))
+    must_exist = os.path.dirname(os.path.abspath(parent)) if into_directory and not os.path.isdir(parent) else parent
+    if not os.path.isdir(must_exist):
+        raise UsageError(f"DEST {args.dest!r}: directory {must_exist!r} does not exist")
+    if not os.access(must_exist, os.W_OK):
+        raise UsageError(f"DEST {args.dest!r}: directory {must_exist!r} is not writable")
     if args.dryrun:
         _say(args, f"(dryrun) download: s3://{args.bucket}/{key} to {args.dest}")
         return 0
+    if into_directory:
+        os.makedirs(parent, exist_ok=True)
     return _download_one(args, config, key)
 
 

@@ -54,6 +54,8 @@ def _selected_uploads(args: argparse.Namespace, client: Any) -> list:
 
 def _client_and_uploads(args: argparse.Namespace) -> tuple[Any, list]:
     """The S3 client and the open uploads ``args`` select; an AWS refusal as one line (exit 1)."""
+    args.key = settings.s3_address(args, args.key, "--key")
+    args.prefix = settings.s3_address(args, args.prefix, "--prefix")
     args.bucket = settings.bucket(args.bucket)
     client = settings.s3_client(args, tenant_id=args.tenant)
     try:

@@ -113,7 +113,8 @@ def download_file(
     policy = RetryPolicy(config.max_attempts, config.backoff_base_seconds, config.backoff_max_seconds,
                          config.retry_for_seconds)
     target = Path(dest)
-    if target.is_dir():
+    # "dir/" names a directory even before it exists (Path() drops the slash): never a file "dir"
+    if target.is_dir() or str(dest).endswith(("/", os.sep)):
         from securestore.keys import local_file_name
 
         target = target / local_file_name(key)
