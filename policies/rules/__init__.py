@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from pulumi_policy import Policy
 
-from . import cloudfront, cloudtrail, iam, kms, reach, resource_policies, s3, s3_policy, sns
+from . import (cloudfront, cloudtrail, destruction, evidence, flow, iam, kms, reach, resource_policies, s3, s3_policy,
+               sns)
 
 PACK_NAME = "securestore-storage"
 PACK_DESCRIPTION = (
@@ -28,6 +29,9 @@ ALL_POLICIES: list[Policy] = [
     *cloudtrail.POLICIES,
     *resource_policies.POLICIES,
     *reach.POLICIES,
+    *flow.POLICIES,
+    *evidence.POLICIES,
+    *destruction.POLICIES,
 ]
 
 

@@ -312,6 +312,10 @@ def _stores(index: StackIndex, own: str) -> list[Store]:
         if arn:
             out.append(Store(function.name, function, "lambda", "function", arn,
                              _lambda_permission_policy(index, function), own))
+    for trail in index.of_type("aws:cloudtrail/trail:Trail"):
+        arn = _arn(trail)
+        if arn:
+            out.append(Store(trail.name, trail, "cloudtrail", "trail", arn, None, own))
     for secret in index.of_type(SECRET):
         arn = _arn(secret)
         if arn:
