@@ -128,7 +128,7 @@ PROGRAMS = {
         aws.cloudtrail.Trail("trail", s3_bucket_name="some-bucket")
         """,
         {"sns-topic-encrypted", "cloudtrail-kms-encryption", "cloudtrail-multi-region",
-         "cloudtrail-log-file-validation"},
+         "cloudtrail-log-file-validation", "model-where-data-goes"},
     ),
 }
 
