@@ -12,8 +12,14 @@ with, in one of two modes:
   dropped, nested records as mappings), outputs and resource options (the provider version
   pulumi-aws pins) through ``pulumi.CustomResource``. No keyword is checked here.
 
-``auto`` (the default) is *typed* when the module is already loaded (someone paid for it)
-and *recorded* otherwise. The tests hold the two modes to one promise
+**typed is the default**: a real ``pulumi up`` (or any program run outside the offline engine)
+always registers through the real classes. Only the offline engine
+(``securestore.offline.engine.evaluate_stack``) chooses otherwise, explicitly: it sets
+``OFFLINE_ENGINE_ENV`` while it runs the program, which selects ``auto``: *typed* when the
+module is already loaded (someone paid for it) and *recorded* otherwise. An environment
+variable rather than a module attribute, because the program may import these components as
+``components`` (this project) or ``securestore.components`` (an installed consumer): two module
+objects, one process. ``mode()`` overrides both for the tests. The tests hold the two modes to one promise
 (``tests/test_lazy_args.py``): the stack's registrations are identical in both, field for
 field, and the component built in typed mode refuses a misspelt input. So the check a typed
 class gives runs in the test suite, where a mistake must be caught, and not in every preview.
@@ -24,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import os
 import sys
 from types import ModuleType
 from typing import Any, Iterator, Mapping, Optional, Union
@@ -42,7 +49,10 @@ RESOURCES: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {
 """The resources each module's stand-in can register."""
 
 MODES = ("auto", "typed", "recorded")
-_mode = "auto"
+OFFLINE_ENGINE_ENV = "SECURESTORE_OFFLINE_ENGINE"
+"""Set (to ``1``) by the offline engine while it evaluates a program; never by a deployment."""
+_mode: Optional[str] = None
+"""Set only by ``mode()``; ``None``: typed, or auto inside the offline engine."""
 
 
 def pulumi_name(python_name: str) -> str:
@@ -118,9 +128,17 @@ def is_loaded(module_name: str) -> bool:
     return found is not None and type(found).__getattribute__ is ModuleType.__getattribute__
 
 
+def current_mode() -> str:
+    """``mode()``'s choice if one is active, else ``auto`` inside the offline engine, else ``typed``."""
+    if _mode is not None:
+        return _mode
+    return "auto" if os.environ.get(OFFLINE_ENGINE_ENV) == "1" else "typed"
+
+
 def module(module_name: str) -> Union[ModuleType, RecordedModule]:
     """The real module (typed) or its recorded stand-in, by the current mode."""
-    typed = _mode == "typed" or (_mode == "auto" and is_loaded(module_name))
+    chosen = current_mode()
+    typed = chosen == "typed" or (chosen == "auto" and is_loaded(module_name))
     return importlib.import_module(module_name) if typed else RecordedModule(module_name)
 
 

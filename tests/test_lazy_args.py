@@ -144,3 +144,44 @@ def test_pulumi_names_follow_the_generated_getters():
         names = _types.input_type_py_to_pulumi_names(getattr(wafv2, class_name))
         for keyword in keywords:
             assert lazy_args.pulumi_name(keyword) == names[keyword], (class_name, keyword)
+
+
+def test_a_program_outside_the_offline_engine_gets_the_typed_classes():
+    """Issue 21: a real `pulumi up` must never register the WAF through the untyped stand-in.
+    Outside the offline engine (no mode() active, the engine's flag unset) `module()` is the
+    real pulumi_aws.wafv2, even when nothing has imported it yet; the stand-in is the engine's
+    explicit choice only."""
+    import subprocess
+    import sys
+
+    code = (
+        "import os, types\n"
+        "os.environ.pop('SECURESTORE_OFFLINE_ENGINE', None)\n"
+        "from components import lazy_args\n"
+        "assert not lazy_args.is_loaded('pulumi_aws.wafv2')\n"
+        "waf = lazy_args.module('pulumi_aws.wafv2')\n"
+        "print(lazy_args.current_mode(), isinstance(waf, types.ModuleType), type(waf.WebAclArgs).__name__)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["typed", "True", "type"], out.stderr
+
+
+def test_only_the_offline_engine_selects_the_stand_in_and_only_while_it_runs(monkeypatch):
+    """Inside evaluate_stack the mode is auto (the WAF is recorded unless loaded); before and
+    after it, typed. The engine and lazy_args name the same flag."""
+    from securestore.offline import engine
+
+    monkeypatch.delenv(lazy_args.OFFLINE_ENGINE_ENV, raising=False)
+    assert engine.OFFLINE_ENGINE_ENV == lazy_args.OFFLINE_ENGINE_ENV
+    seen = []
+    original = lazy_args.module
+
+    def spy(module_name):
+        seen.append(lazy_args.current_mode())
+        return original(module_name)
+
+    monkeypatch.setattr(lazy_args, "module", spy)
+    assert lazy_args.current_mode() == "typed"
+    evaluate_stack("prod")
+    assert seen == ["auto"]
+    assert lazy_args.current_mode() == "typed"

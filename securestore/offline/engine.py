@@ -8,6 +8,8 @@ The tests, the policy runner and ``securestore preview`` read the returned graph
 
 from __future__ import annotations
 
+import contextlib
+import os
 import runpy
 import sys
 from pathlib import Path
@@ -124,7 +126,26 @@ def evaluate_stack(
         )
 
     try:
-        _sync_await(run_pulumi_func(program))
+        with _offline_engine_flag():
+            _sync_await(run_pulumi_func(program))
     except Exception as exc:  # the program's own error, re-raised with the partial graph
         raise ProgramError(stack, exc, graph()) from exc
     return graph()
+
+
+OFFLINE_ENGINE_ENV = "SECURESTORE_OFFLINE_ENGINE"
+"""Read by ``components.lazy_args``: set only here, only while a program is evaluated, so the
+recorded WAF stand-in is this engine's choice and a real deployment always gets typed classes."""
+
+
+@contextlib.contextmanager
+def _offline_engine_flag():
+    previous = os.environ.get(OFFLINE_ENGINE_ENV)
+    os.environ[OFFLINE_ENGINE_ENV] = "1"
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(OFFLINE_ENGINE_ENV, None)
+        else:
+            os.environ[OFFLINE_ENGINE_ENV] = previous
