@@ -12,6 +12,7 @@ from components.access import AccessRoles, AccessRolesArgs
 from components.audit import AuditTrail, AuditTrailArgs
 from components.edge import EdgeDelivery, EdgeDeliveryArgs
 from components.encryption import EncryptionKey, EncryptionKeyArgs
+from components.malware_scan import MalwareScan, MalwareScanArgs, alert_rule_name
 from components.storage import SecureBucket, SecureBucketArgs
 
 settings = stack_settings.load()
@@ -95,6 +96,8 @@ edge = EdgeDelivery(
     ),
 )
 
+scan_name = f"{prefix}-scan"
+scan_settings = settings.malware_scan
 audit = AuditTrail(
     f"{prefix}-audit",
     AuditTrailArgs(
@@ -114,8 +117,28 @@ audit = AuditTrail(
         force_destroy=settings.storage.force_destroy,
         protect=settings.protect,
         tags=settings.tags,
+        alert_rule_names=[alert_rule_name(scan_name)] if scan_settings.enabled else [],
     ),
 )
+
+scan = None
+if scan_settings.enabled:
+    scan = MalwareScan(
+        scan_name,
+        MalwareScanArgs(
+            bucket_name=storage.bucket_name,
+            bucket_arn=storage.bucket_arn,
+            kms_key_arn=key.key_arn,
+            account_id=account_id,
+            region=region,
+            partition=partition,
+            object_prefixes=scan_settings.object_prefixes,
+            topic_arn=audit.topic_arn,
+            reviewer_role_arn=scan_settings.reviewer_role_arn,
+            ungated_reader_arns=[] if scan_settings.gate_backends else [access.lambda_role_arn, access.ec2_role_arn],
+            tags=settings.tags,
+        ),
+    )
 
 
 def combined(*groups: pulumi.Input[list]) -> pulumi.Output[list]:
@@ -125,7 +148,11 @@ def combined(*groups: pulumi.Input[list]) -> pulumi.Output[list]:
     )
 
 
-data_bucket_statements = combined(access.bucket_policy_statements(), edge.data_statements)
+data_bucket_statements = combined(
+    access.bucket_policy_statements(),
+    edge.data_statements,
+    scan.bucket_policy_statements() if scan else [],
+)
 """Grants and denies other components add to the data bucket's policy, combined."""
 
 _, log_bucket_policy = storage.attach_policies(
@@ -156,3 +183,5 @@ pulumi.export("cloudfrontKeyGroupId", edge.key_group_id)
 pulumi.export("cloudfrontPublicKeyId", edge.public_key_id)
 pulumi.export("uploadTopicArn", audit.topic_arn)
 pulumi.export("auditTrailArn", audit.trail_arn)
+pulumi.export("malwareScanPlanArn", scan.plan_arn if scan else None)
+pulumi.export("malwareScannerRoleArn", scan.scanner_role_arn if scan else None)

@@ -14,7 +14,7 @@ group) has an explicit name, so every ARN is known before the resource exists.
 """
 
 import json
-from typing import TYPE_CHECKING, Optional, Sequence, TypedDict
+from typing import TYPE_CHECKING, NotRequired, Optional, Sequence, TypedDict
 
 import pulumi
 import pulumi_aws as aws
@@ -23,6 +23,7 @@ from . import args_check
 from .audit_policies import (
     TRAIL_ACCESS_LOG_PREFIX,
     audit_key_policy,
+    event_rule_arn,
     log_group_arn,
     topic_arn,
     topic_policy,
@@ -80,6 +81,8 @@ class AuditTrailArgs(TypedDict):
     """Protect and retain the audit key and trail bucket (prod)."""
     tags: dict[str, str]
     """Tags of the key, topic, trail and trail bucket."""
+    alert_rule_names: NotRequired[Sequence[str]]
+    """Names of EventBridge rules (default bus, this account and region) that may publish to the upload topic, e.g. the malware-scan alert rule; absent: none."""
 
 
 class AuditTrail(pulumi.ComponentResource):
@@ -119,6 +122,10 @@ class AuditTrail(pulumi.ComponentResource):
             else None
         )
         where = pulumi.Output.all(args["account_id"], args["region"], args["partition"])
+        self._alert_rule_names = list(args.get("alert_rule_names") or ())
+        self._alert_rule_arns = where.apply(
+            lambda w: [event_rule_arn(w[1], w[0], rule, w[2]) for rule in self._alert_rule_names]
+        )
         self._topic_arn_known = where.apply(lambda w: topic_arn(w[1], w[0], self._topic_name, w[2]))
         self._trail_arn_known = where.apply(
             lambda w: trail_arn(w[1], w[0], self._trail_name, w[2]) if self._trail_name else None
@@ -150,6 +157,7 @@ class AuditTrail(pulumi.ComponentResource):
                             admin_arns=args["admin_arns"],
                             trail_arn=a[2],
                             log_group_arn=a[3],
+                            events_publish=bool(self._alert_rule_names),
                         )
                     )
                 ),
@@ -221,20 +229,25 @@ class AuditTrail(pulumi.ComponentResource):
             f"{self._name}-object-created-policy",
             aws.sns.TopicPolicyArgs(
                 arn=self.topic.arn,
-                policy=pulumi.Output.all(self.topic.arn, args["bucket_arn"], args["account_id"]).apply(
+                policy=pulumi.Output.all(
+                    self.topic.arn, args["bucket_arn"], args["account_id"], self._alert_rule_arns
+                ).apply(
                     lambda a: json.dumps(
-                        topic_policy(topic_arn=a[0], bucket_arn=a[1], account_id=a[2])
+                        topic_policy(topic_arn=a[0], bucket_arn=a[1], account_id=a[2], event_rule_arns=a[3])
                     )
                 ),
             ),
             child,
         )
         # S3 sends a test event when the configuration is saved: the topic policy and the
-        # key policy must already let it publish, or the call fails.
+        # key policy must already let it publish, or the call fails. EventBridge stays on:
+        # GuardDuty Malware Protection turns it on to see new objects, and a configuration
+        # without it would switch it off again on every deploy.
         self.notification = aws.s3.BucketNotification(
             f"{self._name}-object-created-notification",
             aws.s3.BucketNotificationArgs(
                 bucket=args["bucket_id"],
+                eventbridge=True,
                 topics=[
                     aws.s3.BucketNotificationTopicArgs(
                         id="object-created", topic_arn=self.topic.arn, events=OBJECT_CREATED_EVENTS

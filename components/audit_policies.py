@@ -21,6 +21,7 @@ from .key_policies import account_root_arn, administration_statements
 from .policy_common import Statement, deny_insecure_transport, deny_outdated_tls, document
 
 S3_PRINCIPAL = "s3.amazonaws.com"
+EVENTS_PRINCIPAL = "events.amazonaws.com"
 CLOUDTRAIL_PRINCIPAL = "cloudtrail.amazonaws.com"
 TRAIL_LOG_PREFIX = "AWSLogs"
 """CloudTrail writes ``AWSLogs/<account>/...`` under the bucket (no custom key prefix)."""
@@ -31,6 +32,7 @@ _TOPIC_ARN = re.compile(rf"^{_PARTITION}:sns:[a-z0-9-]+:\d{{12}}:[A-Za-z0-9_-]{{
 _BUCKET_ARN = re.compile(rf"^{_PARTITION}:s3:::[a-z0-9][a-z0-9.-]{{1,61}}[a-z0-9]$")
 _TRAIL_ARN = re.compile(rf"^{_PARTITION}:cloudtrail:[a-z0-9-]+:\d{{12}}:trail/[A-Za-z0-9._-]{{3,128}}$")
 _LOG_GROUP_ARN = re.compile(rf"^{_PARTITION}:logs:[a-z0-9-]+:\d{{12}}:log-group:[A-Za-z0-9._/#-]{{1,512}}$")
+_RULE_ARN = re.compile(rf"^{_PARTITION}:events:[a-z0-9-]+:\d{{12}}:rule/[A-Za-z0-9._-]{{1,64}}$")
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 
 
@@ -55,11 +57,35 @@ def log_group_arn(region: str, account_id: str, group_name: str, partition: str 
     return f"arn:{partition}:logs:{region}:{account_id}:log-group:{group_name}"
 
 
-def topic_policy(*, topic_arn: str, bucket_arn: str, account_id: str) -> dict:
-    """Only the data bucket, in our account, may publish; nothing over plain HTTP."""
+def event_rule_arn(region: str, account_id: str, rule_name: str, partition: str = "aws") -> str:
+    """A rule's ARN on the default bus, from its explicit name (known before it exists)."""
+    return f"arn:{partition}:events:{region}:{account_id}:rule/{rule_name}"
+
+
+def topic_policy(
+    *, topic_arn: str, bucket_arn: str, account_id: str, event_rule_arns: Sequence[str] = ()
+) -> dict:
+    """Only the data bucket, in our account, may publish, and the named EventBridge rules
+    of this account (the malware-scan alerts); nothing over plain HTTP."""
     topic = _checked(topic_arn, _TOPIC_ARN, "topic_arn")
     bucket = _checked(bucket_arn, _BUCKET_ARN, "bucket_arn")
     account = _checked(account_id, _ACCOUNT_ID, "account_id")
+    rules = sorted({_checked(arn, _RULE_ARN, "event_rule_arn") for arn in event_rule_arns})
+    publishers: list[Statement] = []
+    if rules:
+        publishers.append(
+            {
+                "Sid": "AllowEventBridgePublishForTheNamedRulesOnly",
+                "Effect": "Allow",
+                "Principal": {"Service": EVENTS_PRINCIPAL},
+                "Action": "sns:Publish",
+                "Resource": topic,
+                "Condition": {
+                    "ArnEquals": {"aws:SourceArn": rules},
+                    "StringEquals": {"aws:SourceAccount": account},
+                },
+            }
+        )
     return document(
         [
             deny_insecure_transport([topic], action="sns:Publish"),
@@ -74,6 +100,7 @@ def topic_policy(*, topic_arn: str, bucket_arn: str, account_id: str) -> dict:
                     "StringEquals": {"aws:SourceAccount": account},
                 },
             },
+            *publishers,
         ]
     )
 
@@ -87,8 +114,10 @@ def audit_key_policy(
     admin_arns: Sequence[str] = (),
     trail_arn: Optional[str] = None,
     log_group_arn: Optional[str] = None,
+    events_publish: bool = False,
 ) -> dict:
-    """The audit key: the topic always; the trail and its log group when they exist."""
+    """The audit key: the topic always; the trail and its log group when they exist;
+    EventBridge for the topic when rules publish to it (``events_publish``)."""
     account = _checked(account_id, _ACCOUNT_ID, "account_id")
     topic = _checked(topic_arn, _TOPIC_ARN, "topic_arn")
     _checked(region, _REGION, "region")
@@ -128,6 +157,24 @@ def audit_key_policy(
             },
         },
     ]
+    if events_publish:
+        statements.append(
+            {
+                # EventBridge publishes to an SSE topic with its own service principal;
+                # the topic-ARN encryption context binds each data key to this topic.
+                "Sid": "AllowEventBridgeToEncryptAlertsForThisTopic",
+                "Effect": "Allow",
+                "Principal": {"Service": EVENTS_PRINCIPAL},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {
+                        "aws:SourceAccount": account,
+                        "kms:EncryptionContext:aws:sns:topicArn": topic,
+                    }
+                },
+            }
+        )
     if trail_arn is not None:
         statements += _trail_key_statements(account, root, _checked(trail_arn, _TRAIL_ARN, "trail_arn"))
     if log_group_arn is not None:

@@ -62,6 +62,10 @@ DEFAULTS: dict[str, Any] = {
     "tenantBrokerPrincipalArns": [],
     "permissionsBoundaryArn": "",
     "roleMaxSessionSeconds": 3600,
+    "malwareScan": "auto",
+    "malwareScanPrefixes": [],
+    "malwareScanReviewerRoleArn": "",
+    "malwareScanGateBackends": True,
 }
 """Every key this program reads, with its default. Keys without the namespace prefix."""
 
@@ -177,6 +181,28 @@ class AccessSettings:
     the uploader and tenant roles. Every other caller may request only its own tag."""
 
 
+MALWARE_SCAN_MODES = ("auto", "enabled", "disabled")
+"""``auto``: GuardDuty Malware Protection on in prod, off in dev (it is billed per GB scanned)."""
+MAX_MALWARE_SCAN_PREFIXES = 5
+"""A GuardDuty Malware Protection plan accepts at most five object prefixes."""
+MAX_MALWARE_SCAN_PREFIX_CHARS = 1024
+"""S3 object keys (so prefixes) are at most 1024 bytes."""
+_ROLE_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$")
+
+
+@dataclass(frozen=True)
+class MalwareScanSettings:
+    """GuardDuty Malware Protection for S3 on the data bucket, and the read gate on its tag."""
+
+    enabled: bool = False
+    object_prefixes: tuple[str, ...] = ()
+    """Key prefixes scanned (and gated); empty: the whole bucket."""
+    reviewer_role_arn: Optional[str] = None
+    """The one role that may read objects whatever their scan status (to review quarantine)."""
+    gate_backends: bool = True
+    """The Lambda and EC2 roles read only clean objects too; False exempts them from the gate."""
+
+
 @dataclass(frozen=True)
 class StackSettings:
     """Everything ``__main__.py`` needs, validated."""
@@ -191,6 +217,7 @@ class StackSettings:
     edge: EdgeSettings
     audit: AuditSettings
     access: AccessSettings
+    malware_scan: MalwareScanSettings = MalwareScanSettings()
 
     @property
     def resource_prefix(self) -> str:
@@ -554,6 +581,51 @@ def _access(raw: Mapping[str, Any], environment: str, resource_prefix: str) -> A
     )
 
 
+def _malware_scan(raw: Mapping[str, Any], environment: str) -> MalwareScanSettings:
+    mode = _str(raw, "malwareScan")
+    if mode not in MALWARE_SCAN_MODES:
+        raise SettingsError(
+            "malwareScan", mode, "auto (on in prod, off in dev), enabled or disabled"
+        )
+    prefixes = _str_list(raw, "malwareScanPrefixes")
+    if len(prefixes) > MAX_MALWARE_SCAN_PREFIXES:
+        raise SettingsError(
+            "malwareScanPrefixes", list(prefixes), f"at most {MAX_MALWARE_SCAN_PREFIXES} prefixes (GuardDuty's limit)"
+        )
+    for prefix in prefixes:
+        segments = prefix.split("/")
+        if (
+            not prefix
+            or prefix.startswith("/")
+            or any(c in prefix for c in "*?$")
+            or any(s in (".", "..") for s in segments)
+            or "" in segments[:-1]
+            or len(prefix.encode()) > MAX_MALWARE_SCAN_PREFIX_CHARS
+        ):
+            raise SettingsError(
+                "malwareScanPrefixes",
+                prefix,
+                "literal key prefixes such as uploads/ (no leading /, no wildcard or ${...}, no . or .. "
+                f"or empty segment, at most {MAX_MALWARE_SCAN_PREFIX_CHARS} bytes); empty list: the whole bucket",
+            )
+    if len(set(prefixes)) != len(prefixes):
+        raise SettingsError("malwareScanPrefixes", list(prefixes), "each prefix once")
+    reviewer = _str(raw, "malwareScanReviewerRoleArn").strip()
+    if reviewer and not _ROLE_ARN.match(reviewer):
+        raise SettingsError(
+            "malwareScanReviewerRoleArn",
+            reviewer,
+            "empty, or one exact IAM role ARN arn:aws:iam::<12-digit account>:role/<name> (no wildcard, "
+            "no user or :root: it may read quarantined files)",
+        )
+    return MalwareScanSettings(
+        enabled=mode == "enabled" or (mode == "auto" and environment == "prod"),
+        object_prefixes=prefixes,
+        reviewer_role_arn=reviewer or None,
+        gate_backends=_bool(raw, "malwareScanGateBackends"),
+    )
+
+
 class StackNameError(SettingsError):
     """The stack name (not a config key) cannot be part of resource names."""
 
@@ -616,6 +688,7 @@ def parse(raw: Mapping[str, Any], *, project: str, stack: str) -> StackSettings:
         edge=_edge(raw, environment),
         audit=_audit(raw, environment),
         access=_access(raw, environment, f"{_name_prefix(raw)}-{stack}"),
+        malware_scan=_malware_scan(raw, environment),
     )
     _check_policy_sizes(settings)
     _check_prod_certificate(raw, settings)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pulumi_policy import Policy
 
-from . import (cloudfront, cloudtrail, destruction, evidence, flow, iam, kms, reach, resource_policies, s3, s3_policy,
-               sns)
+from . import (cloudfront, cloudtrail, destruction, evidence, flow, iam, kms, malware_scan, reach, resource_policies,
+               s3, s3_policy, sns)
 
 PACK_NAME = "securestore-storage"
 PACK_DESCRIPTION = (
@@ -32,6 +32,7 @@ ALL_POLICIES: list[Policy] = [
     *flow.POLICIES,
     *evidence.POLICIES,
     *destruction.POLICIES,
+    *malware_scan.POLICIES,
 ]
 
 

@@ -70,6 +70,8 @@ class RealisticMocks(pulumi.runtime.Mocks):
             ),
             "aws:cloudwatch/logDelivery:LogDelivery": self._log_delivery,
             "aws:sns/topicSubscription:TopicSubscription": self._sns_subscription,
+            "aws:guardduty/malwareProtectionPlan:MalwareProtectionPlan": self._malware_plan,
+            "aws:cloudwatch/eventRule:EventRule": self._event_rule,
         }
         self._provider_regions: dict[str, str] = {}
         """Provider id -> region, so resources of an explicit us-east-1 provider get us-east-1 ARNs."""
@@ -221,6 +223,16 @@ class RealisticMocks(pulumi.runtime.Mocks):
     def _sns_subscription(self, name: str, inputs: State, digest: str) -> tuple[str, State]:
         arn = f"{inputs.get('topic', self._arn('sns', 'topic'))}:{uuid.UUID(digest[:32])}"
         return arn, {"arn": arn, "pendingConfirmation": inputs.get("protocol") == "email"}
+
+    def _malware_plan(self, name: str, inputs: State, digest: str) -> tuple[str, State]:
+        """GuardDuty plan ids are 20 lowercase hex characters; the plan is ACTIVE once created."""
+        plan_id = digest[:20]
+        return plan_id, {"arn": self._arn("guardduty", f"malware-protection-plan/{plan_id}"), "status": "ACTIVE"}
+
+    def _event_rule(self, name: str, inputs: State, digest: str) -> tuple[str, State]:
+        """A rule on the default bus; its id is its name."""
+        rule = self._auto_name(name, inputs)
+        return rule, {"name": rule, "arn": self._arn("events", f"rule/{rule}")}
 
     def _generic(self, type_: str, name: str, inputs: State, digest: str) -> tuple[str, State]:
         """Any other type: a stable id, and an ARN only if the provider would compute one."""
