@@ -80,10 +80,8 @@ def topic_policy(
                 "Principal": {"Service": EVENTS_PRINCIPAL},
                 "Action": "sns:Publish",
                 "Resource": topic,
-                "Condition": {
-                    "ArnEquals": {"aws:SourceArn": rules},
-                    "StringEquals": {"aws:SourceAccount": account},
-                },
+                # The rule ARN names our account and region, so aws:SourceAccount adds nothing.
+                "Condition": {"ArnEquals": {"aws:SourceArn": rules}},
             }
         )
     return document(
@@ -167,12 +165,7 @@ def audit_key_policy(
                 "Principal": {"Service": EVENTS_PRINCIPAL},
                 "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
                 "Resource": "*",
-                "Condition": {
-                    "StringEquals": {
-                        "aws:SourceAccount": account,
-                        "kms:EncryptionContext:aws:sns:topicArn": topic,
-                    }
-                },
+                "Condition": {"StringEquals": {"kms:EncryptionContext:aws:sns:topicArn": topic}},
             }
         )
     if trail_arn is not None:

@@ -71,6 +71,15 @@ _S3_TO_SNS = (
     "destination\" "
     "https://docs.aws.amazon.com/AmazonS3/latest/userguide/grant-destinations-permissions-to-s3.html"
 )
+_GUARDDUTY_ROLE = (
+    "GuardDuty User Guide, \"Create or update IAM role policy\" (Malware Protection for S3) "
+    "https://docs.aws.amazon.com/guardduty/latest/ug/malware-protection-s3-iam-policy-prerequisite.html"
+)
+_EVENTS_TO_SNS = (
+    "EventBridge User Guide, \"Using resource-based policies for Amazon EventBridge\" (Amazon SNS "
+    "permissions: topic policy for events.amazonaws.com, key policy for encrypted topics) "
+    "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html"
+)
 _SNS_KEY = (
     "SNS Developer Guide, \"Key management\" (service event sources and encrypted topics) "
     "https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html; the topic-ARN "
@@ -168,6 +177,36 @@ SERVICE_GRANTS: tuple[ServiceGrant, ...] = (
     ServiceGrant(
         "ec2.amazonaws.com", "trust", _keys(),
         "EC2 role trust (instance profile), no condition", "yes", _EC2_ROLE,
+    ),
+    ServiceGrant(
+        "malware-protection-plan.guardduty.amazonaws.com", "trust", _keys("aws:SourceAccount"),
+        "malware scanner role trust, this account only", "partly", _GUARDDUTY_ROLE,
+        first_deploy=(
+            "The GuardDuty guide's role trust names the service principal; the account "
+            "condition follows IAM's confused-deputy guidance. GuardDuty assumes the role when "
+            "the plan is created, so if the key were not sent the plan would fail to create "
+            "(status ERROR), at the first `pulumi up`. Kept: it fails closed."
+        ),
+    ),
+    ServiceGrant(
+        "events.amazonaws.com", "topic", _keys("aws:SourceArn"),
+        "upload topic: `sns:Publish` from the malware-scan alert rule", "partly", _EVENTS_TO_SNS,
+        first_deploy=(
+            "AWS shows `events.amazonaws.com` publishing to a topic and recommends "
+            "`aws:SourceArn` (the rule) against a confused deputy. If it were not sent, alerts "
+            "would not arrive: the rule's FailedInvocations metric shows it, not the deploy "
+            "(test an alert after the first deploy, README 'Malware scanning')."
+        ),
+    ),
+    ServiceGrant(
+        "events.amazonaws.com", "key", _keys("kms:EncryptionContext:aws:sns:topicArn"),
+        "audit key: `kms:GenerateDataKey*`/`kms:Decrypt` so EventBridge can publish to the encrypted topic",
+        "partly", _EVENTS_TO_SNS,
+        first_deploy=(
+            "AWS shows this grant for EventBridge without conditions; SNS asks KMS with the "
+            "topic ARN as encryption context for every publisher of an SSE topic. If not, "
+            "alerts would not arrive (rule FailedInvocations), not the deploy."
+        ),
     ),
 )
 

@@ -75,9 +75,18 @@ def grants(caller: str, ec2_mode: str) -> dict[str, KeyRule]:
     raise KeyError(caller)
 
 
-def expected(cell: Cell, ec2_mode: str) -> bool:
+SCAN_TAG_WRITES = {"s3:PutObjectTagging", "s3:PutObjectVersionTagging", "s3:DeleteObjectTagging",
+                   "s3:DeleteObjectVersionTagging", "s3:ReplicateObject", "s3:ReplicateTags"}
+"""With the malware-scan gate, nobody but the scanner rewrites a scanned object's tags
+(the base matrix's objects carry the clean tag) or replicates objects in."""
+
+
+def expected(cell: Cell, ec2_mode: str, gated: bool = False) -> bool:
     if cell.operation.startswith(BUCKET_OPERATION):
         return False  # nobody changes or deletes the bucket or its configuration at run time
+    if gated and cell.operation.startswith(OBJECT_ATTACK_OPERATION) and \
+            "s3:" + cell.operation.removeprefix(OBJECT_ATTACK_OPERATION) in SCAN_TAG_WRITES:
+        return False  # see tests/test_access_scan_matrix.py for every tag-writing attempt
     if cell.operation.startswith(OBJECT_ATTACK_OPERATION):
         # only the over-broad tenant sessions get these rows: any object action, own prefix only
         return cell.key.startswith(f"{TENANT_OF[cell.caller]}/")
@@ -127,7 +136,8 @@ def test_matrix_has_no_unexpected_cell(matrix):
     """Every cell of the matrix is allowed or denied exactly as the promise says."""
     access, _, rows = matrix
     mode = ec2_mode(access)
-    unexpected = [f"{cell}: got {ours}" for cell, ours, _ in rows if ours != expected(cell, mode)]
+    gated = access.scanner is not None
+    unexpected = [f"{cell}: got {ours}" for cell, ours, _ in rows if ours != expected(cell, mode, gated)]
     assert len(rows) > 2500
     assert unexpected == []
 
@@ -185,16 +195,16 @@ def test_nobody_writes_a_dot_or_empty_segment_key_under_its_prefix(matrix):
     assert any(has_dot_or_empty_segment(cell.key) and cell.caller == "tenant-acme" for cell, _, _ in rows)
 
 
-def _pm_expected(cell: Cell, mode: str) -> bool:
+def _pm_expected(cell: Cell, mode: str, gated: bool = False) -> bool:
     """principalmapper matches Resource ARNs case-insensitively (gap 1), so for object
     operations it answers ``ACME/x`` as if it were ``acme/x``; everything else is as IAM."""
     if cell.operation in OBJECT_OPERATIONS or cell.operation.startswith(OBJECT_ATTACK_OPERATION):
-        return expected(dataclasses.replace(cell, key=cell.key.lower()), mode)
+        return expected(dataclasses.replace(cell, key=cell.key.lower()), mode, gated)
     if cell.operation == "list" and cell.key == "" and cell.caller in ATTACKERS:
         # gap 3: a tagged session whose identity may list the whole bucket lists without a
         # prefix; IAM's StringNotLike matches the missing s3:prefix, principalmapper's not.
         return cell.transport == "tls1.3"
-    return expected(cell, mode)
+    return expected(cell, mode, gated)
 
 
 def test_principalmapper_agrees_on_every_cell_outside_its_gaps(matrix):
@@ -202,7 +212,9 @@ def test_principalmapper_agrees_on_every_cell_outside_its_gaps(matrix):
     (gap 1) and misses a missing ``s3:prefix`` under ``StringNotLike`` (gap 3)."""
     access, _, rows = matrix
     mode = ec2_mode(access)
-    disagreements = [f"{cell}: principalmapper {theirs}" for cell, _, theirs in rows if theirs != _pm_expected(cell, mode)]
+    gated = access.scanner is not None
+    disagreements = [f"{cell}: principalmapper {theirs}" for cell, _, theirs in rows
+                     if theirs != _pm_expected(cell, mode, gated)]
     assert disagreements == []
     differ = [cell for cell, ours, theirs in rows if ours != theirs]
     assert differ and all(cell.key == "ACME/x" or (cell.operation, cell.key) == ("list", "") for cell in differ)

@@ -113,6 +113,14 @@ def test_data_bucket_notifies_the_topic_on_every_object_created(graph):
     assert topic["topicArn"] == graph.one(TOPIC).outputs["arn"]
 
 
+def test_notification_keeps_eventbridge_on(graph):
+    """Every stack: the bucket's notification configuration enables EventBridge beside the
+    topic. GuardDuty Malware Protection turns EventBridge on to see new objects; a
+    configuration without it (S3 replaces the whole configuration) would switch it off on
+    every deploy, and nothing would be scanned again."""
+    assert graph.one(NOTIFICATION).inputs.get("eventbridge") is True
+
+
 def test_notification_waits_for_the_topic_policy_and_key(graph):
     """S3 tests the destination when the notification is saved: policy and key must exist first."""
     dependencies = graph.one(NOTIFICATION).dependencies

@@ -233,7 +233,8 @@ def test_evaluated_only_this_distribution_reads_and_only_reads(graph):
     ours = graph.one("aws:cloudfront/distribution:Distribution").outputs["arn"]
     policy = policy_of(named(graph, "aws:s3/bucketPolicy:BucketPolicy", "-storage-data-policy"))
     cloudfront, obj = _service("cloudfront.amazonaws.com"), f"{bucket}/acme/orders/2026/05/04/po.pdf"
-    assert _allowed(graph, cloudfront, "s3:GetObject", obj, policy, **TLS, **{"AWS:SourceArn": ours})
+    clean = {**TLS, "s3:ExistingObjectTag/GuardDutyMalwareScanStatus": "NO_THREATS_FOUND"}  # prod gates on it
+    assert _allowed(graph, cloudfront, "s3:GetObject", obj, policy, **clean, **{"AWS:SourceArn": ours})
     assert not _allowed(graph, cloudfront, "s3:GetObject", obj, policy, **TLS, **{"AWS:SourceArn": OTHER_DISTRIBUTION})
     assert not _allowed(graph, cloudfront, "s3:GetObject", obj, policy, **TLS)
     assert not _allowed(graph, cloudfront, "s3:PutObject", obj, policy, **TLS, **{"AWS:SourceArn": ours})

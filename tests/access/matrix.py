@@ -92,10 +92,29 @@ class Cell:
     key: str
     transport: str
     encryption: Optional[str]
+    scan_status: Optional[str] = "NO_THREATS_FOUND"
+    """The ``GuardDutyMalwareScanStatus`` tag of the object acted on (None: no tag, not
+    scanned yet). The base matrix acts on objects already scanned clean."""
+    request_tag_keys: tuple[str, ...] = ()
+    """Tag keys the request itself carries (``x-amz-tagging``, PutObjectTagging's set)."""
 
     def __str__(self) -> str:
         extra = f" sse={self.encryption}" if self.encryption else ""
+        if self.scan_status != "NO_THREATS_FOUND":
+            extra += f" tag={self.scan_status or 'none'}"
+        if self.request_tag_keys:
+            extra += f" request-tags={','.join(self.request_tag_keys)}"
         return f"{self.caller} {self.operation} {self.key!r} over {self.transport}{extra}"
+
+
+def object_tags(cell: Cell) -> dict:
+    """The object's existing scan tag and the request's tag keys, as S3's condition keys."""
+    context: dict = {}
+    if cell.scan_status is not None:
+        context["s3:ExistingObjectTag/GuardDutyMalwareScanStatus"] = cell.scan_status
+    if cell.request_tag_keys:
+        context["s3:RequestObjectTagKeys"] = list(cell.request_tag_keys)
+    return context
 
 
 FOREIGN_ADMIN_POLICY = {
@@ -202,7 +221,7 @@ def checks_for(access: StackAccess, caller: Caller, cell: Cell) -> list[Check]:
     if cell.operation.startswith(OBJECT_ATTACK_OPERATION):
         action = "s3:" + cell.operation.removeprefix(OBJECT_ATTACK_OPERATION)
         resource = f"{access.bucket_arn}/{cell.key}"
-        return [Check(action, resource, transport, access.bucket_policy, access.account)]
+        return [Check(action, resource, {**transport, **object_tags(cell)}, access.bucket_policy, access.account)]
     if cell.operation == "list":
         context = dict(transport)
         if cell.key:
@@ -211,7 +230,8 @@ def checks_for(access: StackAccess, caller: Caller, cell: Cell) -> list[Check]:
     action, kms_actions, _ = OBJECT_OPERATIONS[cell.operation]
     headers, kms_key = _encryption_context(access, cell.encryption)
     checks = [
-        Check(action, f"{access.bucket_arn}/{cell.key}", {**transport, **headers}, access.bucket_policy, access.account)
+        Check(action, f"{access.bucket_arn}/{cell.key}", {**transport, **headers, **object_tags(cell)},
+              access.bucket_policy, access.account)
     ]
     if kms_key is not None and kms_actions:
         kms_context = {

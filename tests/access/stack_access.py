@@ -20,6 +20,7 @@ MANAGED_POLICY = "aws:iam/policy:Policy"
 BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 KEY_POLICY = "aws:kms/keyPolicy:KeyPolicy"
 ACCESS_COMPONENT = "securestore:access:AccessRoles"
+MALWARE_PLAN = "aws:guardduty/malwareProtectionPlan:MalwareProtectionPlan"
 
 AWS_MANAGED_POLICIES: dict[str, dict] = {
     "service-role/AWSLambdaBasicExecutionRole": {
@@ -62,6 +63,8 @@ class StackAccess:
     key_policy: dict
     roles: dict[str, RoleDocuments]
     managed_policy: dict
+    scanner: Optional[RoleDocuments] = None
+    """The GuardDuty malware protection plan's role, when the stack has a plan (the gate)."""
 
     @property
     def sse_algorithm(self) -> str:
@@ -120,6 +123,18 @@ def stack_access(graph: StackGraph) -> StackAccess:
     )
     _, _, _, region, account, _ = key_arn.split(":", 5)
     managed = next(p for p in graph.of_type(MANAGED_POLICY) if p.parent == component.urn)
+    scanner = None
+    for plan in graph.of_type(MALWARE_PLAN):
+        role = next(r for r in graph.of_type(ROLE) if r.outputs.get("arn") == plan.outputs["role"])
+        physical = role.outputs["name"]
+        scanner = RoleDocuments(
+            name="scanner",
+            arn=role.outputs["arn"],
+            trust=_document(role, "assumeRolePolicy"),
+            identity=tuple(_document(p, "policy") for p in graph.of_type(ROLE_POLICY) if p.inputs["role"] == physical),
+            boundary_arn=None,
+            tags=dict(role.inputs.get("tags") or {}),
+        )
     return StackAccess(
         account=account,
         region=region,
@@ -129,4 +144,5 @@ def stack_access(graph: StackGraph) -> StackAccess:
         key_policy=_document(key_policy_resource, "policy"),
         roles=roles,
         managed_policy=_document(managed, "policy"),
+        scanner=scanner,
     )
