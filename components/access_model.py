@@ -34,6 +34,7 @@ LOG_DELIVERY = "cloudfront-log-delivery"
 CLOUDTRAIL = "cloudtrail"
 S3_NOTIFICATIONS = "s3-event-notifications"
 CLOUDWATCH_LOGS = "cloudwatch-logs"
+MALWARE_SCANNER = "malware-scanner"
 ADMIN = "administrator"
 
 PRINCIPALS: dict[str, str] = {
@@ -48,6 +49,8 @@ PRINCIPALS: dict[str, str] = {
     CLOUDTRAIL: "CloudTrail, for this stack's trail only",
     S3_NOTIFICATIONS: "S3 publishing the data bucket's ObjectCreated events",
     CLOUDWATCH_LOGS: "CloudWatch Logs encrypting the trail's log group",
+    MALWARE_SCANNER: "GuardDuty Malware Protection's role (malwareScan on): reads objects to scan "
+                     "them and is the only writer of the GuardDutyMalwareScanStatus tag",
     ADMIN: "untagged principals of the account that are not workload roles "
            "(account root, configured key admins, operators)",
 }
@@ -125,6 +128,17 @@ BACKEND_OBJECT_ACTIONS = TENANT_OBJECT_ACTIONS
 KMS_VIA_S3_WRITE = ("kms:Decrypt", "kms:GenerateDataKey")
 KMS_VIA_S3_READ = ("kms:Decrypt",)
 EVERYTHING = ("*",)
+SCANNER_OBJECT_ACTIONS = (
+    "s3:GetObject",
+    "s3:GetObjectTagging",
+    "s3:GetObjectVersion",
+    "s3:GetObjectVersionTagging",
+    "s3:PutObjectTagging",
+    "s3:PutObjectVersionTagging",
+)
+"""GuardDuty's documented scan-and-tag permissions (components/scan_gate_policies.py)."""
+SCANNER_BUCKET_ACTIONS = ("s3:GetBucketNotification", "s3:ListBucket", "s3:PutBucketNotification")
+SCANNER_VALIDATION_OBJECT = "malware-protection-resource-validation-object"
 
 
 @dataclass(frozen=True)
@@ -148,6 +162,8 @@ MODEL: dict[str, dict[str, tuple[Grant, ...]]] = {
         BACKEND: (Grant(BACKEND_OBJECT_ACTIONS), Grant(("s3:ListBucket",))),
         BACKEND_READ_ONLY: (Grant(READ_OBJECT_ACTIONS), Grant(("s3:ListBucket",))),
         CLOUDFRONT: (Grant(("s3:GetObject",)),),
+        MALWARE_SCANNER: (Grant(SCANNER_OBJECT_ACTIONS), Grant(SCANNER_BUCKET_ACTIONS),
+                          Grant(("s3:PutObject",), prefix(SCANNER_VALIDATION_OBJECT))),
         **_admin(),
     },
     LOG_BUCKET: {
@@ -166,6 +182,7 @@ MODEL: dict[str, dict[str, tuple[Grant, ...]]] = {
         BACKEND: (Grant(KMS_VIA_S3_WRITE, via="s3"),),
         BACKEND_READ_ONLY: (Grant(KMS_VIA_S3_READ, via="s3"),),
         CLOUDFRONT: (Grant(("kms:Decrypt",)),),
+        MALWARE_SCANNER: (Grant(KMS_VIA_S3_WRITE, via="s3"),),
         **_admin(),
     },
     AUDIT_KEY: {

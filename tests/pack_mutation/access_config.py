@@ -24,9 +24,10 @@ ROLE_CLASSES = {
     "*-access-ec2": lambda stack: declared.BACKEND if stack == "dev" else declared.BACKEND_READ_ONLY,
     "*-access-tenant": lambda stack: declared.TENANT,
     "*-access-uploader": lambda stack: declared.UPLOADER,
+    "*-scan-role": lambda stack: declared.MALWARE_SCANNER,
 }
 """Which declared principal class each stack role's sessions are (ec2AccessMode is
-read-write in dev, read-only in prod)."""
+read-write in dev, read-only in prod; the scanner role exists where malwareScan is on)."""
 
 STORES = {declared.DATA_BUCKET: "*-storage-data", declared.LOG_BUCKET: "*-storage-logs",
           declared.TRAIL_BUCKET: "*-audit-trail-bucket", declared.DATA_KEY: "*-key-cmk",
