@@ -788,13 +788,38 @@ def _check_policy_sizes(settings: StackSettings) -> None:
             )
 
 
+KNOWN_NAMESPACES = ("aws", "pulumi")
+"""Config namespaces other than this project's that a stack may set: the provider the program
+configures (``aws:region``) and Pulumi's own (``pulumi:tags``...)."""
+
+
+class ForeignNamespaceError(SettingsError):
+    """A config key in a namespace nothing reads (``securestor:environment``): its value would be
+    silently ignored, e.g. a prod stack previewed with the dev defaults."""
+
+    def __init__(self, key: str, value: Any) -> None:
+        namespaces = ", ".join(f"'{n}:'" for n in (NAMESPACE, *KNOWN_NAMESPACES))
+        ValueError.__init__(self, f"config {key} = {value!r} is in namespace {key.split(':', 1)[0]!r}, "
+                            f"which nothing reads: use {namespaces}")
+        self.key, self.value, self.allowed = key, value, namespaces
+
+
+def check_namespaces(keys: Mapping[str, Any]) -> None:
+    """Refuse a full config key (``ns:key``) whose namespace is neither ours nor a known one."""
+    for key in sorted(keys):
+        if key.split(":", 1)[0] not in (NAMESPACE, *KNOWN_NAMESPACES):
+            raise ForeignNamespaceError(key, keys[key])
+
+
 def _namespace_keys() -> dict[str, Any]:
-    """Every ``securestore:*`` key the engine passed, so that a misspelt key is caught."""
+    """Every ``securestore:*`` key the engine passed, so that a misspelt key is caught; a key in
+    a namespace nothing reads is refused (``check_namespaces``)."""
     from pulumi.runtime import config as runtime_config
 
     merged: dict[str, Any] = {}
     merged.update(runtime_config.get_config_env())
     merged.update(runtime_config.CONFIG.get())
+    check_namespaces(merged)
     prefix = f"{NAMESPACE}:"
     return {k[len(prefix):]: v for k, v in merged.items() if k.startswith(prefix)}
 

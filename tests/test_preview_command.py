@@ -65,3 +65,57 @@ def test_console_script_runs_from_another_directory(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "Resources:" in result.stdout
+
+
+def _project_copy(tmp_path: Path) -> Path:
+    for name in ("Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "__main__.py"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    shutil.copytree(ROOT / "components", tmp_path / "components", ignore=shutil.ignore_patterns("__pycache__"))
+    return tmp_path
+
+
+def test_a_config_key_in_a_misspelt_namespace_fails_naming_it(tmp_path, capsys):
+    """Issue 21, config that lies: `securestor:environment: prod` configured nothing, so the
+    prod stack previewed as dev with exit 0. A key in a namespace that is neither the project's
+    nor a known provider's now fails the program, naming the key."""
+    project = _project_copy(tmp_path)
+    prod = (project / "Pulumi.prod.yaml").read_text()
+    assert "  securestore:environment: prod\n" in prod
+    (project / "Pulumi.typo.yaml").write_text(
+        prod.replace("  securestore:environment: prod\n", "  securestor:environment: prod\n"))
+    assert main(["preview", "--stack", "typo", "--project-dir", str(project)]) == 1
+    err = capsys.readouterr().err
+    assert "securestor:environment" in err and "namespace" in err
+
+
+def test_known_namespaces_are_accepted():
+    """aws:, pulumi: and the project's own keys pass; anything else is refused by name."""
+    from components.settings import ForeignNamespaceError, check_namespaces
+
+    check_namespaces({"aws:region": "eu-west-1", "pulumi:tags": "{}", "securestore:environment": "dev"})
+    for key in ("securestor:environment", "aws-native:region", "environment", "Securestore:protect"):
+        try:
+            check_namespaces({"aws:region": "x", key: "prod"})
+        except ForeignNamespaceError as exc:
+            assert key in str(exc)
+        else:
+            raise AssertionError(f"{key} was accepted")
+
+
+def test_policy_pack_directory_may_have_any_name(tmp_path, capsys):
+    """`--policy-pack DIR` works for any directory name, as `pulumi preview --policy-pack` does
+    (it worked only for a folder named policies). The copy's pack name is changed, so the
+    report proves the copy ran, not this project's pack."""
+    pack = tmp_path / "my-pack"
+    shutil.copytree(ROOT / "policies", pack, ignore=shutil.ignore_patterns("__pycache__"))
+    init = pack / "rules" / "__init__.py"
+    init.write_text(init.read_text().replace('PACK_NAME = "securestore-storage"', 'PACK_NAME = "copied-pack"'))
+    assert main(["preview", "--stack", "dev", "--json", "--policy-pack", str(pack)]) == 0
+    report = json.loads(capsys.readouterr().out)["policy"]
+    assert report["pack"] == "copied-pack" and report["policiesRun"] > 0, report
+
+
+def test_policy_pack_directory_without_rules_is_a_usage_error(tmp_path, capsys):
+    (tmp_path / "empty-pack").mkdir()
+    assert main(["preview", "--stack", "dev", "--policy-pack", str(tmp_path / "empty-pack")]) == 2
+    assert "no policy pack in" in capsys.readouterr().err

@@ -109,15 +109,53 @@ class PolicyReport:
         return "\n".join(lines)
 
 
-def load_policies(project_dir: Optional[Path] = None) -> tuple[str, list[Any]]:
-    """``(pack name, policies)`` from ``<project_dir>/policies/rules``."""
-    root = str(Path(project_dir).resolve()) if project_dir else None
-    if root and not (Path(root) / "policies" / "rules" / "__init__.py").is_file():
-        raise ValueError(f"no policy pack in {root}/policies (expected policies/rules/__init__.py)")
-    if root and root not in sys.path:
-        sys.path.insert(0, root)
-    rules = importlib.import_module("policies.rules")
+def load_policies(project_dir: Optional[Path] = None, *, pack_dir: Optional[Path] = None) -> tuple[str, list[Any]]:
+    """``(pack name, policies)`` from ``pack_dir/rules`` (any directory name, as ``pulumi preview
+    --policy-pack DIR`` takes it), default ``<project_dir>/policies/rules``.
+
+    This project's own pack is imported as ``policies.rules``, the module the tests import, so
+    both see the same policy objects; a pack anywhere else is loaded the way the Pulumi CLI
+    loads it (its ``rules`` package beside its ``__main__.py``), under a name of its own.
+    """
+    if pack_dir is None and project_dir is None:
+        rules = importlib.import_module("policies.rules")
+        return rules.PACK_NAME, list(rules.ALL_POLICIES)
+    pack = Path(pack_dir).resolve() if pack_dir is not None else Path(project_dir).resolve() / "policies"
+    init = pack / "rules" / "__init__.py"
+    if not init.is_file():
+        raise ValueError(f"no policy pack in {pack} (expected {pack.name}/rules/__init__.py)")
+    rules = _as_policies_package(pack, init) or _load_rules_package(pack, init)
     return rules.PACK_NAME, list(rules.ALL_POLICIES)
+
+
+def _as_policies_package(pack: Path, init: Path) -> Optional[Any]:
+    """``policies.rules`` when that name is (or can be) this very pack, else None."""
+    if pack.name != "policies":
+        return None
+    loaded = sys.modules.get("policies.rules")
+    if loaded is None:
+        if str(pack.parent) not in sys.path:
+            sys.path.insert(0, str(pack.parent))
+        loaded = importlib.import_module("policies.rules")
+    return loaded if Path(loaded.__file__).resolve() == init.resolve() else None
+
+
+def _load_rules_package(pack: Path, init: Path) -> Any:
+    import hashlib
+    import importlib.util
+
+    name = "securestore_policy_pack_" + hashlib.sha256(str(pack).encode()).hexdigest()[:12]
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, init, submodule_search_locations=[str(init.parent)])
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module
 
 
 POLICY_CONFIG_DIR = Path("policies") / "config"
@@ -146,15 +184,15 @@ def load_policy_config(path: Path) -> dict[str, Any]:
 def check_stack_policies(graph: StackGraph, project_dir: Optional[Path] = None,
                          config_path: Optional[Path] = None,
                          pack_dir: Optional[Path] = None) -> PolicyReport:
-    """What ``securestore preview`` reports: the pack from ``pack_dir`` (a ``policies``
-    directory, default ``<project>/policies``) with the stack's policy config
+    """What ``securestore preview`` reports: the pack from ``pack_dir`` (any directory holding
+    ``rules/``, default ``<project>/policies``) with the stack's policy config
     (``config_path``, else ``<project>/policies/config/<stack>.json`` when it exists)."""
     from .project import find_project_dir
 
     directory = find_project_dir(project_dir)
     path = config_path or default_config_path(directory, graph.stack)
     config = load_policy_config(path) if path else {}
-    pack_name, policies = load_policies(Path(pack_dir).resolve().parent if pack_dir else directory)
+    pack_name, policies = load_policies(directory, pack_dir=pack_dir)
     _refuse_unknown_rules(config, policies, path)
     return run_policies(graph, policies=policies, config=config, pack_name=pack_name)
 
