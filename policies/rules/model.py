@@ -266,6 +266,27 @@ def _lambda_permission_policy(index: StackIndex, function: Node) -> Optional[dic
     return {"Version": "2012-10-17", "Statement": found} if found else None
 
 
+def _with_grants(index: StackIndex, key: Node, policy: Any) -> Any:
+    """A key policy plus the key's grants (``aws.kms.Grant``): a grant lets its grantee use
+    the operations it lists, like a key-policy statement naming the grantee (KMS grants
+    hold constraints only on the encryption context, which the grantee sets)."""
+    extra = []
+    for grant in index.of_type(KMS_GRANT):
+        if not _refers(index, grant, "keyId", key):
+            continue
+        grantee = grant.props.get("granteePrincipal")
+        if not isinstance(grantee, str) or not grantee:
+            continue
+        kind = "Service" if grantee.endswith(".amazonaws.com") else "AWS"
+        extra.append({"Sid": f"grant {grant.name}", "Effect": "Allow", "Principal": {kind: grantee},
+                      "Action": [f"kms:{op}" for op in as_list(grant.props.get("operations")) if isinstance(op, str)],
+                      "Resource": "*"})
+    if not extra:
+        return policy
+    base = statements(policy) if isinstance(policy, dict) else []
+    return {"Version": "2012-10-17", "Statement": base + extra}
+
+
 def _stores(index: StackIndex, own: str) -> list[Store]:
     out: list[Store] = []
     tag_keys = _tag_keys(index)
@@ -285,7 +306,9 @@ def _stores(index: StackIndex, own: str) -> list[Store]:
     for key in index.of_type(effective.KEY):
         arn = _arn(key)
         if arn:
-            out.append(Store(key.name, key, "kms", "key", arn, effective.effective_policy(index, key)[0], own))
+            out.append(Store(key.name, key, "kms", "key", arn, _with_grants(index, key,
+                                                                            effective.effective_policy(index, key)[0]),
+                             own))
     for topic in index.of_type(effective.TOPIC):
         arn = _arn(topic)
         if arn:
@@ -486,21 +509,34 @@ def _services_named(index: StackIndex) -> set[str]:
     return found
 
 
-def _foreign_accounts(index: StackIndex, own: str) -> set[str]:
-    found = {OTHER_ACCOUNT}
+def _foreign_principals(index: StackIndex, own: str) -> set[tuple[str, str]]:
+    """``(account, principal ARN)`` of the other accounts the graph's grants name: the
+    account's generic principal, plus each named role or user (an outsider controls every
+    principal of its own account)."""
+    found = {(OTHER_ACCOUNT, f"arn:aws:iam::{OTHER_ACCOUNT}:role/outsider")}
+    named: list[str] = []
     for document in _all_documents(index):
         for statement in statements(document):
             if statement.get("Effect") == "Allow":
-                found.update(a for a in engine.granted_accounts(statement) if a != own)
+                for account in engine.granted_accounts(statement):
+                    if account != own:
+                        found.add((account, f"arn:aws:iam::{account}:role/outsider"))
+                named += [v for k, v in engine.principal_entries(statement.get("Principal")) if k == "AWS"]
+    named += [g.props.get("granteePrincipal") for g in index.of_type(KMS_GRANT)]
+    for value in named:
+        account = engine.account_of(value) if isinstance(value, str) else None
+        if account and account != own and ":root" not in value and re.match(r"arn:[^:]+:(iam|sts)::", value):
+            found.add((account, value))
     return found
 
 
 def _outsiders(index: StackIndex, own: str) -> list[Principal]:
     out = [Principal("anonymous", "anonymous", engine.Caller("anonymous", anonymous=True))]
-    for account in sorted(_foreign_accounts(index, own)):
-        out.append(Principal(f"a principal of account {account}", "other-account",
-                             engine.Caller(f"other-{account}", account, f"arn:aws:iam::{account}:role/outsider",
-                                           (ADMIN,)), context={"aws:PrincipalAccount": account}))
+    for account, arn in sorted(_foreign_principals(index, own)):
+        label = f"a principal of account {account}" if arn.endswith(":role/outsider") else f"{arn} (account {account})"
+        out.append(Principal(label, "other-account",
+                             engine.Caller(f"other-{arn}", account, arn, (ADMIN,)),
+                             context={"aws:PrincipalAccount": account}))
     out.append(Principal(f"a principal of this account ({own}) that no policy here names", "this-account",
                          engine.Caller("this-account", own, f"arn:aws:iam::{own}:role/not-in-this-program")))
     region = "us-east-1"
@@ -533,10 +569,16 @@ class Access:
     tags: tuple[tuple[str, str], ...] = ()
 
     def how(self) -> str:
-        steps = " -> ".join(f"assumes role '{r}'" for r in self.path)
+        steps = " -> ".join(self._step(r) for r in self.path)
         tags = ", ".join(f"{k}={v!r}" for k, v in self.tags)
         return (f"{self.principal.name}" + (f" {steps}" if steps else "")
                 + (f" (session tags {tags})" if tags else ""))
+
+
+    @staticmethod
+    def _step(step: str) -> str:
+        role, sep, function = step.partition(" (by invoking ")
+        return f"invokes function '{function.rstrip(')')}' running as role '{role}'" if sep else f"assumes role '{role}'"
 
 
 _TAG_CANDIDATES = (OWN_TAG_VALUE, "public", "a/b", "*", "")
@@ -640,6 +682,14 @@ class StackModel:
             current = frontier.pop()
             caller = self._caller(current.role, current.tags)
             context = dict(current.role.context)
+            for function_store, role in self._invocable(current):
+                key = (role.name, tuple(sorted(role.caller.tags.items())))
+                if key not in seen:
+                    seen.add(key)
+                    session = Session(origin, role, current.path + (f"{role.name} (by invoking {function_store})",),
+                                      dict(role.caller.tags))
+                    out.append(session)
+                    frontier.append(session)
             if current.role.caller.service:
                 # A service assumes a role only when a principal of this account passes it
                 # the role (iam:PassRole; IAM User Guide, "Granting a user permissions to
@@ -666,6 +716,26 @@ class StackModel:
                     out.append(session)
                     frontier.append(session)
         return out
+
+    def _invocable(self, current: "Session") -> list[tuple[str, Principal]]:
+        """Functions an outsider can invoke directly (a function URL with auth NONE, a
+        permission to ``*`` or another account), with the role each runs as: invoking a
+        function is acting with its role."""
+        if not current.role.outsider or current.role.kind in ("service", "other-distribution"):
+            return []
+        found = []
+        for store in self.stores:
+            if store.service != "lambda":
+                continue
+            actions = self.actions(current, store)
+            if not actions & {"lambda:InvokeFunction", "lambda:InvokeFunctionUrl"}:
+                continue
+            role_arn = store.node.props.get("role")
+            for role in self.principals:
+                if role.kind == "role" and (role.caller.arn == role_arn or
+                                            role.node.urn in store.node.property_dependencies.get("role", [])):
+                    found.append((store.name, role))
+        return found
 
     # -- access -----------------------------------------------------------------------------
     def actions(self, session: Session, store: Store) -> frozenset[str]:

@@ -62,3 +62,32 @@ def test_pack_access_model_is_derived_from_the_declared_one(stack):
 
     config = json.loads((REPO / "policies" / "config" / f"{stack}.json").read_text())
     assert config[RULE] == expected_config(stack)
+
+
+def test_a_public_function_url_lends_its_role_to_anyone():
+    """Compute exposure: a function running as the Lambda role, behind a function URL with
+    auth NONE, lets anonymous callers act with the role's access to the data bucket."""
+    def edit(graph):
+        role = next(r for r in graph.resources if r.type == "aws:iam/role:Role" and r.name.endswith("access-lambda"))
+        arn = "arn:aws:lambda:eu-west-1:123456789012:function:exposed"
+        add_resource(graph, "aws:lambda/function:Function", "exposed",
+                     {"role": role.outputs["arn"], "runtime": "python3.12", "handler": "h.main"},
+                     outputs={"arn": arn, "name": "exposed"})
+        add_resource(graph, "aws:lambda/functionUrl:FunctionUrl", "exposed-url",
+                     {"functionName": "exposed", "authorizationType": "NONE"})
+    outcome = report(GraphMutant("function-url", "prod", "public function URL", edit))
+    found = [v for v in outcome.violations if v.policy == "model-who-can-reach" and "anonymous" in v.problem]
+    assert any("invokes function" in v.problem and "storage-data" in v.problem for v in found), \
+        outcome.format_text()
+
+
+def test_a_kms_grant_to_another_account_is_reach():
+    """KMS grants are access like key-policy statements: a grant to another account's role."""
+    def edit(graph):
+        key = next(r for r in graph.resources if r.type == "aws:kms/key:Key" and r.name.endswith("key-cmk"))
+        add_resource(graph, "aws:kms/grant:Grant", "partner-grant",
+                     {"keyId": key.outputs["arn"], "granteePrincipal": f"arn:aws:iam::{OTHER}:role/partner",
+                      "operations": ["Decrypt"]})
+    outcome = report(GraphMutant("kms-grant", "prod", "grant", edit))
+    assert any(v.policy == "model-who-can-reach" and "kms:Decrypt" in v.problem for v in outcome.violations), \
+        outcome.format_text()
