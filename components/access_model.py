@@ -108,22 +108,28 @@ def prefix(path: str) -> str:
     return f"prefix:{path}"
 
 
-READ_OBJECT_ACTIONS = (
+SCAN_STATUS_ACTIONS = ("s3:GetObjectTagging", "s3:GetObjectVersionTagging")
+"""Reading an object's tags: the malware-scan verdict (``GuardDutyMalwareScanStatus``), which a
+client reads to wait for a scan and to say why a download of a quarantined object is refused."""
+READ_OBJECT_ACTIONS = tuple(sorted((
     "s3:GetObject",
     "s3:GetObjectAttributes",
     "s3:GetObjectVersion",
     "s3:GetObjectVersionAttributes",
-)
+) + SCAN_STATUS_ACTIONS))
 """What a download needs: GET/HEAD pinned to the version it saw (``GetObjectVersion``), and the
 part layout of an object another tool uploaded in parts, to verify its composite checksum
-(``GetObject(Version)Attributes``); ``tests/test_access_matrix.py`` records the requests."""
+(``GetObject(Version)Attributes``); ``tests/test_access_matrix.py`` records the requests; the
+scan verdict (``SCAN_STATUS_ACTIONS``) when a read is refused."""
 TENANT_OBJECT_ACTIONS = tuple(sorted(READ_OBJECT_ACTIONS + (
     "s3:AbortMultipartUpload",
     "s3:DeleteObject",
     "s3:ListMultipartUploadParts",
     "s3:PutObject",
 )))
-UPLOAD_ACTIONS = ("s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "s3:PutObject")
+UPLOAD_ACTIONS = tuple(sorted(("s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "s3:PutObject")
+                             + SCAN_STATUS_ACTIONS))
+"""The uploader also reads the scan verdict of what it uploaded (``upload --wait-for-scan``)."""
 BACKEND_OBJECT_ACTIONS = TENANT_OBJECT_ACTIONS
 KMS_VIA_S3_WRITE = ("kms:Decrypt", "kms:GenerateDataKey")
 KMS_VIA_S3_READ = ("kms:Decrypt",)
