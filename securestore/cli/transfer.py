@@ -73,6 +73,11 @@ def register(subparsers: Any) -> None:
                         help="send each part through botocore's upload_part instead of the "
                         "transfer's own pre-signed connections (slower; for a middlebox or a "
                         "debugging hook that must see every request)")
+    upload.add_argument("--wait-for-scan", nargs="?", const=DEFAULT_SCAN_WAIT_SECONDS, type=_wait_seconds,
+                        metavar="SECONDS",
+                        help="where the bucket is malware-scanned (GuardDuty): wait up to SECONDS "
+                        f"(default {DEFAULT_SCAN_WAIT_SECONDS:.0f}) for the verdict; exit 1 naming the status "
+                        "when it is not NO_THREATS_FOUND, 75 when no verdict came in time")
     upload.set_defaults(handler=run_upload)
 
     download = subparsers.add_parser(
@@ -95,6 +100,47 @@ def register(subparsers: Any) -> None:
                           help="refuse an object that carries no checksum (by default it is "
                           "downloaded and reported as NOT checked)")
     download.set_defaults(handler=run_download)
+
+
+DEFAULT_SCAN_WAIT_SECONDS = 300.0
+"""Same as ``securestore.scan.DEFAULT_WAIT_SECONDS`` (a test checks); not imported here so that
+building the parser stays free of library imports."""
+
+
+def _wait_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of seconds (put --wait-for-scan after SOURCE and S3_ADDRESS, "
+            "or give it a value)") from None
+    if not 0 < value <= 86400:
+        raise argparse.ArgumentTypeError(f"{text!r}: give 1 to 86400 seconds")
+    return value
+
+
+def _await_scan(args: argparse.Namespace, client, key: str, version_id: Optional[str]) -> Optional[int]:
+    """With --wait-for-scan: wait for GuardDuty's verdict; the exit status when it is not clean."""
+    if args.wait_for_scan is None:
+        return None
+    from securestore.scan import Quarantined, ScanWaitTimeout, wait_for_scan
+
+    try:
+        status = wait_for_scan(client, args.bucket, key, timeout=args.wait_for_scan, version_id=version_id)
+    except Quarantined as quarantined:
+        print(f"securestore upload: {quarantined}", file=sys.stderr)
+        return EXIT_FAILED
+    except ScanWaitTimeout as timeout:
+        print(f"securestore upload: {timeout}", file=sys.stderr)
+        return EXIT_TEMPFAIL
+    except Exception as error:  # noqa: BLE001 - AWS refused reading the tag: one line
+        from securestore.transfer.errors import describe_error
+
+        print(f"securestore upload: uploaded, but the scan verdict cannot be read: {describe_error(error)}",
+              file=sys.stderr)
+        return EXIT_FAILED
+    _say(args, f"scan verdict: {status}")
+    return None
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -354,6 +400,9 @@ def _upload_one(args, config, metadata, object_args) -> int:
         print(f"securestore upload: failed: {error}", file=sys.stderr)
         return EXIT_FAILED
     _close(bar)
+    refused = _await_scan(args, client, key, result.version_id)
+    if refused is not None:
+        return refused
     if args.json:
         print(json.dumps(result.summary(), sort_keys=True))
         return 0
@@ -395,6 +444,9 @@ def _upload_stdin(args, config, metadata, object_args) -> int:
         print(f"securestore upload: failed: {error}", file=sys.stderr)
         return EXIT_FAILED
     _close(bar)
+    refused = _await_scan(args, client, key, summary.get("version_id"))
+    if refused is not None:
+        return refused
     if args.json:
         print(json.dumps(summary, sort_keys=True))
         return 0
@@ -410,6 +462,8 @@ def _upload_directory(args, config, metadata, object_args) -> int:
         raise UsageError("--expected-size goes with SOURCE - (stdin)")
     if args.state_file:
         raise UsageError("--state-file goes with a single file (each file of --recursive has its own journal)")
+    if args.wait_for_scan is not None:
+        raise UsageError("--wait-for-scan waits for one object: upload a single file or stdin")
     items, problems = plan_directory_upload(args.file, _key_namer(args), args.filters)
     where = f"s3://{args.bucket}/{args.key if args.key is not None else args.tenant + '/' + args.module + '/'}"
     if _planned(args, "upload", where, items, problems):
@@ -544,6 +598,17 @@ def _explain_missing(client, bucket: str, key: str) -> Optional[str]:
     return f"no object {key!r} in bucket {bucket!r}"
 
 
+def _explain_refusal(client, bucket: str, key: str, version_id: Optional[str], error: BaseException) -> Optional[str]:
+    """A 403 on a malware-scanned bucket: name the scan status (quarantined: THREATS_FOUND, not
+    scanned yet) instead of a bare AccessDenied; None when the tag does not explain it."""
+    from securestore.scan import explain_refusal, is_access_denied
+
+    if not is_access_denied(error):
+        return None
+    verdict = explain_refusal(client, bucket, key, version_id)
+    return str(verdict) if verdict is not None else None
+
+
 def _is_not_found(error: BaseException) -> bool:
     cause = error.__cause__ or error
     response = getattr(cause, "response", None) or {}
@@ -570,7 +635,8 @@ def _download_one(args, config, key: str) -> int:
         return EXIT_INTERRUPTED
     except (TransferError, OSError) as error:
         progress.close()
-        reason = _explain_missing(client, args.bucket, key) if _is_not_found(error) else None
+        reason = _explain_missing(client, args.bucket, key) if _is_not_found(error) else \
+            _explain_refusal(client, args.bucket, key, args.version_id, error)
         print(f"securestore download: failed: {reason or error}", file=sys.stderr)
         return EXIT_FAILED
     progress.close()
@@ -616,7 +682,8 @@ def _download_stdout(args, key: str) -> int:
         if not isinstance(error, (TransferError, OSError, ClientError, BotoCoreError)):
             raise
         progress.close()
-        reason = _explain_missing(client, args.bucket, key) if _is_not_found(error) else None
+        reason = _explain_missing(client, args.bucket, key) if _is_not_found(error) else \
+            _explain_refusal(client, args.bucket, key, args.version_id, error)
         from securestore.transfer.errors import describe_error
 
         print(f"securestore download: failed: {reason or (str(error) if isinstance(error, TransferError) else describe_error(error))}",
