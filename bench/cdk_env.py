@@ -43,6 +43,16 @@ ENV = {
 
 
 
+NOT_IN_CI = ("cdk side skipped: it needs .venv-cdk (aws-cdk-lib from PyPI and the aws-cdk CLI from "
+             "npm, made by `python bench/cdk_env.py`), which CI does not build")
+"""What a ``--quick`` run says when the CDK reference is not there (the CI case)."""
+
+
+def ready() -> bool:
+    """``.venv-cdk`` and the CDK CLI exist (``--quick`` never creates them)."""
+    return PYTHON.exists() and CDK_CLI.exists()
+
+
 def env_for(cwd: Path) -> dict[str, str]:
     """``ENV`` for a command run in ``cwd``; for another checkout (``--baseline DIR``), with that
     checkout first on ``sys.path``, before this one's editable install."""

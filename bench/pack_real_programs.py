@@ -6,7 +6,9 @@ this repository; each runs offline under the project's mocks (``evaluate_stack``
 pack reports on the recorded graph, with the default config and, where given, a config that
 declares a deliberately public bucket. Findings are recorded in README (Policy pack).
 
-Usage: python bench/pack_real_programs.py EXAMPLES_GIT_DIR TEMPLATES_GIT_DIR
+Usage: python bench/pack_real_programs.py [--quick] EXAMPLES_GIT_DIR TEMPLATES_GIT_DIR
+``--quick`` runs the first program only, and without the two checkouts (CI has none: they are
+other people's repositories, fetched by hand) says so and exits 0.
 Last line: ``real programs: N run, V violations (M mandatory)``.
 """
 
@@ -78,12 +80,19 @@ def run_one(git_dir: Path, folder: str, policy_config: dict) -> tuple[object, ob
 
 
 def main(argv: list[str]) -> int:
+    quick = "--quick" in argv
+    argv = [a for a in argv if a != "--quick"]
+    if quick and len(argv) != 2:
+        print("real programs: skipped (needs git checkouts of pulumi/examples and pulumi/templates, "
+              "which CI does not have)")
+        return 0
     if len(argv) != 2:
         print(__doc__)
         return 2
     roots = {"examples": Path(argv[0]), "templates": Path(argv[1])}
     total = mandatory = 0
-    for repo, folder in PROGRAMS:
+    programs = PROGRAMS[:1] if quick else PROGRAMS
+    for repo, folder in programs:
         graph, report, stopped = run_one(roots[repo], folder, {})
         total += len(report.violations)
         mandatory += len(report.mandatory)
@@ -96,7 +105,7 @@ def main(argv: list[str]) -> int:
             _, declared, _ = run_one(roots[repo], folder, DECLARED[folder])
             print(f"   with its public bucket declared (publicReadResources): {len(declared.violations)} "
                   f"violations: {', '.join(sorted({v.policy for v in declared.violations}))}")
-    print(f"real programs: {len(PROGRAMS)} run, {total} violations ({mandatory} mandatory)")
+    print(f"real programs: {len(programs)} run, {total} violations ({mandatory} mandatory)")
     return 0
 
 

@@ -69,14 +69,33 @@ def timed(command: list[str], cwd: Path) -> tuple[float, float, str]:
     return wall, cpu, done.stdout
 
 
-def check_outputs(stack: str, ours: str, cdk: str) -> None:
-    """Both sides built the stack asked for (a fast failure is not a fast preview)."""
+def check_ours(stack: str, ours: str) -> None:
+    """Ours built the stack asked for and the pack passed it (a fast failure is not a fast preview)."""
     if f"{stack}-edge-waf" not in ours and stack == "prod":
         raise SystemExit("ours: no WAF web ACL in the printed tree")
+    if "Policy check passed." not in ours:
+        raise SystemExit("ours: the policy report did not pass")
+
+
+def check_outputs(stack: str, ours: str, cdk: str) -> None:
+    """Both sides built the stack asked for (a fast failure is not a fast preview)."""
+    check_ours(stack, ours)
     if "AWS::CloudFront::Distribution" not in cdk or (
         stack == "prod" and "AWS::WAFv2::WebACL" not in cdk
     ):
         raise SystemExit("cdk synth: the template lacks the distribution or the web ACL")
+
+
+def quick(stack: str) -> None:
+    sides = commands(stack)
+    wall, _, out = timed(*sides["ours"])
+    check_ours(stack, out)
+    cdk = cdk_env.NOT_IN_CI
+    if cdk_env.ready():
+        cdk_wall, _, cdk_out = timed(*sides["cdk"])
+        check_outputs(stack, out, cdk_out)
+        cdk = f"cdk synth {cdk_wall:.2f} s, {cdk_wall / wall:.1f}x"
+    print(f"preview {stack} (quick, one run, tree and policy report checked): ours {wall:.2f} s; {cdk}")
 
 
 def main() -> None:
@@ -85,7 +104,11 @@ def main() -> None:
     parser.add_argument("--stack", default="prod", choices=["dev", "prod"])
     parser.add_argument("--baseline", metavar="DIR", type=Path,
                         help="also time the preview of another checkout (before/after in one run)")
+    parser.add_argument("--quick", action="store_true",
+                        help="CI: one checked run of ours (and of cdk synth when .venv-cdk exists)")
     args = parser.parse_args()
+    if args.quick:
+        return quick(args.stack)
     cdk_env.ensure()
     sides = commands(args.stack, args.baseline.resolve() if args.baseline else None)
 

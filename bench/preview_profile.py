@@ -95,11 +95,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stack", default="prod", choices=["dev", "prod"])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="CI: one run of each mode, checked")
     args = parser.parse_args()
+    if args.quick:
+        args.repeat = 1
     runs: dict[str, list[dict]] = {"recorded": [], "typed": []}
     for round_ in range(args.repeat):
         for mode in (["recorded", "typed"] if round_ % 2 == 0 else ["typed", "recorded"]):
             runs[mode].append(run(args.stack, mode))
+
+    counts = {r["resources"] for mode in runs for r in runs[mode]}
+    if len(counts) != 1:  # both modes must build the same stack (each run's pack passed it)
+        raise SystemExit(f"MISMATCH: the two modes registered different resource counts {sorted(counts)}")
 
     def med(mode: str, kind: str, key: str) -> float:
         return statistics.median(r[kind].get(key, 0.0) for r in runs[mode])

@@ -146,7 +146,41 @@ def transfer_parser(doc: str, what: str) -> "argparse.ArgumentParser":
     parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument("--size-mib", type=int, default=1024, help="size (default 1024 = 1 GiB)")
     parser.add_argument("--rounds", type=int, default=5, help=f"{what} per client, interleaved")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"CI: {QUICK_SIZE_MIB} MiB, one round, no warm-up; the bytes are checked")
     return parser
+
+
+QUICK_SIZE_MIB = 24
+"""``--quick``: three 8 MiB parts, enough to exercise multipart, small enough for CI."""
+
+
+def apply_quick(args) -> None:
+    if args.quick:
+        args.size_mib, args.rounds = QUICK_SIZE_MIB, 1
+
+
+def file_digest(path: str) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(MiB), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def composite_crc32c(path: str, part_size: int) -> str:
+    """S3's multipart CRC32C of ``path`` in ``part_size`` parts, computed here independently."""
+    import base64
+
+    import crc32c
+
+    digests = []
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(part_size), b""):
+            digests.append(crc32c.crc32c(chunk).to_bytes(4, "big"))
+    return f"{base64.b64encode(crc32c.crc32c(b''.join(digests)).to_bytes(4, 'big')).decode()}-{len(digests)}"
 
 
 @contextlib.contextmanager

@@ -139,7 +139,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size-mib", type=int, default=1024)
     parser.add_argument("--rounds", type=int, default=3, help="repetitions of each piece (median)")
+    parser.add_argument("--quick", action="store_true", help=f"CI: {common.QUICK_SIZE_MIB} MiB, one round")
     args = parser.parse_args()
+    common.apply_quick(args)
     size = args.size_mib * MiB
     parts = -(-size // PART_SIZE)
     print(f"upload {args.size_mib} MiB CPU breakdown, {args.rounds} rounds, load average "
@@ -155,8 +157,10 @@ def main() -> int:
                 pieces["send"].append(send_cost(sink.endpoint, size))
                 pieces["direct"].append(direct_cost(sink.endpoint, parts))
                 pieces["botocore"].append(botocore_cost(sink.endpoint, parts))
-                pieces["ours"].append(common.run_child(upload_script, "ours", sink.endpoint,
-                                                       "--file", path)["cpu_seconds"])
+                ours = common.run_child(upload_script, "ours", sink.endpoint, "--file", path)
+                if ours["checksum"] != common.composite_crc32c(path, ours["part_size"]):
+                    raise SystemExit(f"MISMATCH: ours sent checksum {ours['checksum']} for other bytes")
+                pieces["ours"].append(ours["cpu_seconds"])
                 before = _children_cpu()
                 common.curl_put(path, sink.endpoint)
                 pieces["curl"].append(_children_cpu() - before)

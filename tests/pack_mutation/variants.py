@@ -12,7 +12,7 @@ from .mutants import (ACCOUNT, BUCKET_POLICY, MANAGED_POLICY, DATA, KEY, KEY_POL
 VARIANTS: list[Mutant] = [
     doc_mutant("data-policy-statements-reversed", BUCKET_POLICY, "storage-data-policy",
                "statements in reverse order", lambda d: d["Statement"].reverse(),
-               lambda d: d["Statement"][0]["Sid"] == "AllowCloudFrontReadForThisDistribution"),
+               lambda d: d["Statement"][-1]["Sid"] == "DenyInsecureTransport"),  # the first one, now last
     doc_mutant("data-tls-deny-principal-aws-star", BUCKET_POLICY, "storage-data-policy",
                "DenyInsecureTransport with Principal {\"AWS\": \"*\"} and Action [\"s3:*\"] (same meaning)",
                lambda d: sid(d, "DenyInsecureTransport").update(Principal={"AWS": "*"}, Action=["s3:*"]),
