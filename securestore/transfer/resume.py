@@ -93,16 +93,17 @@ class UploadJournal:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as error:
             handle.seek(0)
-            holder = handle.read().strip() or "unknown"
+            pid, _, doing = handle.read().strip().partition("\t")
             handle.close()
             if error.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
                 raise
             raise JournalBusyError(
-                f"another securestore process (pid {holder}) is already running {what}; its journal "
-                f"is {self.path}. Wait for it to end, or stop it first") from None
+                f"another securestore process (pid {pid or 'unknown'}) is already running "
+                f"{doing or 'an upload'} with the journal {self.path}. Wait for it to end, or "
+                "stop it first") from None
         handle.seek(0)
         handle.truncate()
-        handle.write(f"{os.getpid()}\n")
+        handle.write(f"{os.getpid()}\t{what}\n")  # the holder names itself to the next comer
         handle.flush()
         self._lock_handle = handle
 

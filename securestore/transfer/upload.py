@@ -40,7 +40,7 @@ import queue
 import threading
 import time
 from dataclasses import asdict, dataclass, replace
-from typing import Any, Mapping, Optional, Union
+from typing import Any, Callable, Mapping, Optional, Union
 
 from botocore.exceptions import ClientError
 
@@ -49,9 +49,11 @@ from .checksums import ChecksumAlgorithm, get_algorithm, split_composite
 from .config import KiB, PartPlan, TransferConfig, plan_parts
 from .direct import DirectParts
 from .errors import (
-    ChecksumMismatchError, FileChangedError, PendingUpload, TemporaryTransferError, TransferError,
-    UploadInterrupted, UploadPendingError, describe_error as _describe, error_code,
+    KEPT, NOT_STORED, STORED, ChecksumMismatchError, FileChangedError, PendingUpload,
+    StateFileConflictError, TemporaryTransferError, TransferError, UploadInterrupted,
+    UploadPendingError, describe_error as _describe, error_code,
 )
+from .inflight import InFlight, bounded
 from .progress import ProgressCallback, ThrottledProgress
 from .resume import UploadIdentity, UploadJournal, UploadState, default_state_path
 from .retry import RetryPolicy, TransferCancelled, is_retryable
@@ -130,6 +132,8 @@ class UploadResult:
     """False when the whole-object checksum could not be read back for the version this upload
     made (e.g. an unversioned bucket where another writer replaced the key first); every part's
     checksum was still checked by S3 as it arrived."""
+    outcome: str = STORED
+    """Always ``stored-and-verified`` (``errors.STORED``): other outcomes are errors."""
 
     def summary(self) -> dict[str, Any]:
         """The ``--json`` summary: key, version id, bytes, seconds, checksum and friends."""
@@ -153,6 +157,7 @@ def upload_file(
     state_path: Optional[PathLike] = None,
     resume: bool = True,
     object_args: Optional[Mapping[str, str]] = None,
+    notify: Optional[Callable[[str], None]] = None,
 ) -> UploadResult:
     """Upload ``path`` to ``s3://bucket/key`` with the injected boto3 S3 ``client``.
 
@@ -161,7 +166,9 @@ def upload_file(
     serialised and throttled. A multipart upload is always journalled, at ``state_path``
     (default: ``default_state_path(path, bucket, key)``); with ``resume`` an unfinished upload
     journalled there for the same file, bucket and key is continued, without it such an upload
-    raises ``UploadPendingError`` (nothing is touched).
+    raises ``UploadPendingError`` (nothing is touched); a journal of another file or key there
+    raises ``StateFileConflictError`` (nothing is touched either). ``notify(line)`` receives what
+    the user should see while it runs (retries, journal repairs, an interrupt's wait).
 
     Raises ``TransferError`` (a permanent cause: the multipart upload aborted),
     ``TemporaryTransferError`` (a transient cause outlasted the retry budget: upload and journal
@@ -201,8 +208,14 @@ def upload_file(
                 state_path = default_state_path(identity_path, bucket, key)
             job = _MultipartUpload(client, handle.fileno(), status, identity_path, bucket, key,
                                    config, algorithm, extra_args, user_metadata, reporter,
-                                   UploadJournal(state_path), resume=resume)
-            result = job.run()
+                                   UploadJournal(state_path), resume=resume, notify=notify)
+            try:
+                result = job.run()
+            except UploadInterrupted as interrupted:
+                if isinstance(interrupted.result, dict):  # stored before the interrupt took effect
+                    interrupted.result = UploadResult(seconds=time.monotonic() - started,
+                                                      **interrupted.result)
+                raise
     reporter.finish()
     return UploadResult(seconds=time.monotonic() - started, **result)
 
@@ -301,7 +314,8 @@ class _BufferPool:
 class _MultipartUpload:
     def __init__(self, client, fd, status, path, bucket, key, config: TransferConfig,
                  algorithm: ChecksumAlgorithm, extra_args, metadata, reporter: ThrottledProgress,
-                 journal: UploadJournal, *, resume: bool = True) -> None:
+                 journal: UploadJournal, *, resume: bool = True,
+                 notify: Optional[Callable[[str], None]] = None) -> None:
         self.client = client
         self.fd = fd
         self.path = path
@@ -329,6 +343,8 @@ class _MultipartUpload:
         self._adopting = False  # while resuming: a failure never aborts the journalled upload
         self._direct: Optional[DirectParts] = None
         self._direct_for: Optional[str] = None  # the upload id _direct was built for
+        self.notify = notify or (lambda line: None)
+        self._in_flight: Optional[InFlight] = None  # Create/Complete when an interrupt came
 
     # the whole upload ---------------------------------------------------------------------------
     def run(self) -> dict[str, Any]:
@@ -343,25 +359,36 @@ class _MultipartUpload:
 
     def _run_locked(self) -> dict[str, Any]:
         try:
+            response: Optional[dict] = None
             resumed = self._resumable_state()
             if resumed is not None:
                 self.upload_id = resumed.upload_id
                 self._adopting = True
-                if not self._adopt_finished_parts(resumed):
+                adopted = self._adopt_finished_parts(resumed)
+                if isinstance(adopted, dict):
+                    response = adopted  # an earlier run's Complete had succeeded
+                elif not adopted:
                     self.upload_id, resumed = None, None  # S3 no longer has it: start afresh
+                    self.digests, self.etags = {}, {}
                 self._adopting = False
-            if resumed is None:
-                self.upload_id = self._create()  # from here on, a failure aborts or keeps it
-                self.journal.start(self.identity, self.upload_id)
             resumed_parts = len(self.digests)
-            if self.digests:
-                self.reporter.advance(sum(self.plan.length(n) for n in self.digests))
-            self._send_missing_parts()
-            _check_unchanged(self.fd, self.path, self.status)
-            response = self._complete()
+            if response is None:
+                if resumed is None:
+                    # from here on, a failure aborts or keeps the upload
+                    self.upload_id = self._shielded("CreateMultipartUpload", self._create)
+                    self.journal.start(self.identity, self.upload_id)
+                if self.digests:
+                    self.reporter.advance(sum(self.plan.length(n) for n in self.digests))
+                self._send_missing_parts()
+                _check_unchanged(self.fd, self.path, self.status)
+                response = self._complete()
         except BaseException as error:
             raise self._failure(error) from error
         self.journal.discard()
+        return self._stored(response, resumed_parts)
+
+    def _stored(self, response: dict, resumed_parts: int) -> dict[str, Any]:
+        """The result of a completed upload, once its whole-object checksum was compared."""
         try:
             checksum, verified = self._verify(response)
         except TransferError:
@@ -374,6 +401,25 @@ class _MultipartUpload:
                     version_id=_version_id(response), etag=response.get("ETag"),
                     parts=self.plan.count, part_size=self.plan.part_size,
                     resumed_parts=resumed_parts, verified=verified)
+
+    def _shielded(self, name: str, call: Callable[[], Any]) -> Any:
+        """Run a request S3 acts on even when nobody listens (Create, Complete) so that an
+        interrupt does not lose its answer: after Ctrl-C/SIGTERM wait up to ``interrupt_seconds``
+        for it (saying so), remember it for ``_interrupted``, then let the interrupt through."""
+        self._in_flight = InFlight(name, call)
+        try:
+            self._in_flight.start().wait()
+        except KeyboardInterrupt:
+            self.cancelled.set()  # no further retries; the request in flight is awaited
+            if not self._in_flight.began:
+                self._in_flight = None  # interrupted before it was sent
+                raise
+            self.notify(f"interrupted while {name} was in flight: waiting up to "
+                        f"{self.config.interrupt_seconds:g} s for S3's answer, to report what it did")
+            self._in_flight.wait_quietly(self.config.interrupt_seconds)
+            raise
+        call_done, self._in_flight = self._in_flight, None
+        return call_done.result()
 
     def _pending(self) -> PendingUpload:
         return PendingUpload(self.bucket, self.key, self.upload_id, str(self.journal.path),
@@ -390,13 +436,17 @@ class _MultipartUpload:
             return error
         if isinstance(error, (KeyboardInterrupt, SystemExit)):
             return self._interrupted(error)
+        if isinstance(error, StateFileConflictError) or getattr(error, "settled", False):
+            return error  # nothing of ours to abort or keep: it already says what is left
         if self.upload_id is None:
             if isinstance(error, TransferError):
                 return error
             if is_retryable(error):
-                return TemporaryTransferError(
+                failure = TemporaryTransferError(
                     f"upload of {where} could not start ({_describe(error)}, still failing after "
                     f"{self.config.retry_for_seconds:g}s); no multipart upload was created, run it again")
+                failure.outcome = NOT_STORED
+                return failure
             return TransferError(f"upload of {where} failed: {_describe(error)}; "
                                  "no multipart upload was created")
         if self._adopting or is_retryable(error) or isinstance(error, TransferCancelled):
@@ -406,35 +456,50 @@ class _MultipartUpload:
                 f"{self.config.retry_for_seconds:g}s of retries). Nothing was lost: multipart upload "
                 f"{self.upload_id} ({len(self.etags)} of {self.plan.count} parts done) and its journal "
                 f"{self.journal.path} are kept", self._pending())
-        note = self._abort()
+        note, cleaned = self._abort()
         if isinstance(error, TransferError):
-            return type(error)(f"{error}; {note}")
-        return TransferError(f"upload of {where} failed: {_describe(error)}; {note}")
+            failure = type(error)(f"{error}; {note}")
+        else:
+            failure = TransferError(f"upload of {where} failed: {_describe(error)}; {note}")
+        failure.outcome = NOT_STORED if cleaned else KEPT
+        return failure
 
     def _interrupted(self, error: BaseException) -> UploadInterrupted:
-        """Ctrl-C/SIGTERM: try the abort for at most ``interrupt_seconds``; a second Ctrl-C stops
-        waiting at once. The journal goes only when S3 confirmed the abort."""
+        """Ctrl-C/SIGTERM: say what S3 did, then abort within ``interrupt_seconds`` or keep.
+
+        A Create or Complete in flight was given time to answer (``_shielded``): a Create that
+        answered is aborted like any upload, one that did not is reported as possibly left open;
+        a Complete that answered, or that ListParts/HeadObject show took effect, is reported as
+        stored. A second Ctrl-C stops waiting at once. The journal goes only when S3 confirmed
+        the abort (or the completion)."""
+        where = f"s3://{self.bucket}/{self.key}"
+        call, self._in_flight = self._in_flight, None
+        if call is not None and call.name == "CreateMultipartUpload":
+            if not call.answered:
+                return UploadInterrupted(
+                    f"interrupted while CreateMultipartUpload of {where} was in flight, and S3 did "
+                    f"not answer within {self.config.interrupt_seconds:g} s: a multipart upload may "
+                    f"have been left open. See it with `securestore uploads list --key {self.key}` "
+                    f"and end it with `securestore uploads abort --key {self.key}`",
+                    kept=True, pending=PendingUpload(self.bucket, self.key, None, None), outcome=KEPT)
+            if call.error is None:
+                self.upload_id = call.value  # created after all: abort it below
         if self.upload_id is None:
             return UploadInterrupted("interrupted; no multipart upload was created", kept=False)
         self.journal.close()
-        outcome: dict[str, BaseException] = {}
-        done = threading.Event()
-
-        def abort() -> None:
-            try:
-                self.client.abort_multipart_upload(Bucket=self.bucket, Key=self.key,
-                                                   UploadId=self.upload_id)
-            except BaseException as failure:  # noqa: BLE001 - reported below
-                outcome["error"] = failure
-            finally:
-                done.set()
-
-        threading.Thread(target=abort, name="securestore-abort", daemon=True).start()
-        try:
-            finished = done.wait(self.config.interrupt_seconds)
-        except KeyboardInterrupt:
-            finished = False  # a second Ctrl-C: stop waiting, keep everything
-        failure = outcome.get("error")
+        if call is not None and call.name == "CompleteMultipartUpload":
+            outcome = self._interrupted_complete(call)
+            if outcome is not None:
+                return outcome
+        finished, _, failure = bounded("abort", lambda: self.client.abort_multipart_upload(
+            Bucket=self.bucket, Key=self.key, UploadId=self.upload_id), self.config.interrupt_seconds)
+        if finished and failure is not None and error_code(failure) == "NoSuchUpload" and \
+                call is not None and call.name == "CompleteMultipartUpload":
+            # the Complete still in flight may have won the race with the abort: look
+            done, found, _ = bounded("check", lambda: self._stored_copy(self._composite()),
+                                     self.config.interrupt_seconds)
+            if done and found is not None:
+                return self._interrupted_complete_stored(found)
         if finished and (failure is None or error_code(failure) == "NoSuchUpload"):
             self.journal.discard()
             return UploadInterrupted(f"interrupted; multipart upload {self.upload_id} was aborted",
@@ -444,6 +509,76 @@ class _MultipartUpload:
             f"interrupted; the abort of multipart upload {self.upload_id} was not confirmed ({why}), "
             f"so it is kept with its journal {self.journal.path} ({len(self.etags)} of "
             f"{self.plan.count} parts done)", kept=True, pending=self._pending())
+
+    def _interrupted_complete(self, call: InFlight) -> Optional[UploadInterrupted]:
+        """What an interrupted Complete did: ``None`` when S3 says it did not happen (abort)."""
+        where = f"s3://{self.bucket}/{self.key}"
+        response = call.value if call.answered and call.error is None else None
+        if response is None:
+            finished, found, failure = bounded("check", self._completion_state,
+                                               self.config.interrupt_seconds)
+            state, response = found if finished and failure is None else ("unknown", None)
+            if state == "open":
+                return None
+            if state == "gone":
+                self.journal.discard()
+                return UploadInterrupted(
+                    f"interrupted; multipart upload {self.upload_id} no longer exists and no object "
+                    f"with this upload's checksum is at {where}: nothing was stored", kept=False)
+            if state == "unknown":
+                return UploadInterrupted(
+                    f"interrupted after CompleteMultipartUpload of {where} was sent; whether it took "
+                    f"effect could not be checked in time, so multipart upload {self.upload_id} is "
+                    f"kept with its journal {self.journal.path}: --resume checks and finishes it",
+                    kept=True, pending=self._pending())
+        return self._interrupted_complete_stored(response)
+
+    def _interrupted_complete_stored(self, response: dict) -> UploadInterrupted:
+        where = f"s3://{self.bucket}/{self.key}"
+        self.journal.discard()
+        try:
+            result = self._stored(response, 0)
+        except TransferError as failure:
+            return UploadInterrupted(f"interrupted after CompleteMultipartUpload; {failure}",
+                                     kept=False, outcome=failure.outcome)
+        return UploadInterrupted(
+            f"interrupted after CompleteMultipartUpload was sent; it took effect: {where} is stored "
+            f"({self.algorithm.name} {result['checksum']}"
+            f"{' verified' if result['verified'] else ', not re-read'}, version "
+            f"{result['version_id'] or 'none (unversioned bucket)'})",
+            kept=False, outcome=STORED, result=result)
+
+    def _completion_state(self) -> tuple[str, Optional[dict]]:
+        """After Complete's answer was lost: ``("open", None)`` when S3 still lists the upload
+        (Complete did not happen), ``("stored", response)`` when the upload is gone and the key
+        holds an object with this upload's composite checksum, ``("gone", None)`` when the
+        upload is gone and the key does not hold it; errors propagate (cannot tell)."""
+        try:
+            self.client.list_parts(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id, MaxParts=1)
+            return "open", None
+        except ClientError as error:
+            if error_code(error) != "NoSuchUpload":
+                raise
+        found = self._stored_copy(self._composite())
+        return ("stored", found) if found is not None else ("gone", None)
+
+    def _composite(self) -> str:
+        """The whole-object checksum of the parts sent, as S3 computes it."""
+        return self.algorithm.composite(self.digests[n] for n in sorted(self.digests))
+
+    def _stored_copy(self, expected: str) -> Optional[dict]:
+        """A Complete-like response for the object at the key, if its checksum is ``expected``."""
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=self.key, ChecksumMode="ENABLED")
+        except ClientError as error:
+            if error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404 or \
+                    error_code(error) in ("404", "NoSuchKey"):
+                return None
+            raise
+        stored = head.get(self.algorithm.parameter)
+        if not _same_composite(stored, expected):
+            return None
+        return {"ETag": head.get("ETag"), "VersionId": head.get("VersionId"), self.algorithm.parameter: stored}
 
     def _create(self) -> str:
         metadata = {**self.metadata, PART_SIZE_METADATA_KEY: str(self.plan.part_size)}
@@ -457,6 +592,13 @@ class _MultipartUpload:
         state = self.journal.load()
         if state is None:
             return None
+        theirs = state.identity
+        if (theirs.bucket, theirs.key, theirs.path) != (self.bucket, self.key, self.path):
+            raise StateFileConflictError(
+                f"the state file {self.journal.path} belongs to another upload: {theirs.path} to "
+                f"s3://{theirs.bucket}/{theirs.key} (multipart upload {state.upload_id}, "
+                f"{len(state.parts)} parts done). It was left as it is; give this upload of "
+                f"{self.path} its own --state-file")
         if not self.resume:
             pending = PendingUpload(state.identity.bucket, state.identity.key, state.upload_id,
                                     str(self.journal.path), parts_done=len(state.parts))
@@ -477,11 +619,15 @@ class _MultipartUpload:
             self._buffers = _BufferPool(self.plan.part_size)
         return state
 
-    def _adopt_finished_parts(self, state: UploadState) -> bool:
-        """Keep the journalled parts that S3 still lists with the same ETag (and checksum).
+    def _adopt_finished_parts(self, state: UploadState) -> Union[bool, dict]:
+        """Keep the journalled parts that S3 still lists with the same ETag (and checksum) and
+        whose bytes in the file today still have the checksum journalled for what was sent.
 
-        Returns False when S3 no longer knows the upload (completed, aborted or expired). Any
-        other error propagates with the journal untouched (the caller keeps the upload).
+        Returns False when S3 no longer knows the upload (aborted or expired), or a
+        Complete-like response when it is gone because an earlier run's Complete took effect
+        (the key holds an object with the journalled parts' composite checksum, and the file
+        still has that content). Any other error propagates with the journal untouched (the
+        caller keeps the upload).
         """
         listed: dict[int, dict] = {}
         marker = 0
@@ -492,8 +638,11 @@ class _MultipartUpload:
                     MaxParts=LIST_PARTS_PAGE, PartNumberMarker=marker))
             except ClientError as error:
                 if error_code(error) == "NoSuchUpload":
-                    self.journal.discard()
-                    return False
+                    completed = self._completed_earlier(state)
+                    if completed is None:
+                        self.journal.discard()
+                        return False
+                    return completed
                 raise
             for part in page.get("Parts", []):
                 listed[part["PartNumber"]] = part
@@ -508,10 +657,46 @@ class _MultipartUpload:
                 continue
             self.etags[number] = etag
             self.digests[number] = _b64decode(checksum)
+        self._drop_parts_whose_content_changed()
         kept = UploadState(state.identity, state.upload_id, state.created_at,
                            {n: state.parts[n] for n in self.etags})
         self.journal.resume(kept)
         return True
+
+    def _drop_parts_whose_content_changed(self) -> None:
+        """Re-read every adopted part and forget those whose checksum differs from the one
+        journalled for what was sent: a file replaced by another of the same size and
+        modification time must not be stored as a mix; those parts are sent again."""
+        changed = []
+        for number in sorted(self.digests):
+            buffer, view = self._buffers.take(self.plan.length(number))
+            try:
+                _read_exactly(self.fd, view, self.plan.offset(number))
+                same = self.algorithm.digest(view) == self.digests[number]
+            finally:
+                self._buffers.give_back(buffer)
+            if not same:
+                changed.append(number)
+                del self.digests[number], self.etags[number]
+        if changed:
+            self.notify(f"{self.path}: the content of part(s) {', '.join(map(str, changed))} differs from "
+                        f"what the journal {self.journal.path} records as sent (same size and "
+                        "modification time); they are sent again")
+
+    def _completed_earlier(self, state: UploadState) -> Optional[dict]:
+        """The object an earlier run completed (its answer lost, or killed meanwhile), if every
+        part was journalled, the file still has that content and the key holds it."""
+        if sorted(state.parts) != list(range(1, self.plan.count + 1)):
+            return None
+        self.digests = {n: _b64decode(checksum) for n, (_, checksum) in state.parts.items()}
+        self.etags = {n: etag for n, (etag, _) in state.parts.items()}
+        self._drop_parts_whose_content_changed()
+        if len(self.digests) != self.plan.count:
+            return None
+        try:
+            return self._stored_copy(self._composite())
+        except ClientError:
+            return None
 
     def _abort_stale(self, state: UploadState) -> None:
         """Abort the journalled upload of a file that has since changed; forget it only once
@@ -584,12 +769,32 @@ class _MultipartUpload:
 
     # the end ------------------------------------------------------------------------------------
     def _complete(self) -> dict:
+        """CompleteMultipartUpload; when its answer is lost (a dropped connection, a 500 after
+        S3 acted, a retry told NoSuchUpload), ListParts and HeadObject say what happened."""
         parts = [{"PartNumber": n, "ETag": self.etags[n],
                   self.algorithm.parameter: self.algorithm.encode(self.digests[n])}
                  for n in sorted(self.etags)]
-        return self.policy.call(lambda: self.client.complete_multipart_upload(
-            Bucket=self.bucket, Key=self.key, UploadId=self.upload_id,
-            MultipartUpload={"Parts": parts}))
+        try:
+            return self._shielded("CompleteMultipartUpload", lambda: self.policy.call(
+                lambda: self.client.complete_multipart_upload(
+                    Bucket=self.bucket, Key=self.key, UploadId=self.upload_id,
+                    MultipartUpload={"Parts": parts}), cancelled=self.cancelled))
+        except Exception as error:
+            try:
+                state, response = self._completion_state()
+            except Exception:  # noqa: BLE001 - cannot tell: the original error decides
+                raise error from None
+            if state == "stored":
+                return response
+            if state == "gone":
+                self.journal.discard()
+                gone = TransferError(
+                    f"CompleteMultipartUpload of s3://{self.bucket}/{self.key} failed "
+                    f"({_describe(error)}) and multipart upload {self.upload_id} no longer exists; "
+                    "no object with this upload's checksum is at the key: nothing was stored")
+                gone.settled = True
+                raise gone from error
+            raise
 
     def _verify(self, response: dict) -> tuple[str, bool]:
         """Compare the composite checksum of *the object this upload created* with ours.
@@ -600,7 +805,7 @@ class _MultipartUpload:
         ``(checksum, verified)``; on a proven mismatch the version we wrote is deleted (only
         with its version id: without one, another writer's object could be at the key).
         """
-        expected = self.algorithm.composite(self.digests[n] for n in sorted(self.digests))
+        expected = self._composite()
         stored = response.get(self.algorithm.parameter)
         version = _version_id(response)
         etag = response.get("ETag")
@@ -640,14 +845,15 @@ class _MultipartUpload:
             f"s3://{self.bucket}/{self.key}: S3 reports {self.algorithm.name} checksum {stored!r}, "
             f"expected {expected}; {what}")
 
-    def _abort(self) -> str:
+    def _abort(self) -> tuple[str, bool]:
         """Abort the multipart upload (retried within the budget), never raises.
 
-        Returns a sentence for the error message saying what happened to the upload. The
-        journal is deleted only when S3 confirmed the abort (or says the upload is gone).
+        Returns a sentence for the error message saying what happened to the upload, and
+        whether nothing is left. The journal is deleted only when S3 confirmed the abort (or
+        says the upload is gone).
         """
         if self.upload_id is None:
-            return "no multipart upload was created"
+            return "no multipart upload was created", True
         try:
             self.policy.call(lambda: self.client.abort_multipart_upload(
                 Bucket=self.bucket, Key=self.key, UploadId=self.upload_id))
@@ -656,9 +862,9 @@ class _MultipartUpload:
                 self.journal.close()
                 return (f"aborting multipart upload {self.upload_id} failed too ({_describe(error)}); "
                         f"it is kept with its journal {self.journal.path}: remove it with "
-                        "`securestore uploads abort`")
+                        "`securestore uploads abort`"), False
         self.journal.discard()
-        return "the multipart upload was aborted"
+        return "the multipart upload was aborted", True
 
 
 def _version_id(response: dict) -> Optional[str]:

@@ -15,6 +15,19 @@ Actions:
   ``corrupt_response_body`` forward, then flip one byte in the middle of the response body
   ``reset``               close the connection with a TCP reset before reading the body
   ``hang``                read the body, then wait until ``release()``; then close
+  ``drop_response``       forward (the server acts on it), then close without answering: the
+                          last answer lost
+  ``forward_then_500``    forward (the server acts on it), then answer ``500 InternalError``
+  ``hold_response``       forward, then hold the answer until ``release()``, then send it
+  ``ignore_range``        forward without the ``Range`` header: a server that ignores ranges
+                          (answers 200 with the whole object)
+  ``error:<status>:<Code>`` read the body, answer that status and S3 error code, e.g.
+                          ``error:403:SignatureDoesNotMatch``
+  ``refuse_mid_body:<status>:<Code>`` read part of the body, answer with that error, close
+                          (the sender's next write fails: a broken pipe or a reset)
+  ``server_clock(seconds)`` (not a rule action) the proxy's clock runs ``seconds`` ahead:
+                          requests signed more than 15 minutes away from it get S3's
+                          ``403 RequestTimeTooSkewed`` with its ``ServerTime``
 
 Network conditions, independent of the rule:
   ``outage(seconds, mode)`` for a while every connection is refused (``"refuse"``: the listening
@@ -51,6 +64,7 @@ class SeenRequest:
     part_number: Optional[int]
     attempt: int  # 1 for the first request of this (operation, part, range) in this proxy
     range: Optional[str] = None
+    headers: dict = field(default_factory=dict)  # lower-cased names
 
 
 def classify(method: str, query: dict) -> str:
@@ -73,11 +87,8 @@ def classify(method: str, query: dict) -> str:
 
 Rule = Callable[[SeenRequest], str]
 
-ERRORS = {
-    "error_500": (b"HTTP/1.1 500 Internal Server Error", b"InternalError"),
-    "error_503": (b"HTTP/1.1 503 Slow Down", b"SlowDown"),
-    "error_403": (b"HTTP/1.1 403 Forbidden", b"AccessDenied"),
-}
+ERRORS = {"error_500": (500, b"InternalError"), "error_503": (503, b"SlowDown"),
+          "error_403": (403, b"AccessDenied")}
 
 
 def _reset(connection: socket.socket) -> None:
@@ -87,6 +98,25 @@ def _reset(connection: socket.socket) -> None:
         connection.close()
     except OSError:
         pass
+
+
+_REASONS = {400: b"Bad Request", 403: b"Forbidden", 404: b"Not Found", 500: b"Internal Server Error",
+            503: b"Slow Down"}
+
+
+def _error_response(status: int, code: bytes, payload: Optional[bytes] = None,
+                    clock_offset: Optional[float] = None) -> bytes:
+    """An S3 error answer: status line, XML body with ``code`` (or ``payload`` as the body),
+    ``Date`` by a clock ``clock_offset`` seconds ahead of this machine's."""
+    import email.utils
+
+    if payload is None:
+        payload = (b"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>" + code
+                   + b"</Code><Message>injected by the fault proxy</Message></Error>")
+    return (b"HTTP/1.1 " + str(status).encode() + b" " + _REASONS.get(status, b"Error")
+            + b"\r\nContent-Type: application/xml\r\nDate: " + email.utils.formatdate(
+                time.time() + (clock_offset or 0), usegmt=True).encode()
+            + b"\r\nContent-Length: " + str(len(payload)).encode() + b"\r\n\r\n" + payload)
 
 
 def failing(operation: str, action: str = "error_503") -> Rule:
@@ -124,6 +154,7 @@ class FaultProxy:
         self._outage_until = 0.0
         self._outage_mode = ""
         self.outage_refused = 0  # connections reset during a "reset" outage
+        self.clock_offset: Optional[float] = None  # ``server_clock``: seconds ahead of ours
 
     def _listen(self, port: int) -> socket.socket:
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -164,6 +195,29 @@ class FaultProxy:
         """Read request bodies at ``bytes_per_second`` per connection from now on."""
         self.rate_limit = bytes_per_second
         self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.RATE_LIMIT_BUFFER)
+
+    def server_clock(self, seconds_ahead: Optional[float]) -> None:
+        """Judge every request's signing time by a clock ``seconds_ahead`` of this machine's."""
+        self.clock_offset = seconds_ahead
+
+    def _skewed(self, lookup: dict, query: dict) -> Optional[bytes]:
+        """S3's answer to a request signed more than 15 minutes from the proxy's clock."""
+        if self.clock_offset is None:
+            return None
+        import datetime as _dt
+
+        stamp = lookup.get("x-amz-date") or (query.get("X-Amz-Date") or [""])[0]
+        if not stamp:
+            return None
+        signed = _dt.datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=_dt.timezone.utc)
+        server = _dt.datetime.now(_dt.timezone.utc) + _dt.timedelta(seconds=self.clock_offset)
+        if abs((server - signed).total_seconds()) <= 15 * 60:
+            return None
+        return (b"<Error><Code>RequestTimeTooSkewed</Code><Message>The difference between the "
+                b"request time and the current time is too large.</Message><RequestTime>"
+                + stamp.encode() + b"</RequestTime><ServerTime>"
+                + server.strftime("%Y-%m-%dT%H:%M:%SZ").encode() + b"</ServerTime>"
+                b"<MaxAllowedSkewMilliseconds>900000</MaxAllowedSkewMilliseconds></Error>")
 
     def in_outage(self) -> bool:
         return time.monotonic() < self._outage_until
@@ -238,11 +292,22 @@ class FaultProxy:
                 if self.in_outage():
                     _reset(connection)
                     return
-                request = self._record(method, target, lookup.get("range"))
+                request = self._record(method, target, lookup.get("range"), lookup)
                 with self._lock:
                     action = self.rule(request)
                 if action == "reset":
                     _reset(connection)
+                    return
+                skewed = self._skewed(lookup, request.query)
+                if skewed is not None:
+                    action = "error:403:RequestTimeTooSkewed"
+                if action.startswith("refuse_mid_body:"):
+                    _, status, code = action.split(":")
+                    if lookup.get("expect", "").lower() == "100-continue":
+                        connection.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
+                    _, pending = self._read_body(connection, pending, min(length // 4, 256 * 1024))
+                    connection.sendall(_error_response(int(status), code.encode()))
+                    _reset(connection)  # unread body in our buffer: the kernel sends RST
                     return
                 if lookup.get("expect", "").lower() == "100-continue":
                     connection.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
@@ -250,23 +315,32 @@ class FaultProxy:
                     body, pending = self._read_body(connection, pending, length // 2)
                     return  # closes the connection half-way through the body
                 body, pending = self._read_body(connection, pending, length)
+                if action.startswith("error:"):
+                    _, status, code = action.split(":")
+                    connection.sendall(_error_response(int(status), code.encode(), skewed, self.clock_offset))
+                    continue
                 if action == "corrupt_request_body" and body:
                     middle = len(body) // 2
                     body = body[:middle] + bytes([body[middle] ^ 0xFF]) + body[middle + 1:]
                 if action in ERRORS:
-                    status_line, code = ERRORS[action]
-                    payload = (b"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>" + code
-                               + b"</Code><Message>injected by the fault proxy</Message></Error>")
-                    connection.sendall(status_line + b"\r\nContent-Type: "
-                                       b"application/xml\r\nContent-Length: "
-                                       + str(len(payload)).encode() + b"\r\n\r\n" + payload)
+                    connection.sendall(_error_response(*ERRORS[action]))
                     continue
                 if action == "hang":
                     self.hanging.set()
                     self._released.wait()
                     return
+                if action == "ignore_range":
+                    headers = [(n, v) for n, v in headers if n.lower() != "range"]
                 status, reason, response_headers, response_body = self._forward(
                     method, target, headers, body)
+                if action == "drop_response":
+                    return
+                if action == "forward_then_500":
+                    connection.sendall(_error_response(500, b"InternalError"))
+                    continue
+                if action == "hold_response":
+                    self.hanging.set()
+                    self._released.wait()
                 out = [f"HTTP/1.1 {status} {reason}"]
                 out += [f"{n}: {v}" for n, v in response_headers if n.lower() not in HOP_BY_HOP]
                 if method == "HEAD":  # no body, but the length of the object it describes
@@ -291,7 +365,8 @@ class FaultProxy:
             except OSError:
                 pass
 
-    def _record(self, method: str, target: str, byte_range: Optional[str]) -> SeenRequest:
+    def _record(self, method: str, target: str, byte_range: Optional[str],
+                headers: Optional[dict] = None) -> SeenRequest:
         parts = urlsplit(target)
         query = parse_qs(parts.query, keep_blank_values=True)
         operation = classify(method, query)
@@ -300,7 +375,8 @@ class FaultProxy:
             identity = (operation, part_number, byte_range)
             attempt = self._attempts.get(identity, 0) + 1
             self._attempts[identity] = attempt
-            request = SeenRequest(method, parts.path, query, operation, part_number, attempt, byte_range)
+            request = SeenRequest(method, parts.path, query, operation, part_number, attempt, byte_range,
+                                  dict(headers or {}))
             self.seen.append(request)
         return request
 
