@@ -12,9 +12,13 @@ import os
 
 import pytest
 
-from securestore.offline.engine import evaluate_stack
-from securestore.offline.gc_pause import collector_paused
-from securestore.offline.graph import StackGraph
+from support.hypothesis_profiles import load_profile
+
+load_profile()  # before any test module builds its @settings (the hypothesis plugin is off)
+
+from securestore.offline.engine import evaluate_stack  # noqa: E402
+from securestore.offline.gc_pause import collector_paused  # noqa: E402
+from securestore.offline.graph import StackGraph  # noqa: E402
 
 STACKS = ("dev", "prod")
 

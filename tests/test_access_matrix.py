@@ -373,6 +373,7 @@ def test_bucket_policy_confines_listing_of_a_tagged_session(matrix, action, pref
 # --- any key: a property over random tenants and adversarial keys -------------------------
 
 from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+from support.hypothesis_profiles import examples  # noqa: E402
 
 from securestore.keys import RESERVED_TENANT_IDS, TENANT_ID_PATTERN  # noqa: E402
 
@@ -389,7 +390,7 @@ def tenant_and_key(draw):
     return tenant, head + separator + draw(KEY_TEXT)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(case=tenant_and_key(), operation=st.sampled_from(["get", "put", "delete", "list"]))
 def test_a_tenant_session_reaches_exactly_its_prefix_for_any_key(matrices, case, operation):
     """For random tenant ids and adversarial keys, a tenant session is allowed iff the key

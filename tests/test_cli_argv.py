@@ -19,6 +19,7 @@ import sys
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.hypothesis_profiles import examples
 
 from securestore import cli
 from support.transfer_fixtures import moto_endpoint  # noqa: F401 (fixture)
@@ -128,7 +129,7 @@ def env(playground, monkeypatch):
     return root
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(250), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(argv=argvs())
 def test_random_argv_never_tracebacks_and_exits_in_the_documented_set(env, argv):
     """Property: any argv -> an exit status in {0, 1, 2, 75, 130}, no traceback; a usage error

@@ -9,6 +9,7 @@ import unicodedata
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from support.hypothesis_profiles import examples
 
 from securestore.keys import (
     MAX_KEY_BYTES,
@@ -21,8 +22,8 @@ from securestore.keys import (
     tenant_prefix,
 )
 
-# 2 x 5,000 = 10,000 examples for the two properties, every CI run.
-PROPERTY_EXAMPLES = 5_000
+# 2 x 5,000 = 10,000 examples for the two properties in CI (the fast profile: a twentieth).
+PROPERTY_EXAMPLES = examples(5_000)
 FUZZ = settings(max_examples=PROPERTY_EXAMPLES, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
@@ -88,7 +89,7 @@ def test_parse_inverts_build(tenant, module, filename, date):
     assert parse_key(key) == TenantKey(tenant, module, utc_day, nfc)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(tenant=tenant_ids, module=modules)
 def test_generators_match_the_documented_patterns(tenant, module):
     """The fuzzing alphabets stay in step with the documented patterns."""

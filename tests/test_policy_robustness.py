@@ -12,6 +12,7 @@ import json
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.hypothesis_profiles import examples
 from pulumi_policy.proxy import UNKNOWN_BOOLEAN_VALUE, UNKNOWN_NUMBER_VALUE, UNKNOWN_STRING_VALUE
 
 from policies.rules import ALL_POLICIES
@@ -57,7 +58,7 @@ DOCUMENT_TEXT = VALUES.map(lambda v: json.dumps(v) if not isinstance(v, str) els
 PROPS = st.dictionaries(st.sampled_from(KEYS), st.one_of(VALUES, DOCUMENT_TEXT), max_size=6)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(resources=st.lists(st.tuples(st.sampled_from(TYPES), PROPS), min_size=1, max_size=5))
 def test_every_policy_survives_arbitrary_properties(resources):
     records = []
