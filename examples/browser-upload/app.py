@@ -34,8 +34,10 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Optional
 from urllib.parse import urlsplit
 
+from securestore.keys import ensure_within_tenant
 from securestore.s3multipart import BrowserMultipartUploads
 from securestore.s3presign import S3Presigner
+from securestore.scan import CLEAN, scan_status
 
 STATIC = Path(__file__).resolve().parent / "static"
 PAGES = {"/": ("index.html", "text/html; charset=utf-8"), "/upload.js": ("upload.js", "text/javascript; charset=utf-8")}
@@ -97,6 +99,11 @@ class UploadBackend:
     sign_in: DemoSignIn = dataclasses.field(default_factory=DemoSignIn)
     module: str = "uploads"
     max_post_bytes: int = 100 * MiB
+    malware_scan: bool = False
+    """The stack scans uploads (GuardDuty, ``malwareScan``): a file is readable only once it is
+    tagged NO_THREATS_FOUND, so the page shows "scanning" until then."""
+    s3_client: Any = None
+    """Reads the scan tag (the backend's credentials; readers may read tags)."""
 
     @property
     def s3_origin(self) -> str:
@@ -121,6 +128,17 @@ class UploadBackend:
     def multipart_complete(self, tenant: str, body: Mapping[str, Any]) -> dict[str, Any]:
         fields = _fields(body, required=("key", "upload_id", "parts"))
         return self.multipart.complete(tenant, fields["key"], fields["upload_id"], fields["parts"])
+
+    def scan(self, tenant: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Where the file stands: ``ready`` (readable), ``scanning`` (no verdict yet) or
+        ``quarantined`` (with the status). Only a key of the signed-in tenant."""
+        key = _fields(body, required=("key",))["key"]
+        ensure_within_tenant(key, tenant)
+        if not self.malware_scan:
+            return {"key": key, "state": "ready", "scan_status": None}
+        status = scan_status(self.s3_client, self.presigner.bucket, key)
+        state = "scanning" if status is None else "ready" if status == CLEAN else "quarantined"
+        return {"key": key, "state": state, "scan_status": status}
 
     def multipart_abort(self, tenant: str, body: Mapping[str, Any]) -> dict[str, Any]:
         fields = _fields(body, required=("key", "upload_id"))
@@ -152,6 +170,7 @@ ROUTES: dict[str, Callable[[UploadBackend, str, Mapping[str, Any]], dict[str, An
     "/api/uploads/multipart": UploadBackend.multipart_start,
     "/api/uploads/multipart/complete": UploadBackend.multipart_complete,
     "/api/uploads/multipart/abort": UploadBackend.multipart_abort,
+    "/api/uploads/scan": UploadBackend.scan,
 }
 
 
@@ -293,6 +312,8 @@ def backend_from_env(env: Mapping[str, str] = os.environ) -> UploadBackend:
         presigner=S3Presigner(**common),
         multipart=BrowserMultipartUploads(s3_client=s3, **common),
         max_post_bytes=int(env.get("UPLOAD_MAX_POST_BYTES", 100 * MiB)),
+        malware_scan=env.get("SECURESTORE_MALWARE_SCAN") == "1",
+        s3_client=s3,
     )
 
 

@@ -11,6 +11,8 @@
 "use strict";
 
 const PART_CONCURRENCY = 3;
+const SCAN_POLL_MS = 2000;
+const SCAN_WAIT_MS = 5 * 60 * 1000;
 
 class UploadRefused extends Error {}
 
@@ -109,7 +111,10 @@ async function uploadMultipart(file, onProgress) {
 
 const METHODS = { put: uploadPut, post: uploadPost, multipart: uploadMultipart };
 
+const states = [];  // every state shown, in order (the browser tests read it)
+
 function show(state, text, key) {
+  states.push(state);
   const result = document.getElementById("result");
   result.dataset.state = state;
   result.dataset.key = key || "";
@@ -122,18 +127,39 @@ function showProgress(loaded, total) {
   document.getElementById("percent").textContent = `${Math.round(fraction * 100)}%`;
 }
 
+// Where the stack scans uploads for malware, a file is readable only once GuardDuty has tagged
+// it NO_THREATS_FOUND: show "scanning" until the backend says it is ready (or quarantined).
+async function untilScanned(key) {
+  const deadline = Date.now() + SCAN_WAIT_MS;
+  for (;;) {
+    const answer = await api("/api/uploads/scan", { key });
+    if (answer.state === "ready") return show("done", `Stored as ${key}`, key);
+    if (answer.state === "quarantined") {
+      return show("quarantined", `Quarantined (${answer.scan_status}): ${key} cannot be opened; a reviewer was alerted`, key);
+    }
+    if (Date.now() > deadline) return show("scanning", `Still scanning ${key}; check again later`, key);
+    show("scanning", `Scanning ${key} for malware...`, key);
+    await new Promise((resolve) => setTimeout(resolve, SCAN_POLL_MS));
+  }
+}
+
 async function upload(method, file) {
   show("uploading", `Uploading ${file.name} by ${method}...`);
   showProgress(0, file.size);
+  let key;
   try {
-    const key = await METHODS[method](file, (loaded) => showProgress(loaded, file.size));
-    showProgress(file.size, file.size);
-    show("done", `Stored as ${key}`, key);
-    return key;
+    key = await METHODS[method](file, (loaded) => showProgress(loaded, file.size));
   } catch (error) {
     show("refused", `Refused: ${error.message}`);
     return null;
   }
+  showProgress(file.size, file.size);
+  try {
+    await untilScanned(key);
+  } catch (error) {
+    show("refused", `Uploaded as ${key}, but its scan status is unknown: ${error.message}`, key);
+  }
+  return key;
 }
 
 async function refreshWho() {
@@ -170,4 +196,4 @@ document.addEventListener("DOMContentLoaded", () => {
 });
 
 // For scripted checks (the browser tests): the same functions the form uses.
-window.securestoreUpload = { api, upload, uploadPut, uploadPost, uploadMultipart };
+window.securestoreUpload = { api, upload, uploadPut, uploadPost, uploadMultipart, states };

@@ -108,15 +108,21 @@ class UploadPage:
         return self.driver.find_element("id", "who").get_attribute("data-tenant")
 
     def upload(self, method: str, path: Path, timeout: float = 60) -> tuple[str, str, str]:
-        """Upload ``path`` by ``method``; returns (state, key, text) once the page says done/refused."""
+        """Upload ``path`` by ``method``; returns (state, key, text) once the page says
+        done/refused/quarantined (while "scanning" it keeps waiting)."""
         from selenium.webdriver.support.ui import WebDriverWait
 
         self.driver.find_element("id", "file").send_keys(str(path))
         self.driver.find_element("css selector", f"input[name=method][value='{method}']").click()
         self.driver.find_element("id", "upload").click()
         result = self.driver.find_element("id", "result")
-        WebDriverWait(self.driver, timeout).until(lambda _: result.get_attribute("data-state") in ("done", "refused"))
+        WebDriverWait(self.driver, timeout).until(
+            lambda _: result.get_attribute("data-state") in ("done", "refused", "quarantined"))
         return result.get_attribute("data-state"), result.get_attribute("data-key"), result.text
+
+    def states(self) -> list[str]:
+        """Every state the page showed since it was opened, in order."""
+        return self.driver.execute_script("return window.securestoreUpload.states.slice()")
 
     def api(self, path: str, body: Any) -> dict:
         """Call the backend from the page (with the page's session cookie); returns {status, body}."""
