@@ -11,7 +11,11 @@ scan key in the request on an unscanned object, and uploads (PutObject, CreateMu
 that carry the key in ``x-amz-tagging``.
 
 Two evaluators judge every cell: the project's IAM engine (the witness) and principalmapper
-(a second opinion; its one gap here is named in ``test_principalmapper_agrees_outside_its_gaps``).
+(a second opinion). They agree on every cell here: principalmapper's known gaps (case-folded
+keys, variables in condition values, ``StringNotLike`` on a missing key) do not reach these
+cells, because the gate's missing-tag case is ``StringNotEquals``, which principalmapper
+treats as IAM does (``test_a_missing_tag_is_refused_by_both_readings`` shows both on the bare
+condition, beside gap 3).
 LocalStack and moto are not used: neither enforces bucket policies, and neither has GuardDuty.
 """
 
@@ -179,9 +183,24 @@ def test_uploads_and_other_tags_keep_working_untagged(world, tag_writes):
     assert other, "another tag on an unscanned object"
 
 
+def test_a_missing_tag_is_refused_by_both_readings():
+    """IAM: "If the policy condition requires that the key is not matched, such as
+    StringNotLike or ArnNotLike, and the right key is not present, the condition is true"
+    (IAM User Guide, "IAM JSON policy elements: Condition operators",
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html).
+    So the gate's Deny with StringNotEquals matches an object without the tag. Our engine and
+    principalmapper both read StringNotEquals so; principalmapper's StringNotLike does not (gap 3)."""
+    not_clean = {"StringNotEquals": {f"s3:ExistingObjectTag/{SCAN_TAG_KEY}": CLEAN}}
+    assert evaluator._condition_matches(not_clean, {}) is True
+    assert pmapper.simulation._get_condition_match(not_clean, pmapper.CaseInsensitiveDict({})) is True
+    like = {"StringNotLike": {f"s3:ExistingObjectTag/{SCAN_TAG_KEY}": CLEAN}}
+    assert evaluator._condition_matches(like, {}) is True
+    assert pmapper.simulation._get_condition_match(like, pmapper.CaseInsensitiveDict({})) is False
+
+
 def test_principalmapper_agrees_outside_its_gaps(reads, tag_writes):
-    """principalmapper agrees on every read and tag-write cell except its known gap 1
-    (resources matched case-insensitively: none of these keys differ by case, so none)."""
+    """principalmapper agrees on every read and tag-write cell (none of its gaps applies:
+    no key here differs only by case, no condition value holds a variable)."""
     disagree = [f"{cell}: ours {ours}, principalmapper {theirs}"
                 for cell, ours, theirs in reads + tag_writes if ours != theirs]
     assert disagree == []
