@@ -2,10 +2,14 @@
 
 Each ```bash / ```python block is extracted and run, in README order, in one working directory
 (as a user following the README would), against a local S3 (moto's server: it stores bytes,
-it is the witness of no security property) with exactly the environment the README tells the
-user to set: the variables `securestore env` writes from the stack outputs, the signer's
-private key path, test credentials and `AWS_ENDPOINT_URL` pointing at the local S3, and the
-virtualenv's `bin/` on PATH (`. .venv/bin/activate`).
+it is the witness of no security property). The README walks from nothing: the one step done
+here is the one its prose asks for before the first block (start a local S3 and export
+`AWS_ENDPOINT_URL`, test credentials and `AWS_REGION`), plus the virtualenv's `bin/` on PATH
+(`. .venv/bin/activate`). The README's own blocks then create the bucket and the KMS key, write
+the stack outputs, make the signer's key pair and `securestore.env`; every later block runs in a
+shell that has sourced `securestore.env`, as the README says (the examples build on each
+other: run the file, not one example). A line labelled `exit N` in a comment is also run alone
+and must exit N (issue 21: the `key` example labelled "exit 2" exited 0).
 
 A Python example whose first line is `# A Pulumi program` is a program, not a script: it is
 evaluated as `pulumi preview` would run it, by the offline engine (`securestore preview`) with
@@ -20,7 +24,6 @@ longer reads, a missing import) and leaves a new user with a traceback on their 
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess
@@ -67,12 +70,23 @@ def test_the_readme_has_runnable_examples():
     assert all(why.startswith(("needs", "run by")) for _, _, _, why in EXAMPLES if why)
 
 
+SETTINGS_FILE = "securestore.env"
+SOURCE_SETTINGS = f"if [ -f {SETTINGS_FILE} ]; then . ./{SETTINGS_FILE}; fi\n"
+"""What the README asks of the reader's shell after its set-up block (`. ./securestore.env`)."""
+
+
+def _sourced(env: dict, work: Path) -> dict:
+    """``env`` as a shell that sourced ``securestore.env`` has it (for the Python examples)."""
+    if not (work / SETTINGS_FILE).is_file():
+        return env
+    done = subprocess.run(["bash", "-c", f"{SOURCE_SETTINGS}env -0"], cwd=work, env=env, capture_output=True,
+                          timeout=30, check=True)
+    return dict(item.split("=", 1) for item in done.stdout.decode().split("\0") if "=" in item)
+
+
 @pytest.fixture(scope="module")
 def readme_env(tmp_path_factory):
     """The environment the README tells a user to set, against a moto S3 server."""
-    import boto3
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
     from moto.server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -84,32 +98,11 @@ def readme_env(tmp_path_factory):
     home.mkdir()
     region = "eu-central-1"
     credentials = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
-    kms = boto3.client("kms", endpoint_url=endpoint, region_name=region, **{
-        "aws_access_key_id": "test", "aws_secret_access_key": "test"})
-    key_arn = kms.create_key(Description="readme examples")["KeyMetadata"]["Arn"]
-    s3 = boto3.client("s3", endpoint_url=endpoint, region_name=region,
-                      aws_access_key_id="test", aws_secret_access_key="test")
-    bucket = "securestore-dev-storage-data-readme"
-    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
-    outputs = {  # what `pulumi stack output --json -s dev` prints (names as __main__.py exports them)
-        "bucketName": bucket, "kmsKeyArn": key_arn, "distributionDomainName": "d111111abcdef8.cloudfront.net",
-        "cloudfrontPublicKeyId": "K2JCJMDEHXQW5F",
-        "uploaderRoleArn": "arn:aws:iam::123456789012:role/securestore-dev-access-uploader",
-        "tenantRoleArn": "arn:aws:iam::123456789012:role/securestore-dev-access-tenant",
-    }
-    (root / "outputs.json").write_text(json.dumps(outputs))
-    signer = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    (root / "signer.pem").write_bytes(signer.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    # the README's prose step before its first block: a local S3, and the SDK pointed at it
     env = {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
-           "HOME": str(home), "LANG": "C.UTF-8", "AWS_ENDPOINT_URL": endpoint,
+           "HOME": str(home), "LANG": "C.UTF-8", "AWS_ENDPOINT_URL": endpoint, "AWS_REGION": region,
            "AWS_CONFIG_FILE": str(home / "no-aws-config"), "AWS_SHARED_CREDENTIALS_FILE": str(home / "none"),
-           "SECURESTORE_CF_PRIVATE_KEY": str(root / "signer.pem"), "VIRTUAL_ENV": str(Path(sys.executable).parent.parent),
-           **credentials}
-    written = subprocess.run([sys.executable, "-m", "securestore.cli", "env", "--file", str(root / "outputs.json"),
-                              "--format", "json"], capture_output=True, text=True, env=env, timeout=60)
-    assert written.returncode == 0, written.stderr
-    env.update(json.loads(written.stdout))
+           "VIRTUAL_ENV": str(Path(sys.executable).parent.parent), **credentials}
     work = root / "work"
     work.mkdir()
     try:
@@ -123,6 +116,7 @@ def test_readme_example_runs_as_shown(readme_env, name, language, body, why):
     if why:
         pytest.skip(f"README example {name}: {why}")
     env, work = readme_env
+    env = _sourced(env, work)
     cwd = work
     if language == "python" and body.startswith(PULUMI_PROGRAM):
         # Not a script: it runs where a Pulumi program runs, here the offline engine (mocked
@@ -137,8 +131,31 @@ def test_readme_example_runs_as_shown(readme_env, name, language, body, why):
     elif language == "python":
         command = [sys.executable, "-c", body]
     else:
-        command = ["bash", "-euo", "pipefail", "-c", body]
+        command = ["bash", "-euo", "pipefail", "-c", SOURCE_SETTINGS + body]
     result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=TIMEOUT_SECONDS)
     assert result.returncode == 0, f"README example {name} failed (exit {result.returncode}):\n{body}\n" \
                                    f"--- stdout\n{result.stdout[-2000:]}\n--- stderr\n{result.stderr[-3000:]}"
     assert "Traceback" not in result.stderr, result.stderr
+
+
+LABELLED = re.compile(r"^(?P<command>securestore [^#\n]*?)(?:\s*\|\|[^#\n]*)?\s+#[^\n]*\bexit (?P<status>\d+)\b", re.M)
+LABELLED_LINES = [(name, m.group("command").strip(), int(m.group("status")))
+                  for name, language, body, why in EXAMPLES if language == "bash" and not why
+                  for m in LABELLED.finditer(body)]
+
+
+def test_the_readme_labels_at_least_one_exit_status():
+    assert any(status == 2 for _, _, status in LABELLED_LINES), LABELLED_LINES
+
+
+@pytest.mark.parametrize(("name", "command", "status"), LABELLED_LINES, ids=[f"{n}:{c[:40]}" for n, c, _ in LABELLED_LINES])
+def test_a_line_labelled_exit_n_exits_n(readme_env, name, command, status):
+    """`securestore key T001 uploads "../po.pdf"  # ... exit 2` really exits 2, with one line on
+    stderr and no traceback (the README showed exit 2 on a command that exited 0)."""
+    env, work = readme_env
+    result = subprocess.run(["bash", "-c", SOURCE_SETTINGS + command], cwd=work, env=_sourced(env, work),
+                            capture_output=True, text=True, timeout=TIMEOUT_SECONDS)
+    assert result.returncode == status, (command, result.returncode, result.stderr)
+    assert "Traceback" not in result.stderr
+    if status == 2:
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
