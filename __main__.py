@@ -136,6 +136,7 @@ if scan_settings.enabled:
             topic_arn=audit.topic_arn,
             reviewer_role_arn=scan_settings.reviewer_role_arn,
             ungated_reader_arns=[] if scan_settings.gate_backends else [access.lambda_role_arn, access.ec2_role_arn],
+            permissions_boundary_arn=settings.access.permissions_boundary_arn,
             tags=settings.tags,
         ),
     )
