@@ -43,7 +43,7 @@ class EncryptionKeyArgs(TypedDict):
     tags: dict[str, str]
     """Tags of the key."""
     defer_policies: NotRequired[bool]
-    """False (default): the key policy is created now, with the account and S3 grants only. True (Python only): a later ``attach_policy()`` creates it, with grants to resources made after this component."""
+    """False (default): the key policy is created now, with the account and S3 grants only. True (Python only): a later ``attach_policy()`` creates it, with grants to resources made after this component; refused from other languages, which cannot call it."""
 
 
 class EncryptionKey(pulumi.ComponentResource):
@@ -102,6 +102,7 @@ class EncryptionKey(pulumi.ComponentResource):
     def _check(name: str, args: EncryptionKeyArgs) -> None:
         """The key rules of ``settings``, before anything is registered."""
         args_check.require("EncryptionKey", name, args, EncryptionKeyArgs)
+        args_check.refuse_deferred_policies_when_hosted("EncryptionKey", name, args, "attach_policy")
         args_check.check(
             "EncryptionKey",
             name,

@@ -137,7 +137,7 @@ class SecureBucketArgs(TypedDict):
     tags: dict[str, str]
     """Tags of both buckets."""
     defer_policies: NotRequired[bool]
-    """False (default): the bucket policies are created now, with this component's own statements. True (Python only): a later ``attach_policies()`` creates them, with grants to resources made after this component."""
+    """False (default): the bucket policies are created now, with this component's own statements. True (Python only): a later ``attach_policies()`` creates them, with grants to resources made after this component; refused from other languages, which cannot call it."""
 
 
 class SecureBucket(pulumi.ComponentResource):
@@ -270,6 +270,7 @@ class SecureBucket(pulumi.ComponentResource):
         """The storage rules of ``settings``, before anything is registered."""
         component = "SecureBucket"
         args_check.require(component, name, args, SecureBucketArgs)
+        args_check.refuse_deferred_policies_when_hosted(component, name, args, "attach_policies")
         args_check.check(component, name, args, {"sse_algorithm": "sseAlgorithm"}, args_check.key_rules)
         args_check.check(
             component, name, args, {"cors_allowed_origins": "corsAllowedOrigins"}, args_check.cors_rules

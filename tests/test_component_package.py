@@ -227,3 +227,23 @@ def test_declared_outputs_are_the_registered_outputs(schema: dict, component: st
 def _camel(field: str) -> str:
     head, *rest = field.split("_")
     return head + "".join(part.title() for part in rest)
+
+
+@pytest.mark.parametrize("component, inputs", [
+    ("SecureBucket", BUCKET_INPUTS),
+    ("EncryptionKey", {"aliasName": "alias/docs", "description": "docs", "deletionWindowInDays": 30.0,
+                       "adminArns": [], "accountId": "123456789012", "region": "eu-west-1", "partition": "aws",
+                       "protect": False, "tags": {}}),
+])
+def test_deferred_policies_are_refused_from_another_language(component, inputs):
+    """Issue 21: `deferPolicies: true` from TypeScript/Go/YAML left the buckets (or the key)
+    with no policy at all, because only a Python method attaches them later. Attack class: a
+    store without its denies (TLS-only, right key, tenant confinement) or a key on AWS's
+    default policy. Refused naming the field, before anything is registered; without it the
+    component attaches its own policies."""
+    records, outcome = _construct(component, {**inputs, "deferPolicies": True})
+    assert "deferPolicies" in str(outcome.get("error")), outcome
+    assert records == []
+    records, outcome = _construct(component, inputs)
+    assert "error" not in outcome, outcome.get("error")
+    assert any(r.type in ("aws:s3/bucketPolicy:BucketPolicy", "aws:kms/keyPolicy:KeyPolicy") for r in records)
