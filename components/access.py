@@ -83,6 +83,8 @@ class AccessRoles(pulumi.ComponentResource):
     """Tenant-scoped role (ABAC): only ``${aws:PrincipalTag/tenant_id}/`` in the bucket."""
     least_privilege_policy_arn: pulumi.Output[str]
     """Customer-managed least-privilege policy for the app's other principals."""
+    data_bucket_statements: pulumi.Output[str]
+    """JSON array: the data bucket's tenant-confinement denies (for StorePolicies)."""
 
     def __init__(
         self, name: str, args: AccessRolesArgs, opts: Optional[pulumi.ResourceOptions] = None
@@ -208,6 +210,8 @@ class AccessRoles(pulumi.ComponentResource):
         self.uploader_role_arn = self.uploader_role.arn
         self.tenant_role_arn = self.tenant_role.arn
         self.least_privilege_policy_arn = self.least_privilege_policy.arn
+        # bucket_policy_statements() as JSON, an output for a program in another language
+        self.data_bucket_statements = self.bucket_policy_statements().apply(json.dumps)
         self.register_outputs(
             {
                 "lambda_role_arn": self.lambda_role_arn,
@@ -216,6 +220,7 @@ class AccessRoles(pulumi.ComponentResource):
                 "uploader_role_arn": self.uploader_role_arn,
                 "tenant_role_arn": self.tenant_role_arn,
                 "least_privilege_policy_arn": self.least_privilege_policy_arn,
+                "data_bucket_statements": self.data_bucket_statements,
             }
         )
 

@@ -47,18 +47,6 @@ class ComponentArgsError(ValueError):
         )
 
 
-def refuse_deferred_policies_when_hosted(component: str, name: str, args: Mapping[str, Any], method: str) -> None:
-    """``defer_policies=True`` means "a later ``method()`` creates the policies": a program in
-    another language cannot call a Python method, so the bucket or key would be left with no
-    policy at all (AWS's defaults: for a key, account-wide ``kms:*``). Refused there."""
-    from .package import hosted
-
-    if hosted() and args.get("defer_policies"):
-        raise ComponentArgsError(component, name, "defer_policies", True,
-                                 f"false from a non-Python program: the policies are attached by {method}(), "
-                                 "a Python method no other language can call, so they would never exist")
-
-
 def _plain(value: Any) -> Any:
     """Config-shaped raw value: tuples become lists, None becomes empty (as in config), and
     a whole float becomes an int: numbers cross the wire as floats, and the SDK's provider

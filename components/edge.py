@@ -22,6 +22,7 @@ CloudFront, its WAF web ACL and its log delivery source are global/us-east-1 res
 so they use an explicit us-east-1 provider that is a child of this component.
 """
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional, Sequence, TypedDict
 
@@ -157,6 +158,12 @@ class EdgeDelivery(pulumi.ComponentResource):
     """Key group whose key signs URLs and cookies; absent without a public key."""
     public_key_id: pulumi.Output[Optional[str]]
     """CloudFront id of the signer's public key (the Key-Pair-Id of signed URLs)."""
+    data_bucket_statements: pulumi.Output[str]
+    """JSON array: the data bucket's grant to this distribution (for StorePolicies)."""
+    log_bucket_statements: pulumi.Output[str]
+    """JSON array: the log bucket's grant to this distribution's log delivery (for StorePolicies)."""
+    key_policy_statements: pulumi.Output[str]
+    """JSON array: the key's decrypt grant to this distribution (for StorePolicies)."""
 
     def __init__(
         self, name: str, args: EdgeDeliveryArgs, opts: Optional[pulumi.ResourceOptions] = None
@@ -292,6 +299,10 @@ class EdgeDelivery(pulumi.ComponentResource):
                 )
             ]
         )
+        # the same grants as JSON, outputs for a program in another language (StorePolicies)
+        self.data_bucket_statements = self.data_statements.apply(json.dumps)
+        self.log_bucket_statements = self.log_statements.apply(json.dumps)
+        self.key_policy_statements = self.key_statements.apply(json.dumps)
         self.register_outputs(
             {
                 "distribution_id": self.distribution_id,
@@ -299,6 +310,9 @@ class EdgeDelivery(pulumi.ComponentResource):
                 "domain_name": self.domain_name,
                 "key_group_id": self.key_group_id,
                 "public_key_id": self.public_key_id,
+                "data_bucket_statements": self.data_bucket_statements,
+                "log_bucket_statements": self.log_bucket_statements,
+                "key_policy_statements": self.key_policy_statements,
             }
         )
 

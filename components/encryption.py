@@ -43,7 +43,7 @@ class EncryptionKeyArgs(TypedDict):
     tags: dict[str, str]
     """Tags of the key."""
     defer_policies: NotRequired[bool]
-    """False (default): the key policy is created now, with the account and S3 grants only. True (Python only): a later ``attach_policy()`` creates it, with grants to resources made after this component; refused from other languages, which cannot call it."""
+    """False (default): the key policy is created now, with the account and S3 grants only. True: created later with grants to resources made after this component, by ``attach_policy()`` in Python or the StorePolicies component from any language."""
 
 
 class EncryptionKey(pulumi.ComponentResource):
@@ -102,7 +102,6 @@ class EncryptionKey(pulumi.ComponentResource):
     def _check(name: str, args: EncryptionKeyArgs) -> None:
         """The key rules of ``settings``, before anything is registered."""
         args_check.require("EncryptionKey", name, args, EncryptionKeyArgs)
-        args_check.refuse_deferred_policies_when_hosted("EncryptionKey", name, args, "attach_policy")
         args_check.check(
             "EncryptionKey",
             name,
@@ -121,30 +120,44 @@ class EncryptionKey(pulumi.ComponentResource):
                 "to attach it later, with extra statements)"
             )
         args = self._args
-        document = pulumi.Output.all(
-            args["account_id"], args["region"], args["partition"], extra_statements
-        ).apply(
-            lambda resolved: json.dumps(
-                key_policy(
-                    account_id=resolved[0],
-                    region=resolved[1],
-                    partition=resolved[2],
-                    admin_arns=args["admin_arns"],
-                    extra_statements=resolved[3],
-                )
-            )
-        )
-        self.key_policy = aws.kms.KeyPolicy(
-            f"{self._name}-policy",
-            aws.kms.KeyPolicyArgs(
-                key_id=self.key.key_id,
-                policy=document,
-                bypass_policy_lockout_safety_check=False,
-            ),
-            # Kept with the key: deleting a KeyPolicy makes AWS restore the default policy
-            # (account-wide kms:*), so a retained key must keep this one.
-            pulumi.ResourceOptions(
-                parent=self, protect=args["protect"], retain_on_delete=args["protect"]
-            ),
+        self.key_policy = create_key_policy(
+            self, self._name, key_id=self.key.key_id, account_id=args["account_id"], region=args["region"],
+            partition=args["partition"], admin_arns=args["admin_arns"], protect=args["protect"],
+            extra_statements=extra_statements,
         )
         return self.key_policy
+
+
+def create_key_policy(
+    owner: pulumi.Resource,
+    name: str,
+    *,
+    key_id: pulumi.Input[str],
+    account_id: pulumi.Input[str],
+    region: pulumi.Input[str],
+    partition: pulumi.Input[str],
+    admin_arns: Sequence[str],
+    protect: bool,
+    extra_statements: pulumi.Input[Sequence[Statement]] = (),
+) -> aws.kms.KeyPolicy:
+    """The key policy ``<name>-policy`` as a child of ``owner``: what
+    ``EncryptionKey.attach_policy`` creates, and the ``StorePolicies`` wiring component for a
+    program in another language (``components/wiring.py``)."""
+    document = pulumi.Output.all(account_id, region, partition, extra_statements).apply(
+        lambda resolved: json.dumps(
+            key_policy(
+                account_id=resolved[0],
+                region=resolved[1],
+                partition=resolved[2],
+                admin_arns=admin_arns,
+                extra_statements=resolved[3],
+            )
+        )
+    )
+    return aws.kms.KeyPolicy(
+        f"{name}-policy",
+        aws.kms.KeyPolicyArgs(key_id=key_id, policy=document, bypass_policy_lockout_safety_check=False),
+        # Kept with the key: deleting a KeyPolicy makes AWS restore the default policy
+        # (account-wide kms:*), so a retained key must keep this one.
+        pulumi.ResourceOptions(parent=owner, protect=protect, retain_on_delete=protect),
+    )

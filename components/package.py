@@ -19,12 +19,6 @@ def host_as_package() -> None:
     _hosted = True
 
 
-def hosted() -> bool:
-    """Built by the component provider for another language's program (no Python methods
-    can be called on it afterwards)."""
-    return _hosted
-
-
 def resource_type(module_token: str) -> str:
     """``module_token`` in this program; its ``index`` form when hosted by the provider."""
     package, _, type_name = module_token.split(":")

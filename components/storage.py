@@ -137,7 +137,7 @@ class SecureBucketArgs(TypedDict):
     tags: dict[str, str]
     """Tags of both buckets."""
     defer_policies: NotRequired[bool]
-    """False (default): the bucket policies are created now, with this component's own statements. True (Python only): a later ``attach_policies()`` creates them, with grants to resources made after this component; refused from other languages, which cannot call it."""
+    """False (default): the bucket policies are created now, with this component's own statements. True: created later with grants to resources made after this component, by ``attach_policies()`` in Python or the StorePolicies component from any language (a bucket left without them fails the policy pack)."""
 
 
 class SecureBucket(pulumi.ComponentResource):
@@ -270,7 +270,6 @@ class SecureBucket(pulumi.ComponentResource):
         """The storage rules of ``settings``, before anything is registered."""
         component = "SecureBucket"
         args_check.require(component, name, args, SecureBucketArgs)
-        args_check.refuse_deferred_policies_when_hosted(component, name, args, "attach_policies")
         args_check.check(component, name, args, {"sse_algorithm": "sseAlgorithm"}, args_check.key_rules)
         args_check.check(
             component, name, args, {"cors_allowed_origins": "corsAllowedOrigins"}, args_check.cors_rules
@@ -369,53 +368,80 @@ class SecureBucket(pulumi.ComponentResource):
                 "to attach them later, with extra statements)"
             )
         args = self._args
-        data_document = pulumi.Output.all(
-            self.bucket.arn, args["kms_key_arn"], data_statements
-        ).apply(
-            lambda resolved: json.dumps(
-                data_bucket_policy(
-                    bucket_arn=resolved[0],
-                    kms_key_arn=resolved[1],
-                    sse_algorithm=args["sse_algorithm"],
-                    extra_statements=resolved[2],
-                )
-            )
-        )
-        log_document = pulumi.Output.all(
-            self.log_bucket.arn, self.bucket.arn, args["account_id"], log_statements
-        ).apply(
-            lambda resolved: json.dumps(
-                log_bucket_policy(
-                    log_bucket_arn=resolved[0],
-                    source_bucket_arn=resolved[1],
-                    account_id=resolved[2],
-                    extra_statements=resolved[3],
-                )
-            )
-        )
-        self.policy = aws.s3.BucketPolicy(
-            f"{self._name}-data-policy",
-            aws.s3.BucketPolicyArgs(bucket=self.bucket.id, policy=data_document),
-            retained_child(self, self._args["protect"], [self.public_access_block]),
-        )
-        self.log_policy = aws.s3.BucketPolicy(
-            f"{self._name}-logs-policy",
-            aws.s3.BucketPolicyArgs(bucket=self.log_bucket.id, policy=log_document),
-            retained_child(self, self._args["protect"], [self.log_public_access_block]),
-        )
-        # S3 checks at configuration time that it may deliver logs: after our grant exists.
-        aws.s3.BucketLogging(
-            f"{self._name}-data-access-logging",
-            aws.s3.BucketLoggingInitArgs(
-                bucket=self.bucket.id,
-                target_bucket=self.log_bucket.id,
-                target_prefix=ACCESS_LOG_PREFIX,
-                target_object_key_format=aws.s3.BucketLoggingTargetObjectKeyFormatArgs(
-                    partitioned_prefix=aws.s3.BucketLoggingTargetObjectKeyFormatPartitionedPrefixArgs(
-                        partition_date_source="EventTime"
-                    )
-                ),
-            ),
-            retained_child(self, self._args["protect"], [self.log_public_access_block, self.log_policy]),
+        self.policy, self.log_policy = create_bucket_policies(
+            self, self._name, bucket_id=self.bucket.id, bucket_arn=self.bucket.arn,
+            log_bucket_id=self.log_bucket.id, log_bucket_arn=self.log_bucket.arn,
+            kms_key_arn=args["kms_key_arn"], sse_algorithm=args["sse_algorithm"], account_id=args["account_id"],
+            protect=args["protect"], data_statements=data_statements, log_statements=log_statements,
+            data_after=[self.public_access_block], log_after=[self.log_public_access_block],
         )
         return self.policy, self.log_policy
+
+
+def create_bucket_policies(
+    owner: pulumi.Resource,
+    name: str,
+    *,
+    bucket_id: pulumi.Input[str],
+    bucket_arn: pulumi.Input[str],
+    log_bucket_id: pulumi.Input[str],
+    log_bucket_arn: pulumi.Input[str],
+    kms_key_arn: pulumi.Input[str],
+    sse_algorithm: str,
+    account_id: pulumi.Input[str],
+    protect: bool,
+    data_statements: pulumi.Input[Sequence[Statement]] = (),
+    log_statements: pulumi.Input[Sequence[Statement]] = (),
+    data_after: Sequence[pulumi.Resource] = (),
+    log_after: Sequence[pulumi.Resource] = (),
+) -> tuple[aws.s3.BucketPolicy, aws.s3.BucketPolicy]:
+    """The data and log bucket policies (``<name>-data-policy``, ``<name>-logs-policy``) and the
+    access logging that needs the log policy first, as children of ``owner``: what
+    ``SecureBucket.attach_policies`` creates, and what the ``StorePolicies`` wiring component
+    creates for a program in another language (``components/wiring.py``)."""
+    data_document = pulumi.Output.all(bucket_arn, kms_key_arn, data_statements).apply(
+        lambda resolved: json.dumps(
+            data_bucket_policy(
+                bucket_arn=resolved[0],
+                kms_key_arn=resolved[1],
+                sse_algorithm=sse_algorithm,
+                extra_statements=resolved[2],
+            )
+        )
+    )
+    log_document = pulumi.Output.all(log_bucket_arn, bucket_arn, account_id, log_statements).apply(
+        lambda resolved: json.dumps(
+            log_bucket_policy(
+                log_bucket_arn=resolved[0],
+                source_bucket_arn=resolved[1],
+                account_id=resolved[2],
+                extra_statements=resolved[3],
+            )
+        )
+    )
+    policy = aws.s3.BucketPolicy(
+        f"{name}-data-policy",
+        aws.s3.BucketPolicyArgs(bucket=bucket_id, policy=data_document),
+        retained_child(owner, protect, list(data_after)),
+    )
+    log_policy = aws.s3.BucketPolicy(
+        f"{name}-logs-policy",
+        aws.s3.BucketPolicyArgs(bucket=log_bucket_id, policy=log_document),
+        retained_child(owner, protect, list(log_after)),
+    )
+    # S3 checks at configuration time that it may deliver logs: after our grant exists.
+    aws.s3.BucketLogging(
+        f"{name}-data-access-logging",
+        aws.s3.BucketLoggingInitArgs(
+            bucket=bucket_id,
+            target_bucket=log_bucket_id,
+            target_prefix=ACCESS_LOG_PREFIX,
+            target_object_key_format=aws.s3.BucketLoggingTargetObjectKeyFormatArgs(
+                partitioned_prefix=aws.s3.BucketLoggingTargetObjectKeyFormatPartitionedPrefixArgs(
+                    partition_date_source="EventTime"
+                )
+            ),
+        ),
+        retained_child(owner, protect, [*log_after, log_policy]),
+    )
+    return policy, log_policy

@@ -1,4 +1,4 @@
-"""The component provider: the five components, hosted for Pulumi programs in any language.
+"""The component provider: the five components and their wiring (StorePolicies), hosted for Pulumi programs in any language.
 
 ``PulumiPlugin.yaml`` points the Python language host at ``provider/__main__.py``, which
 calls ``main()``. ``pulumi package add`` then asks this provider for its schema, which
@@ -32,8 +32,9 @@ def components() -> list[type["pulumi.ComponentResource"]]:
     from securestore.components.edge import EdgeDelivery
     from securestore.components.encryption import EncryptionKey
     from securestore.components.storage import SecureBucket
+    from securestore.components.wiring import StorePolicies
 
-    return [EncryptionKey, SecureBucket, AccessRoles, EdgeDelivery, AuditTrail]
+    return [EncryptionKey, SecureBucket, AccessRoles, EdgeDelivery, AuditTrail, StorePolicies]
 
 
 def component_provider() -> "ComponentProvider":

@@ -22,7 +22,7 @@ def test_stack_graph_is_unchanged_urns_parents_and_inputs(graphs: dict[str, Stac
     check_golden(f"stack-graph.{stack}.json", stack_graph_record(graphs[stack]))
 
 
-COMPONENT_NAMES = ("EncryptionKey", "SecureBucket", "AccessRoles", "EdgeDelivery", "AuditTrail")
+COMPONENT_NAMES = ("EncryptionKey", "SecureBucket", "AccessRoles", "EdgeDelivery", "AuditTrail", "StorePolicies")
 REINSTALL = (
     "re-run `.venv/bin/python -m pip install -e '.[infra,test]'`: pyproject.toml maps the "
     "components/ folder into the installed package as securestore.components"
@@ -229,21 +229,109 @@ def _camel(field: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
-@pytest.mark.parametrize("component, inputs", [
-    ("SecureBucket", BUCKET_INPUTS),
-    ("EncryptionKey", {"aliasName": "alias/docs", "description": "docs", "deletionWindowInDays": 30.0,
-                       "adminArns": [], "accountId": "123456789012", "region": "eu-west-1", "partition": "aws",
-                       "protect": False, "tags": {}}),
-])
-def test_deferred_policies_are_refused_from_another_language(component, inputs):
-    """Issue 21: `deferPolicies: true` from TypeScript/Go/YAML left the buckets (or the key)
-    with no policy at all, because only a Python method attaches them later. Attack class: a
-    store without its denies (TLS-only, right key, tenant confinement) or a key on AWS's
-    default policy. Refused naming the field, before anything is registered; without it the
-    component attaches its own policies."""
-    records, outcome = _construct(component, {**inputs, "deferPolicies": True})
-    assert "deferPolicies" in str(outcome.get("error")), outcome
-    assert records == []
-    records, outcome = _construct(component, inputs)
-    assert "error" not in outcome, outcome.get("error")
-    assert any(r.type in ("aws:s3/bucketPolicy:BucketPolicy", "aws:kms/keyPolicy:KeyPolicy") for r in records)
+KEY_INPUTS = {"aliasName": "alias/docs", "description": "docs", "deletionWindowInDays": 30.0, "adminArns": [],
+              "accountId": "123456789012", "region": "eu-west-1", "partition": "aws", "protect": False, "tags": {}}
+
+
+def _hosted_program(build) -> list:
+    """Run ``build(construct)`` as another language's program: every component through the
+    provider's ``Construct`` with schema (camelCase) inputs, outputs passed on as Outputs."""
+    import pulumi
+    from pulumi.runtime import settings as pulumi_settings
+    from pulumi.runtime.stack import run_pulumi_func
+    from pulumi.runtime.sync_await import _sync_await
+
+    import securestore.components.package as package
+    from securestore import provider
+    from securestore.offline.engine import RecordingMonitor
+    from securestore.offline.mocks import RealisticMocks
+
+    monitor = RecordingMonitor(RealisticMocks())
+    pulumi_settings.ROOT.set(None)
+    pulumi.runtime.set_mocks(monitor.mocks, project="ts-consumer", stack="dev", preview=False, monitor=monitor)
+    hosted = provider.component_provider()
+
+    def construct(name: str, component: str, inputs: dict) -> dict:
+        return hosted.construct(name, f"securestore:index:{component}", inputs, pulumi.ResourceOptions()).state
+
+    def program() -> None:
+        package.host_as_package()
+        try:
+            build(construct)
+        finally:
+            package._hosted = False
+
+    _sync_await(run_pulumi_func(program))
+    return monitor.records
+
+
+def _pack_report(records: list):
+    from securestore.offline.graph import StackGraph
+    from securestore.offline.policy_runner import load_policies, run_policies
+
+    from goldens import GOLDEN_DIR
+
+    pack_name, policies = load_policies(GOLDEN_DIR.parents[1])
+    graph = StackGraph(project="ts-consumer", stack="dev", resources=list(records), exports={}, config={})
+    return graph, run_policies(graph, policies=policies, pack_name=pack_name)
+
+
+def _wired_store(construct, *, wire: bool) -> None:
+    """What a TypeScript program writes: key and bucket with deferPolicies, the roles and the
+    edge built on their outputs, then (``wire``) StorePolicies from everyone's outputs."""
+    key = construct("docs", "EncryptionKey", {**KEY_INPUTS, "deferPolicies": True})
+    bucket = construct("docs", "SecureBucket", {**BUCKET_INPUTS, "kmsKeyArn": key["keyArn"], "deferPolicies": True})
+    roles = construct("docs", "AccessRoles", {
+        "bucketArn": bucket["bucketArn"], "kmsKeyArn": key["keyArn"], "accountId": "123456789012",
+        "region": "eu-west-1", "partition": "aws", "ec2AccessMode": "read-only", "uploaderTrustedArns": [],
+        "uploaderExternalId": "docs-uploads-2026", "uploaderRequireMfa": False, "maxSessionDurationSeconds": 3600.0,
+        "tags": {}})
+    edge = construct("docs", "EdgeDelivery", {
+        "bucketArn": bucket["bucketArn"], "bucketRegionalDomainName": bucket["bucketRegionalDomainName"],
+        "logBucketArn": bucket["logBucketArn"], "accountId": "123456789012", "partition": "aws",
+        "priceClass": "PriceClass_100", "geoRestrictionType": "none", "geoRestrictionLocations": [],
+        "wafEnabled": False, "wafRateLimit": 2000.0, "tags": {}})
+    if wire:
+        construct("docs", "StorePolicies", {
+            "bucketName": bucket["bucketName"], "bucketArn": bucket["bucketArn"],
+            "logBucketName": bucket["logBucketName"], "logBucketArn": bucket["logBucketArn"],
+            "kmsKeyArn": key["keyArn"], "kmsKeyId": key["keyId"], "sseAlgorithm": "aws:kms",
+            "accountId": "123456789012", "region": "eu-west-1", "partition": "aws", "keyAdminArns": [],
+            "protect": False,
+            "dataBucketStatements": [roles["dataBucketStatements"], edge["dataBucketStatements"]],
+            "logBucketStatements": [edge["logBucketStatements"]],
+            "keyStatements": [edge["keyPolicyStatements"]]})
+
+
+def test_a_program_in_another_language_wires_the_store_and_passes_the_pack():
+    """Issue 21: the wiring this program does last in Python (policies attached with the
+    CloudFront and tenant grants) is expressible in the schema: a consumer that sets only
+    schema inputs, passing Outputs from one component to the next and to StorePolicies, gets
+    the same policies (CloudFront read and decrypt for its distribution only, the tenant
+    denies) and passes the policy pack."""
+    import json
+
+    records = _hosted_program(lambda construct: _wired_store(construct, wire=True))
+    graph, report = _pack_report(records)
+    assert report.passed, report.format_text()
+    by_type = {}
+    for record in records:
+        by_type.setdefault(record.type, []).append(record)
+    data_policy = next(r for r in by_type["aws:s3/bucketPolicy:BucketPolicy"] if r.name.endswith("-data-policy"))
+    sids = {s.get("Sid") for s in json.loads(data_policy.inputs["policy"])["Statement"]}
+    assert {"AllowCloudFrontReadForThisDistribution", "DenyInsecureTransport"} <= sids, sids
+    assert any(s.startswith("DenyTaggedPrincipals") for s in sids if s), sids
+    (key_policy,) = by_type["aws:kms/keyPolicy:KeyPolicy"]
+    assert "cloudfront.amazonaws.com" in key_policy.inputs["policy"]
+    assert data_policy.parent.endswith("securestore:index:StorePolicies::docs")
+
+
+def test_a_store_deferred_and_never_wired_fails_the_pack():
+    """The other half of the promise: `deferPolicies` without StorePolicies leaves the buckets
+    with no bucket policy (and the key with AWS's default); the pack refuses that stack with
+    mandatory violations, so it cannot be deployed unnoticed."""
+    records = _hosted_program(lambda construct: _wired_store(construct, wire=False))
+    assert not [r for r in records if r.type in ("aws:s3/bucketPolicy:BucketPolicy", "aws:kms/keyPolicy:KeyPolicy")]
+    _, report = _pack_report(records)
+    assert not report.passed
+    assert any("no bucket policy" in v.problem for v in report.mandatory), report.format_text()
