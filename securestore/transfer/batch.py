@@ -199,3 +199,89 @@ def relative_key(prefix: str, relative: str) -> str:
     if not prefix:
         return relative
     return posixpath.join(prefix if prefix.endswith("/") else prefix + "/", relative)
+
+
+_END = object()
+QUEUE_DEPTH_PER_WORKER = 2
+
+
+def run_streamed(items: Iterable[Any], function: Callable[[Any], None], *, workers: int,
+                 cancelled: threading.Event, name: str = "securestore-file") -> None:
+    """Call ``function(item)`` on ``workers`` threads, taking items from the iterable as they come.
+
+    Unlike ``run_batch`` (which plans a list first), nothing is materialised: the queue holds at
+    most ``QUEUE_DEPTH_PER_WORKER × workers`` items, so a generator over a million files costs
+    the memory of a few. The threads are made once for the whole stream (no thread per file).
+    ``function`` reports per-item failures itself; an exception escaping it (a bug) stops the
+    stream and is raised here, as is a ``KeyboardInterrupt`` in the caller (``cancelled`` is set
+    and the daemon workers are abandoned).
+    """
+    import queue
+
+    work: "queue.Queue[Any]" = queue.Queue(maxsize=QUEUE_DEPTH_PER_WORKER * workers)
+    errors: list[BaseException] = []
+
+    def loop() -> None:
+        while True:
+            item = work.get()
+            if item is _END:
+                return
+            if cancelled.is_set():
+                continue  # drain what was queued, doing nothing
+            try:
+                function(item)
+            except BaseException as error:  # noqa: BLE001 - handed to the caller
+                errors.append(error)
+                cancelled.set()
+
+    def put(item: Any) -> bool:
+        while True:
+            try:
+                work.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                if cancelled.is_set() and item is not _END:
+                    return False
+
+    threads = [threading.Thread(target=loop, name=f"{name}-{i}", daemon=True) for i in range(workers)]
+    for thread in threads:
+        thread.start()
+    try:
+        for item in items:
+            if cancelled.is_set() or not put(item):
+                break
+        for _ in threads:
+            put(_END)
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(0.2)  # wakes up so that a Ctrl-C is seen at once
+    except BaseException:
+        cancelled.set()
+        raise
+    if errors:
+        raise errors[0]
+
+
+class MemoryBudget:
+    """``slots`` part buffers shared by the workers of a stream: a small file takes one, a large
+    file all ``concurrency`` of its own config, so the stream holds at most ``slots × part size``
+    whatever the mix. A taker waits until all it asks for are free at once (never holds some
+    while waiting for more, so two large files cannot deadlock each other)."""
+
+    def __init__(self, slots: int) -> None:
+        self._free = slots
+        self._slots = slots
+        self._condition = threading.Condition()
+
+    def take(self, count: int) -> int:
+        count = min(count, self._slots)
+        with self._condition:
+            while self._free < count:
+                self._condition.wait(0.2)
+            self._free -= count
+        return count
+
+    def give_back(self, count: int) -> None:
+        with self._condition:
+            self._free += count
+            self._condition.notify_all()

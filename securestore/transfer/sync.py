@@ -1,0 +1,579 @@
+"""``sync``: make a key prefix match a local tree (or a local tree match a prefix), copying only what differs.
+
+How a file and an object are judged the same, by default:
+
+1. a different size: they differ (nothing is read);
+2. the same size: the object's stored checksum (CRC32C, CRC32, CRC64NVME, SHA-1 or SHA-256; a
+   full-object value, or a composite ``xxx-N`` over its parts) is compared with the local file's
+   checksum computed the same way: same algorithm and, for a composite, the object's own part
+   sizes (our ``securestore-part-size`` metadata, else ``GetObjectAttributes`` ``ObjectParts``).
+   An object with no stored checksum is judged as ``aws s3 sync`` would (size and time).
+
+``aws s3 sync`` compares size and modification time only, so a file rewritten with the same
+size within the same second, or an object replaced by another writer, looks unchanged to it.
+``size_only`` and ``exact_timestamps`` give its rules back (for parity and for speed on
+trees where reading is too dear).
+
+What keeps an unchanged tree cheap: the local checksum is cached by (device, inode, size,
+mtime_ns) and the object's by (key, ETag, size, LastModified) in ``sync_state`` (SQLite), so a
+second run reads no file and sends no HEAD: one listing page per 1,000 objects and a ``stat``
+per file.
+
+Memory does not grow with the number of files: both sides are streams joined in key order
+(``tree.pair``), the workers take from a bounded queue (``batch.run_streamed``), the summary
+keeps counters (and the first ``MAX_ERRORS_KEPT`` errors), the checksums go to SQLite and the
+deletes to a temporary file. Deletes run only after the whole join has passed its key-order
+check (``tree.ListingOrderError``): a listing out of order never deletes anything.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Iterator, Mapping, Optional, Sequence
+
+from .batch import Filter, MemoryBudget, local_path_for, run_streamed
+from .checksums import ChecksumAlgorithm, get_algorithm, split_composite, stored_checksum
+from .config import TransferConfig
+from .errors import TemporaryTransferError, TransferError, describe_error
+from .retry import RetryPolicy, TransferCancelled
+from .sync_state import ChecksumState
+from .tree import LocalFile, RemoteObject, directory_prefix, list_remote, pair, walk_local
+
+MAX_ERRORS_KEPT = 100
+DELETE_BATCH = 1000
+HASH_CHUNK = 1024 * 1024
+FULL = "full"
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    delete: bool = False
+    """Remove what the destination has and the source does not (within the filters)."""
+    filters: Sequence[Filter] = ()
+    """``("include"|"exclude", pattern)`` in order, last match decides (``batch.selected``)."""
+    dryrun: bool = False
+    size_only: bool = False
+    """Same size means same file (``aws s3 sync --size-only``): nothing is read or HEADed."""
+    exact_timestamps: bool = False
+    """Judge by size and time as ``aws s3 sync`` does; downloading, same-size files are skipped
+    only when the local mtime equals the object's LastModified (``--exact-timestamps``)."""
+
+
+@dataclass(frozen=True)
+class SyncEvent:
+    """One thing done (or that would be done, ``dryrun``): ``action`` is ``upload``, ``download``,
+    ``delete``, ``skip`` or ``fail``."""
+
+    action: str
+    relative: str
+    source: str
+    target: str
+    size: int = 0
+    error: Optional[str] = None
+    dryrun: bool = False
+
+
+@dataclass
+class SyncSummary:
+    """Counters only: memory stays flat however many files were checked."""
+
+    direction: str
+    source: str
+    destination: str
+    checked: int = 0
+    copied: int = 0
+    skipped: int = 0
+    deleted: int = 0
+    failed: int = 0
+    bytes_copied: int = 0
+    seconds: float = 0.0
+    dryrun: bool = False
+    decided_by: dict = field(default_factory=lambda: {"size": 0, "checksum": 0, "time": 0, "missing": 0})
+    errors: list = field(default_factory=list)
+    temporary_failures: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"action": "sync", "direction": self.direction, "source": self.source,
+                "destination": self.destination, "checked": self.checked, "copied": self.copied,
+                "skipped": self.skipped, "deleted": self.deleted, "failed": self.failed,
+                "bytes": self.bytes_copied, "seconds": round(self.seconds, 3), "dryrun": self.dryrun,
+                "decided_by": dict(self.decided_by), "errors": list(self.errors)}
+
+
+class _Sync:
+    """What both directions share: decisions, caches, counters, the stream of work."""
+
+    def __init__(self, client: Any, bucket: str, prefix: str, root: str, *, direction: str,
+                 options: SyncOptions, config: TransferConfig, state: Optional[ChecksumState],
+                 on_event: Optional[Callable[[SyncEvent], None]]) -> None:
+        self.client = client
+        self.bucket = bucket
+        self.prefix = directory_prefix(prefix)
+        self.root = root
+        self.options = options
+        self.config = config
+        self.single = replace(config, concurrency=1)
+        self.own_state = state is None
+        self.state = state if state is not None else ChecksumState()
+        self.endpoint = str(getattr(getattr(client, "meta", None), "endpoint_url", ""))
+        self.on_event = on_event or (lambda event: None)
+        self.policy = RetryPolicy(config.max_attempts, config.backoff_base_seconds,
+                                  config.backoff_max_seconds, config.retry_for_seconds)
+        self.budget = MemoryBudget(config.concurrency)
+        self.lock = threading.Lock()
+        where = f"s3://{bucket}/{self.prefix}"
+        source, destination = (root, where) if direction == "upload" else (where, root)
+        self.summary = SyncSummary(direction, source, destination, dryrun=options.dryrun)
+        self.cancelled = threading.Event()
+
+    # counters and events ------------------------------------------------------------------------
+    def count(self, outcome: str, decided: Optional[str] = None, size: int = 0) -> None:
+        with self.lock:
+            setattr(self.summary, outcome, getattr(self.summary, outcome) + 1)
+            if decided:
+                self.summary.decided_by[decided] += 1
+            if outcome == "copied":
+                self.summary.bytes_copied += size
+
+    def fail(self, relative: str, source: str, target: str, error: BaseException) -> None:
+        text = str(error) if isinstance(error, (OSError, ValueError, TransferError)) else describe_error(error)
+        with self.lock:
+            self.summary.failed += 1
+            if isinstance(error, TemporaryTransferError) or _is_transient(error):
+                self.summary.temporary_failures += 1
+            if len(self.summary.errors) < MAX_ERRORS_KEPT:
+                self.summary.errors.append({"path": relative, "error": text})
+        self.on_event(SyncEvent("fail", relative, source, target, error=text))
+
+    # deciding ---------------------------------------------------------------------------------
+    def differs(self, local: LocalFile, remote: RemoteObject, downloading: bool) -> tuple[bool, str, Optional[tuple]]:
+        """``(differs, decided_by, remote checksum)`` for a path present on both sides."""
+        if local.size != remote.size:
+            return True, "size", None
+        if self.options.size_only:
+            return False, "size", None
+        if not self.options.exact_timestamps:
+            found = self.remote_checksum(remote)
+            if found is not None and found[2] is not None:
+                algorithm, value, layout = found
+                local_value = self.local_checksum(local, get_algorithm(algorithm), layout)
+                if local_value is None:
+                    return True, "checksum", found  # changed while being read: copy it
+                same = split_composite(local_value)[0] == split_composite(value)[0]
+                return (not same), "checksum", found
+        return _time_differs(local, remote, downloading, self.options.exact_timestamps), "time", None
+
+    def remote_checksum(self, remote: RemoteObject) -> Optional[tuple[str, str, Optional[str]]]:
+        """``(algorithm, value, layout)`` S3 stores for the listed object; layout ``None`` when
+        the part sizes of a composite value cannot be learnt; ``None`` when it has no checksum."""
+        modified = remote.last_modified.isoformat()
+        cached = self.state.remote(self.endpoint, self.bucket, remote.key, remote.etag, remote.size, modified)
+        if cached is not None:
+            return None if cached[0] == "" else (cached[0], cached[1], cached[2] or None)
+        from .download import _composite_part_count, _part_ranges
+
+        pin = {"IfMatch": remote.etag} if remote.etag else {}
+        head = self.policy.call(lambda: self.client.head_object(
+            Bucket=self.bucket, Key=remote.key, ChecksumMode="ENABLED", **pin), cancelled=self.cancelled)
+        found = stored_checksum(head)
+        if found is None:
+            self.state.remember_remote(self.endpoint, self.bucket, remote.key, remote.etag, remote.size,
+                                       modified, "", "", "")
+            return None
+        algorithm, value = found
+        count = _composite_part_count(head, value)
+        layout: Optional[str] = FULL
+        if count:
+            try:
+                ranges = _part_ranges(self.client, self.policy, self.bucket, remote.key, head, remote.size, count)
+            except TransferError:
+                layout = None  # part sizes unknown: a composite cannot be recomputed
+            else:
+                layout = _layout_of([r.length for r in ranges], remote.size)
+        if layout is not None:
+            self.state.remember_remote(self.endpoint, self.bucket, remote.key, remote.etag, remote.size,
+                                       modified, algorithm.name, value, layout)
+        return algorithm.name, value, layout
+
+    def local_checksum(self, local: LocalFile, algorithm: ChecksumAlgorithm, layout: str) -> Optional[str]:
+        cached = self.state.local(local.device, local.inode, local.size, local.mtime_ns, algorithm.name, layout)
+        if cached is not None:
+            return cached
+        value = file_checksum(local, algorithm, layout)
+        if value is not None:
+            self.state.remember_local(local.device, local.inode, local.size, local.mtime_ns,
+                                      algorithm.name, layout, value)
+        return value
+
+    # deletes ----------------------------------------------------------------------------------
+    def run(self, joined: Iterator[tuple[str, Optional[LocalFile], Optional[RemoteObject]]],
+            task: Callable[[tuple], None], orphan: Callable[[Any], bool]) -> SyncSummary:
+        """Stream ``joined`` through ``task`` on the workers; destination-only entries for which
+        ``orphan`` says so go to the delete list, deleted once the join has finished cleanly."""
+        started = time.monotonic()
+        with tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n") as deletes:
+            pending = [0]
+
+            def work() -> Iterator[tuple]:
+                for entry in joined:
+                    relative, local, remote = entry
+                    if orphan(entry):
+                        if self.options.delete:
+                            deletes.write(relative.replace("\\", "\\\\").replace("\n", "\\n") + "\n")
+                            pending[0] += 1
+                        continue
+                    yield entry
+
+            try:
+                run_streamed(work(), self._guarded(task), workers=self.config.concurrency,
+                             cancelled=self.cancelled, name="securestore-sync")
+            finally:
+                if self.own_state:
+                    self.state.close()
+                else:
+                    self.state.flush()
+            if pending[0]:
+                deletes.seek(0)
+                self.delete_all(_unescape(line[:-1]) for line in deletes)
+        self.summary.seconds = time.monotonic() - started
+        return self.summary
+
+    def _guarded(self, task: Callable[[tuple], None]) -> Callable[[tuple], None]:
+        def guarded(entry: tuple) -> None:
+            relative = entry[0]
+            try:
+                task(entry)
+            except (KeyboardInterrupt, TransferCancelled):
+                raise
+            except Exception as error:  # noqa: BLE001 - one file's failure, the stream goes on
+                source, target = self.ends(relative)
+                self.fail(relative, source, target, error)
+        return guarded
+
+    def ends(self, relative: str) -> tuple[str, str]:
+        raise NotImplementedError
+
+    def delete_all(self, relatives: Iterator[str]) -> None:
+        raise NotImplementedError
+
+
+class _Upload(_Sync):
+    def __init__(self, *args, upload_args: Mapping[str, Any], **kwargs) -> None:
+        super().__init__(*args, direction="upload", **kwargs)
+        self.upload_args = dict(upload_args)
+
+    def ends(self, relative: str) -> tuple[str, str]:
+        return os.path.join(self.root, *relative.split("/")), f"s3://{self.bucket}/{self.prefix}{relative}"
+
+    def task(self, entry: tuple) -> None:
+        relative, local, remote = entry
+        source, target = local.path, f"s3://{self.bucket}/{self.prefix}{relative}"
+        self.count("checked")
+        if remote is None:
+            decided, differs = "missing", True
+        else:
+            differs, decided, _found = self.differs(local, remote, downloading=False)
+        if not differs:
+            self.count("skipped", decided)
+            self.on_event(SyncEvent("skip", relative, source, target, local.size))
+            return
+        if self.options.dryrun:
+            self.count("copied", decided, local.size)
+            self.on_event(SyncEvent("upload", relative, source, target, local.size, dryrun=True))
+            return
+        self.upload(local, self.prefix + relative)
+        self.count("copied", decided, local.size)
+        self.on_event(SyncEvent("upload", relative, source, target, local.size))
+
+    def upload(self, local: LocalFile, key: str) -> None:
+        from .upload import upload_file
+
+        large = local.size >= self.config.multipart_threshold
+        taken = self.budget.take(self.config.concurrency if large else 1)
+        try:
+            result = upload_file(self.client, local.path, self.bucket, key,
+                                 config=self.config if large else self.single,
+                                 content_type=_content_type(local.path), **self.upload_args)
+        finally:
+            self.budget.give_back(taken)
+        layout = _layout_of_upload(result.checksum, result.part_size, local.size)
+        if result.etag:
+            self.state.remember_remote(self.endpoint, self.bucket, key, result.etag, local.size, None,
+                                       result.checksum_algorithm, result.checksum, layout)
+        if _unchanged_since(local):
+            self.state.remember_local(local.device, local.inode, local.size, local.mtime_ns,
+                                      result.checksum_algorithm, layout, result.checksum)
+
+    def delete_all(self, relatives: Iterator[str]) -> None:
+        batch: list[str] = []
+        for relative in relatives:
+            batch.append(relative)
+            if len(batch) == DELETE_BATCH:
+                self._delete_batch(batch)
+                batch = []
+        if batch:
+            self._delete_batch(batch)
+
+    def _delete_batch(self, relatives: list[str]) -> None:
+        keys = {self.prefix + relative: relative for relative in relatives}
+        for key, relative in keys.items():
+            self.on_event(SyncEvent("delete", relative, "", f"s3://{self.bucket}/{key}", dryrun=self.options.dryrun))
+        if self.options.dryrun:
+            for _ in keys:
+                self.count("deleted")
+            return
+        try:
+            response = self.policy.call(lambda: self.client.delete_objects(
+                Bucket=self.bucket, Delete={"Objects": [{"Key": key} for key in keys], "Quiet": True}))
+        except Exception as error:  # noqa: BLE001 - the whole batch failed
+            for key, relative in keys.items():
+                self.fail(relative, "", f"s3://{self.bucket}/{key}", error)
+            return
+        failed = {entry["Key"]: entry for entry in response.get("Errors", [])}
+        for key, relative in keys.items():
+            if key in failed:
+                self.fail(relative, "", f"s3://{self.bucket}/{key}",
+                          TransferError(f"delete failed: {failed[key].get('Code')}: {failed[key].get('Message')}"))
+            else:
+                self.state.forget_remote(self.endpoint, self.bucket, key)
+                self.count("deleted")
+
+
+class _Download(_Sync):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, direction="download", **kwargs)
+        self.mode = _umask_mode()
+
+    def ends(self, relative: str) -> tuple[str, str]:
+        return f"s3://{self.bucket}/{self.prefix}{relative}", os.path.join(self.root, *relative.split("/"))
+
+    def task(self, entry: tuple) -> None:
+        relative, local, remote = entry
+        source = f"s3://{self.bucket}/{remote.key}"
+        target = local.path if local is not None else os.path.join(self.root, *relative.split("/"))
+        self.count("checked")
+        found = None
+        if local is None:
+            decided, differs = "missing", True
+        else:
+            differs, decided, found = self.differs(local, remote, downloading=True)
+        if not differs:
+            self.count("skipped", decided)
+            self.on_event(SyncEvent("skip", relative, source, target, remote.size))
+            return
+        path = local_path_for(remote.key, self.prefix, self.root)  # refuses keys that leave the root
+        if self.options.dryrun:
+            self.count("copied", decided, remote.size)
+            self.on_event(SyncEvent("download", relative, source, path, remote.size, dryrun=True))
+            return
+        self.download(remote, path, found)
+        self.count("copied", decided, remote.size)
+        self.on_event(SyncEvent("download", relative, source, path, remote.size))
+
+    def download(self, remote: RemoteObject, path: str, found: Optional[tuple]) -> None:
+        from .download import download_file
+
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        large = remote.size >= self.config.multipart_threshold
+        taken = self.budget.take(self.config.concurrency if large else 1)
+        try:
+            result = download_file(self.client, self.bucket, remote.key, path,
+                                   config=self.config if large else self.single)
+        finally:
+            self.budget.give_back(taken)
+        os.chmod(path, self.mode)
+        stamp = int(remote.last_modified.timestamp() * 1_000_000_000)
+        os.utime(path, ns=(stamp, stamp))  # as aws s3 sync does: time rules then see them equal
+        if not (result.verified and result.checksum):
+            return
+        layout = FULL if split_composite(result.checksum)[1] is None else (found[2] if found else None)
+        if layout is None:
+            return
+        status = os.stat(path)
+        self.state.remember_local(status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns,
+                                  result.checksum_algorithm, layout, result.checksum)
+        self.state.remember_remote(self.endpoint, self.bucket, remote.key, remote.etag, remote.size,
+                                   remote.last_modified.isoformat(), result.checksum_algorithm,
+                                   result.checksum, layout)
+
+    def delete_all(self, relatives: Iterator[str]) -> None:
+        for relative in relatives:
+            path = os.path.join(self.root, *relative.split("/"))
+            self.on_event(SyncEvent("delete", relative, "", path, dryrun=self.options.dryrun))
+            if self.options.dryrun:
+                self.count("deleted")
+                continue
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+            except OSError as error:
+                self.fail(relative, "", path, error)
+                continue
+            self.count("deleted")
+
+
+def sync_up(client: Any, root: str, bucket: str, prefix: str, *, options: SyncOptions = SyncOptions(),
+            config: Optional[TransferConfig] = None, state: Optional[ChecksumState] = None,
+            on_event: Optional[Callable[[SyncEvent], None]] = None,
+            on_problem: Optional[Callable[[str], None]] = None,
+            upload_args: Optional[Mapping[str, Any]] = None) -> SyncSummary:
+    """Make ``s3://bucket/prefix/`` match the directory ``root``; returns the counters.
+
+    ``upload_args`` go to every ``upload_file`` (``sse_kms_key_id``, ``metadata``,
+    ``object_args``). ``state`` defaults to the user's cache (``sync_state``). A file that fails
+    is counted and reported through ``on_event``; the others go on. Raises
+    ``ListingOrderError`` (nothing deleted), ``KeyboardInterrupt``, and listing errors.
+    """
+    if not os.path.isdir(root):
+        raise ValueError(f"{root!r} is not a directory")
+    job = _Upload(client, bucket, prefix, root, options=options, config=config or TransferConfig(),
+                  state=state, on_event=on_event, upload_args=upload_args or {})
+    problems = _problem_counter(job, on_problem)
+    joined = pair(walk_local(root, options.filters, problems),
+                  list_remote(client, bucket, job.prefix, options.filters))
+    return job.run(joined, job.task, orphan=lambda entry: entry[1] is None)
+
+
+def sync_down(client: Any, bucket: str, prefix: str, root: str, *, options: SyncOptions = SyncOptions(),
+              config: Optional[TransferConfig] = None, state: Optional[ChecksumState] = None,
+              on_event: Optional[Callable[[SyncEvent], None]] = None,
+              on_problem: Optional[Callable[[str], None]] = None) -> SyncSummary:
+    """Make the directory ``root`` match ``s3://bucket/prefix/`` (created if missing)."""
+    if os.path.exists(root) and not os.path.isdir(root):
+        raise ValueError(f"{root!r} exists and is not a directory")
+    if not options.dryrun:
+        os.makedirs(root, exist_ok=True)
+    job = _Download(client, bucket, prefix, root, options=options, config=config or TransferConfig(),
+                    state=state, on_event=on_event)
+    problems = _problem_counter(job, on_problem)
+    local = walk_local(root, options.filters, problems) if os.path.isdir(root) else iter(())
+    joined = pair(local, list_remote(client, bucket, job.prefix, options.filters))
+    return job.run(joined, job.task, orphan=lambda entry: entry[2] is None)
+
+
+# helpers ------------------------------------------------------------------------------------------
+def _problem_counter(job: _Sync, on_problem: Optional[Callable[[str], None]]) -> Callable[[str], None]:
+    def problem(text: str) -> None:
+        with job.lock:
+            job.summary.failed += 1
+            if len(job.summary.errors) < MAX_ERRORS_KEPT:
+                job.summary.errors.append({"path": "", "error": text})
+        if on_problem is not None:
+            on_problem(text)
+    return problem
+
+
+def _time_differs(local: LocalFile, remote: RemoteObject, downloading: bool, exact: bool) -> bool:
+    """``aws s3 sync``'s rule for same-size entries (``syncstrategy``): uploading, copy when the
+    file is newer than the object; downloading, when the object is older than the file (aws
+    sets a downloaded file's mtime to LastModified), or, exact, whenever they differ."""
+    local_seconds = local.mtime_ns / 1e9
+    remote_seconds = remote.last_modified.timestamp()
+    if not downloading:
+        return local_seconds > remote_seconds
+    if exact:
+        return int(local_seconds) != int(remote_seconds)
+    return local_seconds > remote_seconds
+
+
+def file_checksum(local: LocalFile, algorithm: ChecksumAlgorithm, layout: str) -> Optional[str]:
+    """The checksum S3 would store for this file under ``layout`` (``full``, ``parts:P`` or
+    ``sizes:a,b,...``); ``None`` if the file changed (size, mtime, inode) since it was listed."""
+    with open(local.path, "rb") as handle:
+        fd = handle.fileno()
+        before = os.fstat(fd)
+        if (before.st_size, before.st_mtime_ns, before.st_ino) != (local.size, local.mtime_ns, local.inode):
+            return None
+        buffer = bytearray(min(HASH_CHUNK, max(local.size, 1)))
+        view = memoryview(buffer)
+        digests: list[bytes] = []
+        offset = 0
+        for length in _part_lengths(layout, local.size):
+            hasher = algorithm.new_hasher()
+            end = offset + length
+            while offset < end:
+                count = os.preadv(fd, [view[:min(len(buffer), end - offset)]], offset)
+                if count == 0:
+                    return None
+                hasher.update(view[:count])
+                offset += count
+            digests.append(hasher.digest())
+        after = os.fstat(fd)
+        if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
+            return None
+    if layout == FULL:
+        return algorithm.encode(digests[0])
+    return algorithm.composite(digests)
+
+
+def _part_lengths(layout: str, size: int) -> Iterator[int]:
+    if layout == FULL:
+        yield size
+        return
+    kind, _, value = layout.partition(":")
+    if kind == "parts":
+        part = int(value)
+        for start in range(0, max(size, 1), part):
+            yield min(part, size - start)
+        return
+    for text in value.split(","):
+        yield int(text)
+
+
+def _layout_of(lengths: Sequence[int], size: int) -> str:
+    """``parts:P`` when the parts are all P bytes but the last (the usual case), else the list."""
+    if lengths and all(length == lengths[0] for length in lengths[:-1]) and lengths[-1] <= lengths[0] \
+            and list(_part_lengths(f"parts:{lengths[0]}", size)) == list(lengths):
+        return f"parts:{lengths[0]}"
+    return "sizes:" + ",".join(str(length) for length in lengths)
+
+
+def _layout_of_upload(checksum: str, part_size: int, size: int) -> str:
+    return FULL if split_composite(checksum)[1] is None else f"parts:{part_size}"
+
+
+def _unchanged_since(local: LocalFile) -> bool:
+    try:
+        now = os.stat(local.path)
+    except OSError:
+        return False
+    return (now.st_size, now.st_mtime_ns, now.st_ino) == (local.size, local.mtime_ns, local.inode)
+
+
+def _content_type(path: str) -> Optional[str]:
+    import mimetypes
+
+    return mimetypes.guess_type(path, strict=False)[0]
+
+
+def _umask_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def _is_transient(error: BaseException) -> bool:
+    from .retry import is_retryable
+
+    try:
+        return bool(is_retryable(error))
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def _unescape(text: str) -> str:
+    out, escaped = [], False
+    for char in text:
+        if escaped:
+            out.append("\n" if char == "n" else char)
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        else:
+            out.append(char)
+    return "".join(out)
