@@ -84,8 +84,9 @@ def test_part_bodies_reach_the_signer_as_streams_so_no_signer_copies_them(tmp_pa
     96 MiB) in ``bench/upload.py``. awscrt is not a test dependency, so its copy cannot run
     here: this checks, at the signer's door, that every part and single-PUT body is a seekable
     stream, not a bytes-like object (it failed on the bytearray bodies). The parts go through
-    botocore here (``direct_parts=False``); sent directly (``transfer/direct.py``) they never
-    reach a botocore signer, and the RSS tests above bound that path."""
+    botocore here (``direct_parts=False``, the single PUT too); sent directly (``transfer/direct.py``,
+    ``transfer/direct_objects.py``) they never reach a botocore signer, and the RSS tests above
+    bound that path."""
     import boto3
 
     from securestore.transfer import TransferConfig, make_s3_client, upload_file
@@ -105,5 +106,5 @@ def test_part_bodies_reach_the_signer_as_streams_so_no_signer_copies_them(tmp_pa
     upload_file(client, large, "memory", "large", config=TransferConfig(part_size=5 * MiB, concurrency=2,
                                                                      direct_parts=False),
                 state_path=tmp_path / "journal")
-    upload_file(client, small, "memory", "small")
+    upload_file(client, small, "memory", "small", config=TransferConfig(direct_parts=False))
     assert seen == [(True, False)] * 4, f"(seekable, bytes-like) per body: {seen}"

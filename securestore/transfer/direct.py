@@ -59,7 +59,7 @@ _XML_CODE = re.compile(rb"<Code>([^<]{1,200})</Code>")
 _XML_MESSAGE = re.compile(rb"<Message>([^<]{0,2000})</Message>")
 
 
-def _has_request_hooks(client: Any) -> bool:
+def _has_request_hooks(client: Any, operation: str = "UploadPart") -> bool:
     """Whether something besides botocore watches or answers this client's requests."""
     events = client.meta.events
     emitter = getattr(events, "_emitter", events)
@@ -71,7 +71,7 @@ def _has_request_hooks(client: Any) -> bool:
         return True
     # A handler that says it is switched off (moto's, outside ``mock_aws``) answers nothing.
     return any(getattr(handler, "enabled", True)
-               for handler in handlers.prefix_search("before-send.s3.UploadPart"))
+               for handler in handlers.prefix_search(f"before-send.s3.{operation}"))
 
 
 def _uses_proxy(client: Any, scheme: str, host: str) -> bool:
@@ -81,7 +81,87 @@ def _uses_proxy(client: Any, scheme: str, host: str) -> bool:
     return scheme in proxies and not urllib.request.proxy_bypass(host.split(":")[0])
 
 
-class DirectParts:
+def direct_settings(client: Any, operation: str, params: dict) -> Optional[dict[str, Any]]:
+    """How to send ``operation`` on ``params["Key"]`` past botocore, or ``None`` when botocore must.
+
+    The endpoint (scheme, host, path prefix) is read from a URL botocore pre-signs for the same
+    call, so its addressing and endpoint rules hold; the rest (credentials, region, timeouts,
+    TLS trust, socket options) from the client. ``None`` for anything the module doc lists.
+    Returns the keyword arguments ``DirectParts`` and ``direct_objects.DirectObjects`` take.
+    """
+    key = params["Key"]
+    try:
+        if client.meta.service_model.service_name != "s3" or \
+                _has_request_hooks(client, client.meta.method_to_api_mapping[operation]):
+            return None
+        signer = getattr(client, "_request_signer", None)
+        credentials = getattr(signer, "_credentials", None)
+        region = client.meta.region_name
+        if credentials is None or not region or \
+                getattr(client.meta.config, "signature_version", "s3v4") not in ("s3v4", None):
+            return None
+        url = client.generate_presigned_url(operation, Params=params, ExpiresIn=URL_EXPIRES_SECONDS)
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc or \
+                "X-Amz-Credential=" not in parts.query or f"%2F{region}%2Fs3%2F" not in parts.query:
+            return None
+        quoted_key = "/" + quote(key, safe="/~")
+        if not parts.path.endswith(quoted_key):
+            return None
+        if _uses_proxy(client, parts.scheme, parts.netloc) or \
+                getattr(client.meta.config, "client_cert", None):
+            return None  # proxies and client certificates: botocore's connection handles them
+        context = None
+        if parts.scheme == "https":
+            verify = client._endpoint.http_session._verify
+            if verify is False:
+                return None
+            context = ssl.create_default_context(cafile=verify if isinstance(verify, str) else None)
+        config = client.meta.config
+        options = tuple(getattr(client._endpoint.http_session, "_socket_options", ()) or ())
+        return dict(endpoint=S3Endpoint(parts.scheme, parts.netloc, parts.path[:-len(quoted_key)]),
+                    region_name=region, credentials=CredentialSource(credentials),
+                    connect_timeout=float(config.connect_timeout), read_timeout=float(config.read_timeout),
+                    ssl_context=context, socket_options=options)
+    except (AttributeError, TypeError, ValueError):
+        return None  # anything unexpected about the client: botocore sends
+
+
+class PersistentConnections:
+    """One keep-alive HTTP(S) connection per thread to ``self._endpoint``, reused request after
+    request (and, in ``direct_objects``, file after file); ``close()`` ends them all. Subclasses
+    set ``_endpoint``, ``_connect_timeout``, ``_ssl_context`` and call ``_init_connections()``."""
+
+    def _init_connections(self) -> None:
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._connections: list[http.client.HTTPConnection] = []
+
+    def _connection(self) -> http.client.HTTPConnection:
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            host = self._endpoint.host
+            if self._endpoint.scheme == "https":
+                connection = http.client.HTTPSConnection(host, timeout=self._connect_timeout,
+                                                         context=self._ssl_context)
+            else:
+                connection = http.client.HTTPConnection(host, timeout=self._connect_timeout)
+            self._local.connection = connection
+            with self._lock:
+                self._connections.append(connection)
+        return connection
+
+    def _drop(self, connection: http.client.HTTPConnection) -> None:
+        connection.close()  # the next request on this thread connects afresh
+
+    def close(self) -> None:
+        with self._lock:
+            connections, self._connections = self._connections, []
+        for connection in connections:
+            connection.close()
+
+
+class DirectParts(PersistentConnections):
     """Sends the parts of one multipart upload; thread-safe, one connection per thread."""
 
     def __init__(self, *, endpoint: S3Endpoint, key: str, upload_id: str, region_name: str,
@@ -100,51 +180,17 @@ class DirectParts:
         self._ssl_context = ssl_context
         self._socket_options = tuple(socket_options)
         self.clock = lambda: _dt.datetime.now(_dt.timezone.utc)
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self._connections: list[http.client.HTTPConnection] = []
+        self._init_connections()
 
     @classmethod
     def for_upload(cls, client: Any, bucket: str, key: str, upload_id: str,
                    checksum_parameter: str) -> Optional["DirectParts"]:
         """A sender for this upload, or ``None`` when botocore must send (see the module doc)."""
-        try:
-            if client.meta.service_model.service_name != "s3" or _has_request_hooks(client):
-                return None
-            signer = getattr(client, "_request_signer", None)
-            credentials = getattr(signer, "_credentials", None)
-            region = client.meta.region_name
-            if credentials is None or not region or \
-                    getattr(client.meta.config, "signature_version", "s3v4") not in ("s3v4", None):
-                return None
-            url = client.generate_presigned_url(
-                "upload_part", Params={"Bucket": bucket, "Key": key, "UploadId": upload_id, "PartNumber": 1},
-                ExpiresIn=URL_EXPIRES_SECONDS)
-            parts = urlsplit(url)
-            if parts.scheme not in ("http", "https") or not parts.netloc or \
-                    "X-Amz-Credential=" not in parts.query or f"%2F{region}%2Fs3%2F" not in parts.query:
-                return None
-            quoted_key = "/" + quote(key, safe="/~")
-            if not parts.path.endswith(quoted_key):
-                return None
-            if _uses_proxy(client, parts.scheme, parts.netloc) or \
-                    getattr(client.meta.config, "client_cert", None):
-                return None  # proxies and client certificates: botocore's connection handles them
-            context = None
-            if parts.scheme == "https":
-                verify = client._endpoint.http_session._verify
-                if verify is False:
-                    return None
-                context = ssl.create_default_context(cafile=verify if isinstance(verify, str) else None)
-            config = client.meta.config
-            options = tuple(getattr(client._endpoint.http_session, "_socket_options", ()) or ())
-            return cls(endpoint=S3Endpoint(parts.scheme, parts.netloc, parts.path[:-len(quoted_key)]),
-                       key=key, upload_id=upload_id, region_name=region,
-                       credentials=CredentialSource(credentials), checksum_parameter=checksum_parameter,
-                       connect_timeout=float(config.connect_timeout), read_timeout=float(config.read_timeout),
-                       ssl_context=context, socket_options=options)
-        except (AttributeError, TypeError, ValueError):
-            return None  # anything unexpected about the client: botocore sends
+        settings = direct_settings(client, "upload_part", {"Bucket": bucket, "Key": key,
+                                                           "UploadId": upload_id, "PartNumber": 1})
+        if settings is None:
+            return None
+        return cls(key=key, upload_id=upload_id, checksum_parameter=checksum_parameter, **settings)
 
     # one part ---------------------------------------------------------------------------------
     def part_url(self, number: int, checksum: Optional[str] = None) -> str:
@@ -216,30 +262,6 @@ class DirectParts:
         if response.will_close:
             self._drop(connection)
         return response.status, headers, data
-
-    # connections ------------------------------------------------------------------------------
-    def _connection(self) -> http.client.HTTPConnection:
-        connection = getattr(self._local, "connection", None)
-        if connection is None:
-            host = self._endpoint.host
-            if self._endpoint.scheme == "https":
-                connection = http.client.HTTPSConnection(host, timeout=self._connect_timeout,
-                                                         context=self._ssl_context)
-            else:
-                connection = http.client.HTTPConnection(host, timeout=self._connect_timeout)
-            self._local.connection = connection
-            with self._lock:
-                self._connections.append(connection)
-        return connection
-
-    def _drop(self, connection: http.client.HTTPConnection) -> None:
-        connection.close()  # the next part on this thread connects afresh
-
-    def close(self) -> None:
-        with self._lock:
-            connections, self._connections = self._connections, []
-        for connection in connections:
-            connection.close()
 
 
 def _read_head(sock) -> tuple[int, dict[str, str]]:

@@ -48,6 +48,7 @@ from ..kms_key import require_key_arn
 from .checksums import ChecksumAlgorithm, get_algorithm, split_composite
 from .config import KiB, PartPlan, TransferConfig, plan_parts
 from .direct import DirectParts
+from .direct_objects import DirectObjects
 from .errors import (
     KEPT, NOT_STORED, STORED, ChecksumMismatchError, FileChangedError, PendingUpload,
     StateFileConflictError, TemporaryTransferError, TransferError, UploadInterrupted,
@@ -269,9 +270,14 @@ def _put_single(client, fd, size, bucket, key, config, algorithm: ChecksumAlgori
     checksum = algorithm.encode(algorithm.digest(body))
     params = {"Bucket": bucket, "Key": key, "ChecksumAlgorithm": algorithm.s3_name,
               algorithm.parameter: checksum, **extra_args}
+    direct = DirectObjects.for_client(client, bucket) if config.direct_parts else None
+    headers = direct.headers_for(params) if direct is not None else None
+    if headers is not None:  # the PUT over the transfer's persistent connections (direct_objects.py)
+        send = lambda: direct.put_object(key, body, headers)  # noqa: E731
+    else:
+        send = lambda: client.put_object(Body=BlockBody(body) if body else b"", **params)  # noqa: E731
     try:
-        response = _policy(config).call(lambda: client.put_object(
-            Body=BlockBody(body) if body else b"", **params))
+        response = _policy(config).call(send)
     except Exception as error:
         if is_retryable(error):
             raise TemporaryTransferError(

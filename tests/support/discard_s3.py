@@ -10,6 +10,12 @@ It does not check signatures and keeps no data. It does keep each part's checksu
 that CompleteMultipartUpload can answer with the composite checksum S3 would compute from them
 (``base64(H(d1 || d2 || ...))-N``), which lets a client's end-of-upload verification run here.
 
+It also keeps each stored object's metadata (size, a per-write ETag, LastModified, checksum),
+never its bytes, and answers what tree tools ask of it: ListObjects (v1 and v2, prefix,
+delimiter, pages), HeadObject, DeleteObject(s), HeadBucket and CreateBucket. So a directory
+upload, ``aws s3 sync``, ``rclone copy`` and ``securestore sync`` run against it unchanged
+(``bench/small_files.py``); a GET of a stored object's bytes is not possible.
+
 For download benchmarks it can also serve objects read-only from local files
 (``serve_file``): HEAD and (ranged) GET answer from the file with ``os.sendfile``, so the server
 costs no copy. Such an object looks like one our uploader made in parts of ``part_size``: a
@@ -24,6 +30,10 @@ from __future__ import annotations
 
 import argparse
 import base64
+import bisect
+import email.utils
+import time
+from xml.sax.saxutils import escape as _xml_escape
 import hashlib
 import itertools
 import os
@@ -43,6 +53,8 @@ MAX_HEADER_BYTES = 64 * KiB
 _CHECKSUM_HEADERS = ("x-amz-checksum-crc32c", "x-amz-checksum-crc32", "x-amz-checksum-sha256",
                      "x-amz-checksum-sha1", "x-amz-checksum-crc64nvme")
 _PART_NUMBER = re.compile(rb"<PartNumber>(\d+)</PartNumber>")
+_DELETE_KEY = re.compile(rb"<Key>([^<]*)</Key>")
+LIST_PAGE = 1000
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 SERVED_PART_SIZE = 8 * MiB
 PART_SIZE_METADATA = "x-amz-meta-securestore-part-size"
@@ -100,6 +112,10 @@ class DiscardS3Server:
         self._upload_ids = itertools.count(1)
         self._part_checksums: dict[str, dict[int, tuple[str, str]]] = {}
         self._served: dict[str, _ServedFile] = {}
+        self._part_sizes: dict[str, dict[int, int]] = {}
+        self._objects: dict[str, dict] = {}        # "bucket/key" -> metadata (no bytes)
+        self._keys: dict[str, list[str]] = {}      # bucket -> sorted keys
+        self._writes = itertools.count(1)
         self.bytes_received = 0
         self.requests: dict[str, int] = {}
         self._stopping = threading.Event()
@@ -185,6 +201,9 @@ class DiscardS3Server:
                 if method in ("GET", "HEAD") and self._served_object(target) is not None:
                     self._send_object(conn, method, target, headers)
                     continue
+                if method == "HEAD":
+                    conn.sendall(self._head(target))
+                    continue
                 status, extra_headers, body = self._respond(method, target, headers, keep)
                 response = [f"HTTP/1.1 {status}", f"Content-Length: {len(body)}",
                             "x-amz-request-id: DISCARD", *extra_headers, "", ""]
@@ -241,6 +260,90 @@ class DiscardS3Server:
         with self._lock:
             self.requests[operation] = self.requests.get(operation, 0) + 1
 
+    # stored objects' metadata -----------------------------------------------------------------
+    def _store(self, bucket: str, key: str, size: int, checksum: Optional[tuple], suffix: str = "") -> str:
+        etag = f'"w{next(self._writes):031d}{suffix}"'  # unique per write, as S3's are per content
+        meta = {"size": size, "etag": etag, "checksum": checksum,
+                "modified": time.time()}
+        with self._lock:
+            name = f"{bucket}/{key}"
+            if name not in self._objects:
+                bisect.insort(self._keys.setdefault(bucket, []), key)
+            self._objects[name] = meta
+        return etag
+
+    def _forget(self, bucket: str, key: str) -> None:
+        """With ``self._lock`` held."""
+        if self._objects.pop(f"{bucket}/{key}", None) is not None:
+            keys = self._keys[bucket]
+            del keys[bisect.bisect_left(keys, key)]
+
+    def _head(self, target: str) -> Optional[bytes]:
+        """The response head of a HeadObject on a stored object (or of HeadBucket), else None."""
+        bucket, _, key = unquote(urlsplit(target).path).lstrip("/").partition("/")
+        if not key:
+            self._count("HeadBucket")
+            return b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nx-amz-request-id: DISCARD\r\n\r\n"
+        meta = self._objects.get(f"{bucket}/{key}")
+        self._count("HeadObject")
+        if meta is None:
+            return b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nx-amz-request-id: DISCARD\r\n\r\n"
+        lines = ["HTTP/1.1 200 OK", f"Content-Length: {meta['size']}", "x-amz-request-id: DISCARD",
+                 f"ETag: {meta['etag']}", f"Last-Modified: {email.utils.formatdate(meta['modified'], usegmt=True)}",
+                 "Content-Type: binary/octet-stream"]
+        if meta["checksum"]:
+            name, value, kind = meta["checksum"]
+            lines += [f"{name}: {value}", f"x-amz-checksum-type: {kind}"]
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+    def _list(self, bucket: str, query: dict):
+        """ListObjects v1/v2: prefix, delimiter, max-keys, continuation (the last key returned)."""
+        version2 = query.get("list-type", [""])[0] == "2"
+        self._count("ListObjectsV2" if version2 else "ListObjects")
+        prefix = query.get("prefix", [""])[0]
+        delimiter = query.get("delimiter", [""])[0]
+        limit = min(int(query.get("max-keys", [str(LIST_PAGE)])[0]), LIST_PAGE)
+        after = (query.get("continuation-token") or query.get("start-after") or query.get("marker") or [""])[0]
+        contents, prefixes, last = [], [], ""
+        truncated = False
+        with self._lock:
+            keys = self._keys.get(bucket, [])
+            index = bisect.bisect_right(keys, after) if after else bisect.bisect_left(keys, prefix)
+            while index < len(keys):
+                key = keys[index]
+                if not key.startswith(prefix):
+                    break
+                if len(contents) + len(prefixes) >= limit:
+                    truncated = True
+                    break
+                rest = key[len(prefix):]
+                if delimiter and delimiter in rest:
+                    common = prefix + rest.split(delimiter, 1)[0] + delimiter
+                    prefixes.append(common)
+                    last = common
+                    # skip every key under this common prefix
+                    index = bisect.bisect_left(keys, common[:-1] + chr(ord(delimiter[-1]) + 1))
+                    continue
+                meta = self._objects[f"{bucket}/{key}"]
+                modified = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(meta["modified"]))
+                contents.append(f"<Contents><Key>{_xml_escape(key)}</Key><LastModified>{modified}.000Z"
+                                f"</LastModified><ETag>{_xml_escape(meta['etag'])}</ETag><Size>{meta['size']}"
+                                "</Size><StorageClass>STANDARD</StorageClass></Contents>")
+                last = key
+                index += 1
+        token = ""
+        if truncated:
+            token = (f"<NextContinuationToken>{_xml_escape(last)}</NextContinuationToken>" if version2
+                     else f"<NextMarker>{_xml_escape(last)}</NextMarker>")
+        payload = ('<?xml version="1.0" encoding="UTF-8"?><ListBucketResult>'
+                   f"<Name>{bucket}</Name><Prefix>{_xml_escape(prefix)}</Prefix>"
+                   f"<KeyCount>{len(contents) + len(prefixes)}</KeyCount><MaxKeys>{limit}</MaxKeys>"
+                   f"<IsTruncated>{'true' if truncated else 'false'}</IsTruncated>{token}"
+                   + "".join(contents)
+                   + "".join(f"<CommonPrefixes><Prefix>{_xml_escape(p)}</Prefix></CommonPrefixes>" for p in prefixes)
+                   + "</ListBucketResult>")
+        return "200 OK", ["Content-Type: application/xml"], payload.encode("utf-8")
+
     def _respond(self, method: str, target: str, headers: dict, body: bytes):
         parts = urlsplit(target)
         query = parse_qs(parts.query, keep_blank_values=True)
@@ -262,6 +365,8 @@ class DiscardS3Server:
             upload_id = query["uploadId"][0]
             part_number = int(query["partNumber"][0])
             extra = [f'ETag: "etag-{part_number}"']
+            with self._lock:
+                self._part_sizes.setdefault(upload_id, {})[part_number] = int(headers.get("content-length", "0") or 0)
             for name in _CHECKSUM_HEADERS:
                 if name in headers:
                     extra.append(f"{name}: {headers[name]}")
@@ -275,23 +380,49 @@ class DiscardS3Server:
             numbers = [int(n) for n in _PART_NUMBER.findall(body)]
             with self._lock:
                 recorded = self._part_checksums.pop(upload_id, {})
+                sizes = self._part_sizes.pop(upload_id, {})
             checksum_xml = ""
+            stored_checksum = None
             if recorded and all(n in recorded for n in numbers):
                 header = recorded[numbers[0]][0]
                 value = _composite(header, [recorded[n][1] for n in numbers])
                 if value:
                     tag = "Checksum" + header.rsplit("-", 1)[1].upper()
                     checksum_xml = f"<{tag}>{value}</{tag}><ChecksumType>COMPOSITE</ChecksumType>"
+                    stored_checksum = (header, value, "COMPOSITE")
+            etag = self._store(bucket, key, sum(sizes.get(n, 0) for n in numbers), stored_checksum,
+                               suffix=f"-{len(numbers)}")
             payload = (f'<?xml version="1.0" encoding="UTF-8"?><CompleteMultipartUploadResult>'
                        f"<Location>/{bucket}/{key}</Location><Bucket>{bucket}</Bucket>"
-                       f'<Key>{key}</Key><ETag>"etag-mpu-{len(numbers)}"</ETag>{checksum_xml}'
+                       f'<Key>{key}</Key><ETag>{etag}</ETag>{checksum_xml}'
                        f"</CompleteMultipartUploadResult>")
             return "200 OK", xml_headers, payload.encode()
+        if method == "PUT" and not key:
+            self._count("CreateBucket")
+            return "200 OK", [], b""
         if method == "PUT":
             self._count("PutObject")
-            extra = ['ETag: "etag-put"']
+            sent = next(((n, headers[n]) for n in _CHECKSUM_HEADERS if n in headers), None)
+            size = headers.get("x-amz-decoded-content-length") or headers.get("content-length") or "0"
+            etag = self._store(bucket, key, int(size),
+                               (sent[0], sent[1], "FULL_OBJECT") if sent else None)
+            extra = [f"ETag: {etag}"]
             extra += [f"{n}: {headers[n]}" for n in _CHECKSUM_HEADERS if n in headers]
             return "200 OK", extra, b""
+        if method == "GET" and not key and "uploads" not in query:
+            return self._list(bucket, query)
+        if method == "POST" and "delete" in query:
+            self._count("DeleteObjects")
+            with self._lock:
+                for raw in _DELETE_KEY.findall(body):
+                    self._forget(bucket, _xml_unescape(raw.decode("utf-8")))
+            payload = '<?xml version="1.0" encoding="UTF-8"?><DeleteResult></DeleteResult>'
+            return "200 OK", xml_headers, payload.encode()
+        if method == "DELETE" and key and "uploadId" not in query:
+            self._count("DeleteObject")
+            with self._lock:
+                self._forget(bucket, key)
+            return "204 No Content", [], b""
         if method == "DELETE" and "uploadId" in query:
             self._count("AbortMultipartUpload")
             with self._lock:
@@ -307,6 +438,12 @@ class DiscardS3Server:
         payload = (f"<Error><Code>NotImplemented</Code><Message>discard server: {method} "
                    f"{target}</Message></Error>")
         return "501 Not Implemented", xml_headers, payload.encode()
+
+
+def _xml_unescape(text: str) -> str:
+    from xml.sax.saxutils import unescape
+
+    return unescape(text, {"&quot;": '"', "&apos;": "'"})
 
 
 def main() -> int:
