@@ -33,6 +33,7 @@ from .errors import (  # noqa: F401 - the exit statuses and exceptions, re-expor
 COMMAND_MODULES: tuple[str, ...] = (
     "securestore.cli.preview",
     "securestore.cli.transfer",
+    "securestore.cli.sync",
     "securestore.cli.uploads",
     "securestore.cli.sign",
     "securestore.cli.assume",

@@ -68,3 +68,26 @@ def aws_failure(error: BaseException, bucket: str, what: str) -> CommandFailed:
     if code == "NoSuchBucket":
         return CommandFailed(f"bucket {bucket!r} does not exist (check --bucket / SECURESTORE_BUCKET)")
     return CommandFailed(f"{what}: {describe_error(error)}")
+
+
+class TerminateAsInterrupt:
+    """Turn SIGTERM into KeyboardInterrupt while a transfer runs, so it aborts cleanly too."""
+
+    def __enter__(self):
+        import signal
+
+        try:
+            self._previous = signal.signal(signal.SIGTERM, self._raise)
+        except ValueError:  # not the main thread
+            self._previous = None
+        return self
+
+    @staticmethod
+    def _raise(signum, frame):
+        raise KeyboardInterrupt()
+
+    def __exit__(self, *exc):
+        import signal
+
+        if self._previous is not None:
+            signal.signal(signal.SIGTERM, self._previous)

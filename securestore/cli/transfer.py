@@ -18,14 +18,15 @@ import argparse
 import json
 import os
 import shlex
-import signal
 import sys
 from typing import Any, Optional
 
-from securestore.transfer.config import CHECKSUM_ALGORITHMS, DEFAULT_CHECKSUM_ALGORITHM, parse_duration
+from securestore.transfer.config import CHECKSUM_ALGORITHMS, DEFAULT_CHECKSUM_ALGORITHM
 
 from . import options, settings
 from .errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_TEMPFAIL, EXIT_USAGE, UsageError, aws_failure
+from .errors import TerminateAsInterrupt as _TerminateAsInterrupt
+from .settings import transfer_config as _transfer_config
 
 STORAGE_CLASSES = ("STANDARD", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR",
                    "GLACIER", "DEEP_ARCHIVE", "REDUCED_REDUNDANCY")
@@ -155,27 +156,6 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
 
 
 # ------------------------------------------------------------------ shared plumbing
-def _transfer_config(args: argparse.Namespace, checksum: str = DEFAULT_CHECKSUM_ALGORITHM):
-    from securestore.transfer.config import TransferConfig
-
-    try:
-        retry_for = parse_duration(args.retry_for)
-    except ValueError as error:
-        raise UsageError(f"--retry-for: {error}") from None
-    try:
-        return TransferConfig(part_size=args.part_size, concurrency=args.concurrency,
-                              checksum_algorithm=checksum, max_attempts=args.max_attempts,
-                              retry_for_seconds=retry_for,
-                              direct_parts=not getattr(args, "parts_via_botocore", False))
-    except ValueError as exc:  # name the flag, not the field
-        text = str(exc)
-        for field, flag in (("part_size", "--part-size"), ("concurrency", "--concurrency"),
-                            ("max_attempts", "--max-attempts"), ("multipart_threshold", "--part-size"),
-                            ("retry_for_seconds", "--retry-for")):
-            text = text.replace(field, flag)
-        raise UsageError(text) from None
-
-
 def _client(args: argparse.Namespace, tenant_id: Optional[str] = None):
     return settings.s3_client(args, tenant_id=tenant_id, concurrency=args.concurrency)
 
@@ -223,25 +203,6 @@ def _umask_mode() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return 0o666 & ~mask
-
-
-class _TerminateAsInterrupt:
-    """Turn SIGTERM into KeyboardInterrupt while a transfer runs, so it aborts cleanly too."""
-
-    def __enter__(self):
-        try:
-            self._previous = signal.signal(signal.SIGTERM, self._raise)
-        except ValueError:  # not the main thread
-            self._previous = None
-        return self
-
-    @staticmethod
-    def _raise(signum, frame):
-        raise KeyboardInterrupt()
-
-    def __exit__(self, *exc):
-        if self._previous is not None:
-            signal.signal(signal.SIGTERM, self._previous)
 
 
 def _rate(size: int, seconds: float) -> str:

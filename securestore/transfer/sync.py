@@ -189,7 +189,10 @@ class _Sync:
         layout: Optional[str] = FULL
         if count:
             try:
-                ranges = _part_ranges(self.client, self.policy, self.bucket, remote.key, head, remote.size, count)
+                version = head.get("VersionId")
+                pinned = {"VersionId": version} if version and version != "null" else {}
+                ranges = _part_ranges(self.client, self.policy, self.bucket, remote.key, head, remote.size,
+                                      count, pinned)
             except TransferError:
                 layout = None  # part sizes unknown: a composite cannot be recomputed
             else:
