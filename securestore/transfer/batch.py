@@ -223,7 +223,12 @@ def run_streamed(items: Iterable[Any], function: Callable[[Any], None], *, worke
 
     def loop() -> None:
         while True:
-            item = work.get()
+            try:
+                item = work.get(timeout=0.2)
+            except queue.Empty:
+                if cancelled.is_set():
+                    return  # the producer stopped (an error, Ctrl-C): no end marker will come
+                continue
             if item is _END:
                 return
             if cancelled.is_set():

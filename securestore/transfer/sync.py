@@ -15,7 +15,7 @@ size within the same second, or an object replaced by another writer, looks unch
 trees where reading is too dear).
 
 What keeps an unchanged tree cheap: the local checksum is cached by (device, inode, size,
-mtime_ns) and the object's by (key, ETag, size, LastModified) in ``sync_state`` (SQLite), so a
+mtime_ns, ctime_ns) and the object's by (key, ETag, size, LastModified) in ``sync_state`` (SQLite), so a
 second run reads no file and sends no HEAD: one listing page per 1,000 objects and a ``stat``
 per file.
 
@@ -203,12 +203,13 @@ class _Sync:
         return algorithm.name, value, layout
 
     def local_checksum(self, local: LocalFile, algorithm: ChecksumAlgorithm, layout: str) -> Optional[str]:
-        cached = self.state.local(local.device, local.inode, local.size, local.mtime_ns, algorithm.name, layout)
+        cached = self.state.local(local.device, local.inode, local.size, local.mtime_ns, local.ctime_ns,
+                                  algorithm.name, layout)
         if cached is not None:
             return cached
         value = file_checksum(local, algorithm, layout)
         if value is not None:
-            self.state.remember_local(local.device, local.inode, local.size, local.mtime_ns,
+            self.state.remember_local(local.device, local.inode, local.size, local.mtime_ns, local.ctime_ns,
                                       algorithm.name, layout, value)
         return value
 
@@ -308,7 +309,7 @@ class _Upload(_Sync):
             self.state.remember_remote(self.endpoint, self.bucket, key, result.etag, local.size, None,
                                        result.checksum_algorithm, result.checksum, layout)
         if _unchanged_since(local):
-            self.state.remember_local(local.device, local.inode, local.size, local.mtime_ns,
+            self.state.remember_local(local.device, local.inode, local.size, local.mtime_ns, local.ctime_ns,
                                       result.checksum_algorithm, layout, result.checksum)
 
     def delete_all(self, relatives: Iterator[str]) -> None:
@@ -398,7 +399,7 @@ class _Download(_Sync):
             return
         status = os.stat(path)
         self.state.remember_local(status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns,
-                                  result.checksum_algorithm, layout, result.checksum)
+                                  status.st_ctime_ns, result.checksum_algorithm, layout, result.checksum)
         self.state.remember_remote(self.endpoint, self.bucket, remote.key, remote.etag, remote.size,
                                    remote.last_modified.isoformat(), result.checksum_algorithm,
                                    result.checksum, layout)
@@ -473,14 +474,14 @@ def _problem_counter(job: _Sync, on_problem: Optional[Callable[[str], None]]) ->
 
 def _time_differs(local: LocalFile, remote: RemoteObject, downloading: bool, exact: bool) -> bool:
     """``aws s3 sync``'s rule for same-size entries (``syncstrategy``): uploading, copy when the
-    file is newer than the object; downloading, when the object is older than the file (aws
-    sets a downloaded file's mtime to LastModified), or, exact, whenever they differ."""
-    local_seconds = local.mtime_ns / 1e9
-    remote_seconds = remote.last_modified.timestamp()
-    if not downloading:
-        return local_seconds > remote_seconds
-    if exact:
-        return int(local_seconds) != int(remote_seconds)
+    file is newer than the object; downloading, when the file is newer than the object (aws
+    sets a downloaded file's mtime to LastModified), or, exact, whenever they differ. In whole
+    seconds: LastModified has no finer resolution, so a file written in the same second as its
+    upload is not "newer"."""
+    local_seconds = local.mtime_ns // 1_000_000_000
+    remote_seconds = int(remote.last_modified.timestamp())
+    if downloading and exact:
+        return local_seconds != remote_seconds
     return local_seconds > remote_seconds
 
 
@@ -545,7 +546,8 @@ def _unchanged_since(local: LocalFile) -> bool:
         now = os.stat(local.path)
     except OSError:
         return False
-    return (now.st_size, now.st_mtime_ns, now.st_ino) == (local.size, local.mtime_ns, local.inode)
+    return (now.st_size, now.st_mtime_ns, now.st_ctime_ns, now.st_ino) == \
+        (local.size, local.mtime_ns, local.ctime_ns, local.inode)
 
 
 def _content_type(path: str) -> Optional[str]:

@@ -5,8 +5,11 @@ directory is made ``0700``, the file ``0600``: a cache someone else can write co
 skip a file that differs):
 
 * ``local_checksum``: a local file's checksum for one algorithm and part layout, keyed by
-  ``(device, inode, size, mtime_ns)``. Writing a file changes its mtime, so a rewritten file
-  misses and is hashed again; an unchanged tree is not read at all.
+  ``(device, inode, size, mtime_ns, ctime_ns)``. Writing a file changes its mtime, so a
+  rewritten file misses and is hashed again; an unchanged tree is not read at all. The ctime is
+  there because an mtime can be set back (``touch -d``, ``cp -p``, ``rsync -t``, any tool that
+  restores times): a same-size rewrite with its old mtime would otherwise hit the old
+  checksum. The ctime cannot be set by a user; any write, ``utime`` or ``chmod`` moves it.
 * ``remote_checksum``: the checksum S3 stores for a key (and its part layout), valid while the
   listing shows the same ETag, size and LastModified. Any write changes LastModified. After our
   own upload LastModified is not known yet (PutObject does not return it): the row is stored
@@ -15,7 +18,8 @@ skip a file that differs):
   opaque per-write value under SSE-KMS); another object with the same ETag would need an MD5
   second preimage of our content, not a collision.
 
-SQLite rather than a dict: lookups by key without loading the table, so memory stays flat
+Table names carry a version (``_v1``): a later layout gets new tables, and an old file simply
+misses. SQLite rather than a dict: lookups by key without loading the table, so memory stays flat
 whatever the number of files. Writes are batched (``FLUSH_EVERY`` rows a transaction). A file
 that is not a readable database is set aside and a fresh one started: it is only a cache.
 """
@@ -32,11 +36,11 @@ from typing import Optional, Union
 FLUSH_EVERY = 512
 PRUNE_AFTER_SECONDS = 60 * 24 * 3600
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS local_checksum (
-    device INTEGER, inode INTEGER, size INTEGER, mtime_ns INTEGER, algorithm TEXT, layout TEXT,
-    value TEXT, stored_at INTEGER,
-    PRIMARY KEY (device, inode, size, mtime_ns, algorithm, layout)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS remote_checksum (
+CREATE TABLE IF NOT EXISTS local_checksum_v1 (
+    device INTEGER, inode INTEGER, size INTEGER, mtime_ns INTEGER, ctime_ns INTEGER, algorithm TEXT,
+    layout TEXT, value TEXT, stored_at INTEGER,
+    PRIMARY KEY (device, inode, size, mtime_ns, ctime_ns, algorithm, layout)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS remote_checksum_v1 (
     endpoint TEXT, bucket TEXT, key TEXT, etag TEXT, size INTEGER, last_modified TEXT,
     algorithm TEXT, value TEXT, layout TEXT, stored_at INTEGER,
     PRIMARY KEY (endpoint, bucket, key)) WITHOUT ROWID;
@@ -82,25 +86,27 @@ class ChecksumState:
             connection.executescript(SCHEMA)
             cutoff = int(time.time()) - PRUNE_AFTER_SECONDS
             with connection:
-                connection.execute("DELETE FROM local_checksum WHERE stored_at < ?", (cutoff,))
+                connection.execute("DELETE FROM local_checksum_v1 WHERE stored_at < ?", (cutoff,))
         except sqlite3.DatabaseError:
             connection.close()
             raise
         return connection
 
     # local files ------------------------------------------------------------------------------
-    def local(self, device: int, inode: int, size: int, mtime_ns: int, algorithm: str,
+    def local(self, device: int, inode: int, size: int, mtime_ns: int, ctime_ns: int, algorithm: str,
               layout: str) -> Optional[str]:
         with self._lock:
             row = self._connection.execute(
-                "SELECT value FROM local_checksum WHERE device=? AND inode=? AND size=? AND mtime_ns=? "
-                "AND algorithm=? AND layout=?", (device, inode, size, mtime_ns, algorithm, layout)).fetchone()
+                "SELECT value FROM local_checksum_v1 WHERE device=? AND inode=? AND size=? AND mtime_ns=? "
+                "AND ctime_ns=? AND algorithm=? AND layout=?",
+                (device, inode, size, mtime_ns, ctime_ns, algorithm, layout)).fetchone()
         return row[0] if row else None
 
-    def remember_local(self, device: int, inode: int, size: int, mtime_ns: int, algorithm: str,
-                       layout: str, value: str) -> None:
+    def remember_local(self, device: int, inode: int, size: int, mtime_ns: int, ctime_ns: int,
+                       algorithm: str, layout: str, value: str) -> None:
         with self._lock:
-            self._local_rows.append((device, inode, size, mtime_ns, algorithm, layout, value, int(time.time())))
+            self._local_rows.append((device, inode, size, mtime_ns, ctime_ns, algorithm, layout, value,
+                                     int(time.time())))
             if len(self._local_rows) >= FLUSH_EVERY:
                 self._flush()
 
@@ -110,13 +116,15 @@ class ChecksumState:
         """``(algorithm, value, layout)`` if the row matches this listing entry, else ``None``."""
         with self._lock:
             row = self._connection.execute(
-                "SELECT etag, size, last_modified, algorithm, value, layout FROM remote_checksum "
+                "SELECT etag, size, last_modified, algorithm, value, layout FROM remote_checksum_v1 "
                 "WHERE endpoint=? AND bucket=? AND key=?", (endpoint, bucket, key)).fetchone()
             if row is None or row[0] != etag or row[1] != size:
                 return None
             if row[2] is None:  # written by our upload: the first listing tells its LastModified
                 self._remote_rows.append((endpoint, bucket, key, etag, size, last_modified,
                                           row[3], row[4], row[5], int(time.time())))
+                if len(self._remote_rows) >= FLUSH_EVERY:
+                    self._flush()
             elif row[2] != last_modified:
                 return None
         return row[3], row[4], row[5]
@@ -133,7 +141,7 @@ class ChecksumState:
         with self._lock:
             self._flush()
             with self._connection:
-                self._connection.execute("DELETE FROM remote_checksum WHERE endpoint=? AND bucket=? AND key=?",
+                self._connection.execute("DELETE FROM remote_checksum_v1 WHERE endpoint=? AND bucket=? AND key=?",
                                          (endpoint, bucket, key))
 
     # ------------------------------------------------------------------------------------------
@@ -141,9 +149,9 @@ class ChecksumState:
         if not (self._local_rows or self._remote_rows):
             return
         with self._connection:
-            self._connection.executemany("INSERT OR REPLACE INTO local_checksum VALUES (?,?,?,?,?,?,?,?)",
+            self._connection.executemany("INSERT OR REPLACE INTO local_checksum_v1 VALUES (?,?,?,?,?,?,?,?,?)",
                                          self._local_rows)
-            self._connection.executemany("INSERT OR REPLACE INTO remote_checksum VALUES (?,?,?,?,?,?,?,?,?,?)",
+            self._connection.executemany("INSERT OR REPLACE INTO remote_checksum_v1 VALUES (?,?,?,?,?,?,?,?,?,?)",
                                          self._remote_rows)
         self._local_rows, self._remote_rows = [], []
 

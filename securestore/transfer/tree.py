@@ -25,6 +25,11 @@ from typing import Any, Callable, Iterable, Iterator, Optional, Sequence
 from .batch import Filter, selected
 
 
+LIST_PAGE_SIZE = 1000
+"""Keys per ListObjectsV2 page (S3's maximum). The largest thing a sync holds is about two parsed
+pages (~3.5 MiB at 1,000)."""
+
+
 class ListingOrderError(RuntimeError):
     """A listing stepped back in key order: joining it would pair the wrong entries."""
 
@@ -39,6 +44,7 @@ class LocalFile:
     mtime_ns: int
     inode: int
     device: int
+    ctime_ns: int = 0
 
 
 @dataclass(frozen=True)
@@ -81,7 +87,8 @@ def walk_local(root: str, filters: Sequence[Filter] = (),
             continue
         if not _stat.S_ISREG(status.st_mode):
             continue  # sockets, fifos, devices, dangling links
-        yield LocalFile(relative, path, status.st_size, status.st_mtime_ns, status.st_ino, status.st_dev)
+        yield LocalFile(relative, path, status.st_size, status.st_mtime_ns, status.st_ino, status.st_dev,
+                        status.st_ctime_ns)
 
 
 def _sorted_entries(directory: str, prefix: str,
@@ -120,7 +127,7 @@ def list_remote(client: Any, bucket: str, prefix: str, filters: Sequence[Filter]
     Zero-byte "folder" placeholders (keys ending in ``/``) are skipped, as ``aws s3 sync`` does.
     """
     paginator = client.get_paginator("list_objects_v2")
-    for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
+    for page in paginator.paginate(Bucket=bucket, Prefix=prefix, PaginationConfig={"PageSize": LIST_PAGE_SIZE}):
         for entry in page.get("Contents", ()):
             key = entry["Key"]
             if key.endswith("/") and entry.get("Size", 0) == 0:

@@ -117,6 +117,7 @@ class DiscardS3Server:
         self._keys: dict[str, list[str]] = {}      # bucket -> sorted keys
         self._writes = itertools.count(1)
         self.bytes_received = 0
+        self.connections = 0
         self.requests: dict[str, int] = {}
         self._stopping = threading.Event()
         self._thread: Optional[threading.Thread] = None
@@ -151,6 +152,8 @@ class DiscardS3Server:
             except OSError:
                 return
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            with self._lock:
+                self.connections += 1
             conn.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, SOCKET_BUFFER_BYTES)
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
