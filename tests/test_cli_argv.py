@@ -187,10 +187,12 @@ def test_bad_input_is_exit_2_with_one_line_naming_the_flag(env, argv, flag):
 def test_version_prints_the_package_version(capsys):
     from importlib.metadata import version
 
+    from securestore.version import DISTRIBUTION
+
     with pytest.raises(SystemExit) as exit_:
         cli.main(["--version"])
     assert exit_.value.code == 0
-    assert capsys.readouterr().out.strip() == f"securestore {version('securestore')}"
+    assert capsys.readouterr().out.strip() == f"securestore {version(DISTRIBUTION)}"
 
 
 def test_every_argument_has_help_text():
