@@ -118,6 +118,7 @@ audit = AuditTrail(
         protect=settings.protect,
         tags=settings.tags,
         alert_rule_names=[alert_rule_name(scan_name)] if scan_settings.enabled else [],
+        workload_role_arns=access.workload_role_arns(),
     ),
 )
 
@@ -160,7 +161,10 @@ _, log_bucket_policy = storage.attach_policies(
     data_statements=data_bucket_statements,
     log_statements=combined(edge.log_statements, audit.log_statements),
 )
-key.attach_policy(extra_statements=combined(edge.key_statements))
+key.attach_policy(
+    extra_statements=combined(edge.key_statements, access.key_statements()),
+    bucket_arn=storage.bucket_arn,
+)
 edge.deliver_access_logs(after=[log_bucket_policy])
 audit.log_trail_bucket_access(after=[log_bucket_policy])
 

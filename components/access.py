@@ -1,7 +1,8 @@
 """``AccessRoles``: the IAM roles through which workloads reach the data bucket.
 
-* Lambda role: trusted by ``lambda.amazonaws.com`` for this account only; logs through the
-  AWS managed basic-execution policy; object read/write/delete; KMS through S3 only.
+* Lambda role: trusted by ``lambda.amazonaws.com`` for this account only; writes its own
+  ``/aws/lambda/*`` logs (not the AWS managed basic-execution policy, whose ``*`` reaches the
+  trail's log group); object read/write/delete; KMS through S3 only.
 * EC2 role and instance profile: read-only or read-write, from config.
 * Uploader role (seed 001): STS by configured principals with an external id (and MFA),
   tagged with ``tenant_id``; puts and multipart uploads under that tenant's prefix only.
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, Optional, Sequence, TypedDict
 import pulumi
 import pulumi_aws as aws
 
-from . import args_check, role_policies
+from . import args_check, key_policies, role_policies
 from .package import resource_type
 from .policy_common import Statement
 
@@ -71,6 +72,7 @@ class AccessRoles(pulumi.ComponentResource):
         uploader_role: aws.iam.Role
         tenant_role: aws.iam.Role
         least_privilege_policy: aws.iam.Policy
+        tenant_boundary: aws.iam.Policy
     lambda_role_arn: pulumi.Output[str]
     """Role of backend functions: read/write/delete in the data bucket."""
     ec2_role_arn: pulumi.Output[str]
@@ -85,6 +87,8 @@ class AccessRoles(pulumi.ComponentResource):
     """Customer-managed least-privilege policy for the app's other principals."""
     data_bucket_statements: pulumi.Output[str]
     """JSON array: the data bucket's tenant-confinement denies (for StorePolicies)."""
+    key_policy_statements: pulumi.Output[str]
+    """JSON array: the data key's denies (tenant sessions use it only through S3 for the data bucket; no workload role administers it), for StorePolicies."""
 
     def __init__(
         self, name: str, args: AccessRolesArgs, opts: Optional[pulumi.ResourceOptions] = None
@@ -95,6 +99,19 @@ class AccessRoles(pulumi.ComponentResource):
         self._args = args
         child = pulumi.ResourceOptions(parent=self)
         resources = pulumi.Output.all(args["bucket_arn"], args["kms_key_arn"], args["region"])
+        # The ceiling of every role a tenant session runs as, created by the stack and always
+        # attached (a configured permissionsBoundaryArn applies to the other roles).
+        self.tenant_boundary = aws.iam.Policy(
+            f"{name}-tenant-boundary",
+            aws.iam.PolicyArgs(
+                description="Permissions boundary of tenant sessions: their own prefix and the data key through S3",
+                policy=resources.apply(
+                    lambda r: json.dumps(role_policies.tenant_boundary(bucket_arn=r[0], kms_key_arn=r[1], region=r[2]))
+                ),
+                tags=args["tags"],
+            ),
+            child,
+        )
 
         self.lambda_role = self._role(
             "lambda",
@@ -105,19 +122,6 @@ class AccessRoles(pulumi.ComponentResource):
                 )
             ),
         )
-        aws.iam.RolePolicyAttachment(
-            f"{name}-lambda-basic-execution",
-            aws.iam.RolePolicyAttachmentArgs(
-                role=self.lambda_role.name,
-                policy_arn=pulumi.Output.from_input(args["partition"]).apply(
-                    lambda partition: role_policies.aws_managed_policy_arn(
-                        role_policies.LAMBDA_BASIC_EXECUTION_POLICY, partition
-                    )
-                ),
-            ),
-            child,
-        )
-
         self.ec2_role = self._role(
             "ec2",
             f"Application servers: {args['ec2_access_mode']} access to the data bucket",
@@ -133,6 +137,7 @@ class AccessRoles(pulumi.ComponentResource):
             "uploader",
             "Uploader (STS, external id, tenant_id session tag): uploads under its tenant prefix",
             self._uploader_trust(),
+            boundary=self.tenant_boundary.arn,
         )
 
         backends = [self.lambda_role.arn]
@@ -146,15 +151,17 @@ class AccessRoles(pulumi.ComponentResource):
                     role_policies.tenant_role_trust_policy(arns, self._brokers())
                 )
             ),
+            boundary=self.tenant_boundary.arn,
         )
 
         tenant_arn = self.tenant_role.arn
         self._inline(
             self.lambda_role,
             "lambda-data-access",
-            pulumi.Output.all(resources, tenant_arn).apply(
+            pulumi.Output.all(resources, tenant_arn, args["account_id"], args["partition"]).apply(
                 lambda r: role_policies.lambda_policy(
-                    bucket_arn=r[0][0], kms_key_arn=r[0][1], region=r[0][2], tenant_role_arn=r[1]
+                    bucket_arn=r[0][0], kms_key_arn=r[0][1], region=r[0][2], tenant_role_arn=r[1],
+                    function_logs_arn=role_policies.function_log_groups(r[0][2], r[2], r[3]),
                 )
             ),
         )
@@ -212,6 +219,7 @@ class AccessRoles(pulumi.ComponentResource):
         self.least_privilege_policy_arn = self.least_privilege_policy.arn
         # bucket_policy_statements() as JSON, an output for a program in another language
         self.data_bucket_statements = self.bucket_policy_statements().apply(json.dumps)
+        self.key_policy_statements = self.key_statements().apply(json.dumps)
         self.register_outputs(
             {
                 "lambda_role_arn": self.lambda_role_arn,
@@ -221,6 +229,7 @@ class AccessRoles(pulumi.ComponentResource):
                 "tenant_role_arn": self.tenant_role_arn,
                 "least_privilege_policy_arn": self.least_privilege_policy_arn,
                 "data_bucket_statements": self.data_bucket_statements,
+                "key_policy_statements": self.key_policy_statements,
             }
         )
 
@@ -250,7 +259,9 @@ class AccessRoles(pulumi.ComponentResource):
         )
         return AccessRolesArgs(**{"permissions_boundary_arn": None, **args})  # type: ignore[typeddict-item]
 
-    def _role(self, role: str, description: str, trust: pulumi.Input[str]) -> aws.iam.Role:
+    def _role(self, role: str, description: str, trust: pulumi.Input[str],
+              boundary: Optional[pulumi.Input[str]] = None) -> aws.iam.Role:
+        """``boundary``: the stack's tenant boundary (tagged roles); else the configured one."""
         args = self._args
         return aws.iam.Role(
             f"{self._name}-{role}",
@@ -258,7 +269,7 @@ class AccessRoles(pulumi.ComponentResource):
                 description=description,
                 assume_role_policy=trust,
                 max_session_duration=args["max_session_duration_seconds"],
-                permissions_boundary=args["permissions_boundary_arn"] or None,
+                permissions_boundary=boundary or args["permissions_boundary_arn"] or None,
                 tags=args["tags"],
             ),
             pulumi.ResourceOptions(parent=self),
@@ -287,6 +298,27 @@ class AccessRoles(pulumi.ComponentResource):
                     args["uploader_require_mfa"],
                     self._brokers(),
                 )
+            )
+        )
+
+    def workload_role_arns(self) -> pulumi.Output[list[str]]:
+        """The roles that run application code: none of them may administer a key."""
+        return pulumi.Output.all(
+            self.lambda_role.arn, self.ec2_role.arn, self.uploader_role.arn, self.tenant_role.arn
+        ).apply(list)
+
+    def key_statements(self) -> pulumi.Output[list[Statement]]:
+        """Data-key statements: tenant sessions use it only through S3 for the data bucket;
+        no workload role administers it (``key_policies.data_key_isolation_statements``)."""
+        read_only = self._args["ec2_access_mode"] == "read-only"
+        writers = [self.lambda_role.arn, self.uploader_role.arn, self.tenant_role.arn]
+        writers += [] if read_only else [self.ec2_role.arn]
+        return pulumi.Output.all(
+            self._args["bucket_arn"], self._args["region"], pulumi.Output.all(*writers),
+            pulumi.Output.all(*([self.ec2_role.arn] if read_only else [])),
+        ).apply(
+            lambda a: key_policies.data_key_isolation_statements(
+                bucket_arn=a[0], region=a[1], workload_role_arns=a[2], read_only_role_arns=a[3]
             )
         )
 

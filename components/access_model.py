@@ -19,6 +19,7 @@ permissions boundary enforce, not just what the tenant role is given today.
 
 from __future__ import annotations
 
+import fnmatch
 from dataclasses import dataclass
 from typing import Mapping, Optional
 
@@ -80,6 +81,7 @@ AUDIT_KEY = "audit-key"
 TOPIC = "upload-topic"
 LOG_GROUP = "trail-log-group"
 DISTRIBUTION = "distribution"
+TENANT_ROLE = "tenant-role"
 STACK_ROLES = "stack-roles"
 OTHER = "other-stack-resources"
 
@@ -92,7 +94,8 @@ RESOURCES: dict[str, str] = {
     TOPIC: "the ObjectCreated topic (every tenant's new keys)",
     LOG_GROUP: "the trail's CloudWatch Logs group",
     DISTRIBUTION: "the CloudFront distribution and its configuration",
-    STACK_ROLES: "the stack's IAM roles (passing or assuming one is taking its rights)",
+    TENANT_ROLE: "the tenant role (assuming it with a tenant_id tag opens that tenant's prefix)",
+    STACK_ROLES: "the stack's other IAM roles (passing or assuming one is taking its rights)",
     OTHER: "every other resource of the stack (aliases, functions, policies, WAF, ...)",
 }
 
@@ -150,7 +153,7 @@ SCANNER_VALIDATION_OBJECT = "malware-protection-resource-validation-object"
 @dataclass(frozen=True)
 class Grant:
     actions: tuple[str, ...]
-    """Exact IAM action names (``"*"``: every action)."""
+    """IAM action names; a trailing ``*`` as in IAM (``kms:GenerateDataKey*``); ``"*"``: all."""
     scope: str = ANY
     """``ANY``, ``OWN_PREFIX`` or ``prefix(path)``: which objects (or list prefixes)."""
     via: Optional[str] = None
@@ -192,9 +195,10 @@ MODEL: dict[str, dict[str, tuple[Grant, ...]]] = {
         **_admin(),
     },
     AUDIT_KEY: {
-        CLOUDTRAIL: (Grant(("kms:GenerateDataKey", "kms:DescribeKey")),),
-        S3_NOTIFICATIONS: (Grant(("kms:GenerateDataKey", "kms:Decrypt")),),
-        CLOUDWATCH_LOGS: (Grant(("kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey")),),
+        CLOUDTRAIL: (Grant(("kms:GenerateDataKey*", "kms:DescribeKey")),),
+        S3_NOTIFICATIONS: (Grant(("kms:GenerateDataKey*", "kms:Decrypt")),),
+        CLOUDWATCH_LOGS: (Grant(("kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo",
+                                 "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext")),),
         **_admin(),
     },
     TOPIC: {
@@ -206,18 +210,23 @@ MODEL: dict[str, dict[str, tuple[Grant, ...]]] = {
         **_admin(),
     },
     DISTRIBUTION: _admin(),
-    STACK_ROLES: {
+    TENANT_ROLE: {
         BACKEND: (Grant(("sts:AssumeRole", "sts:TagSession")),),
+        **_admin(),
+    },
+    STACK_ROLES: {
+        CLOUDTRAIL: (Grant(("sts:AssumeRole",)),),
         **_admin(),
     },
     OTHER: _admin(),
 }
 """``MODEL[resource][principal class]``: the grants; absent means refused.
 
-Backends assume only the tenant role (``STACK_ROLES``), always with a valid ``tenant_id``
-tag; the trail's log-delivery role is CloudTrail's. The uploader and tenant roles are assumed
-by the principals the trusts name (brokers, tagged callers of their own tenant): those are
-principals outside the stack and therefore not a class here."""
+Backends assume only the tenant role, always with a valid ``tenant_id`` tag. CloudTrail
+assumes the trail's log-delivery role (``audit_policies.trail_logs_role_trust``: CloudTrail
+sends no source to pin it to); no other stack role is assumable by a service here. The uploader and tenant roles are also assumed by the
+principals the trusts name (configured brokers, tagged callers of their own tenant): those
+are principals outside the stack and therefore not a class here."""
 
 
 def grants(resource: str, principal: str) -> tuple[Grant, ...]:
@@ -245,7 +254,7 @@ def allowed(resource: str, principal: str, action: str, *, key: Optional[str] = 
     data bucket on the caller's behalf, None for a direct call.
     """
     for grant in grants(resource, principal):
-        if grant.actions != EVERYTHING and action.lower() not in {a.lower() for a in grant.actions}:
+        if not any(fnmatch.fnmatchcase(action.lower(), a.lower()) for a in grant.actions):
             continue
         if grant.via is not None and grant.via != via:
             continue

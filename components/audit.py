@@ -83,6 +83,8 @@ class AuditTrailArgs(TypedDict):
     """Tags of the key, topic, trail and trail bucket."""
     alert_rule_names: NotRequired[Sequence[str]]
     """Names of EventBridge rules (default bus, this account and region) that may publish to the upload topic, e.g. the malware-scan alert rule; absent: none."""
+    workload_role_arns: NotRequired[pulumi.Input[Sequence[str]]]
+    """Roles that run application code (Lambda, EC2, uploader, tenant): refused every KMS action on the audit key."""
 
 
 class AuditTrail(pulumi.ComponentResource):
@@ -146,7 +148,8 @@ class AuditTrail(pulumi.ComponentResource):
                 deletion_window_in_days=args["key_deletion_window_days"],
                 bypass_policy_lockout_safety_check=False,
                 policy=pulumi.Output.all(
-                    where, self._topic_arn_known, self._trail_arn_known, self._log_group_arn_known
+                    where, self._topic_arn_known, self._trail_arn_known, self._log_group_arn_known,
+                    args.get("workload_role_arns") or [],
                 ).apply(
                     lambda a: json.dumps(
                         audit_key_policy(
@@ -158,6 +161,7 @@ class AuditTrail(pulumi.ComponentResource):
                             trail_arn=a[2],
                             log_group_arn=a[3],
                             events_publish=bool(self._alert_rule_names),
+                            workload_role_arns=a[4],
                         )
                     )
                 ),

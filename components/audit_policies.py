@@ -17,8 +17,8 @@ from __future__ import annotations
 import re
 from typing import Optional, Sequence
 
-from .key_policies import account_root_arn, administration_statements
-from .policy_common import Statement, deny_insecure_transport, deny_outdated_tls, document
+from .key_policies import account_root_arn, administration_statements, deny_workload_roles
+from .policy_common import Statement, deny_insecure_transport, deny_outdated_tls, deny_tenant_sessions, document
 
 S3_PRINCIPAL = "s3.amazonaws.com"
 EVENTS_PRINCIPAL = "events.amazonaws.com"
@@ -87,6 +87,9 @@ def topic_policy(
     return document(
         [
             deny_insecure_transport([topic], action="sns:Publish"),
+            # The topic carries every tenant's new keys: no tenant session may subscribe,
+            # read its attributes or change it, whatever its identity policy says.
+            deny_tenant_sessions(topic, "sns:*", "TheTopic"),
             {
                 "Sid": "AllowS3PublishFromTheDataBucketOnly",
                 "Effect": "Allow",
@@ -113,14 +116,22 @@ def audit_key_policy(
     trail_arn: Optional[str] = None,
     log_group_arn: Optional[str] = None,
     events_publish: bool = False,
+    workload_role_arns: Sequence[str] = (),
 ) -> dict:
     """The audit key: the topic always; the trail and its log group when they exist;
-    EventBridge for the topic when rules publish to it (``events_publish``)."""
+    EventBridge for the topic when rules publish to it (``events_publish``).
+
+    Tenant sessions and the workload roles (``workload_role_arns``) are refused every KMS
+    action on it: none of them needs the audit key, and administering it (disable, schedule
+    deletion, replace the policy) would silence the trail and the upload topic."""
     account = _checked(account_id, _ACCOUNT_ID, "account_id")
     topic = _checked(topic_arn, _TOPIC_ARN, "topic_arn")
     _checked(region, _REGION, "region")
     root = account_root_arn(account, partition)
     statements = administration_statements(root_arn=root, admin_arns=admin_arns)
+    statements.append(deny_tenant_sessions("*", "kms:*", "TheAuditKey"))
+    if workload_role_arns:
+        statements.append(deny_workload_roles(workload_role_arns, "kms:*", "TheAuditKey"))
     statements += [
         {
             # S3 publishes with its own service principal, so it needs the key itself.
@@ -244,6 +255,7 @@ def trail_bucket_policy(*, bucket_arn: str, trail_arn: str, account_id: str) -> 
         [
             deny_insecure_transport(everything),
             deny_outdated_tls(everything),
+            deny_tenant_sessions(everything, "s3:*", "TheTrailBucket"),
             {
                 "Sid": "AllowCloudTrailAclCheckForThisTrail",
                 "Effect": "Allow",

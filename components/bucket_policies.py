@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from .policy_common import Statement, deny_insecure_transport, deny_outdated_tls, document
+from .policy_common import Statement, deny_insecure_transport, deny_outdated_tls, deny_tenant_sessions, document
 
 ACCESS_LOG_PREFIX = "s3-access/"
 """Where S3 server access logs of the data bucket land inside the log bucket."""
@@ -107,11 +107,16 @@ def log_bucket_policy(
     account_id: str,
     extra_statements: Sequence[Statement] = (),
 ) -> dict:
-    """The log bucket's policy: only S3 logging, only for our data bucket and account."""
+    """The log bucket's policy: only S3 logging, only for our data bucket and account.
+
+    Access logs hold every tenant's keys and the query strings of pre-signed and
+    CloudFront-signed URLs (replayable until they expire): tenant sessions are refused
+    everything here, whatever identity policy they are given."""
     everything = [log_bucket_arn, object_arn(log_bucket_arn)]
     statements: list[Statement] = [
         deny_insecure_transport(everything),
         deny_outdated_tls(everything),
+        deny_tenant_sessions(everything, "s3:*", "TheLogBucket"),
         {
             "Sid": "AllowServerAccessLogsFromTheDataBucketOnly",
             "Effect": "Allow",

@@ -111,9 +111,13 @@ class EncryptionKey(pulumi.ComponentResource):
         )
 
     def attach_policy(
-        self, extra_statements: pulumi.Input[Sequence[Statement]] = ()
+        self,
+        extra_statements: pulumi.Input[Sequence[Statement]] = (),
+        bucket_arn: Optional[pulumi.Input[str]] = None,
     ) -> aws.kms.KeyPolicy:
-        """Create the key policy once every principal it names exists. Call exactly once."""
+        """Create the key policy once every principal it names exists. Call exactly once.
+
+        ``bucket_arn``: S3 may use the key on account principals' behalf for this bucket only."""
         if self.key_policy is not None:
             raise RuntimeError(
                 f"{self._name}: the key policy is already attached (pass defer_policies=True "
@@ -123,7 +127,7 @@ class EncryptionKey(pulumi.ComponentResource):
         self.key_policy = create_key_policy(
             self, self._name, key_id=self.key.key_id, account_id=args["account_id"], region=args["region"],
             partition=args["partition"], admin_arns=args["admin_arns"], protect=args["protect"],
-            extra_statements=extra_statements,
+            extra_statements=extra_statements, bucket_arn=bucket_arn,
         )
         return self.key_policy
 
@@ -139,11 +143,13 @@ def create_key_policy(
     admin_arns: Sequence[str],
     protect: bool,
     extra_statements: pulumi.Input[Sequence[Statement]] = (),
+    bucket_arn: Optional[pulumi.Input[str]] = None,
 ) -> aws.kms.KeyPolicy:
     """The key policy ``<name>-policy`` as a child of ``owner``: what
     ``EncryptionKey.attach_policy`` creates, and the ``StorePolicies`` wiring component for a
-    program in another language (``components/wiring.py``)."""
-    document = pulumi.Output.all(account_id, region, partition, extra_statements).apply(
+    program in another language (``components/wiring.py``). ``bucket_arn``: S3 may use the
+    key on account principals' behalf for this bucket only."""
+    document = pulumi.Output.all(account_id, region, partition, extra_statements, bucket_arn).apply(
         lambda resolved: json.dumps(
             key_policy(
                 account_id=resolved[0],
@@ -151,6 +157,7 @@ def create_key_policy(
                 partition=resolved[2],
                 admin_arns=admin_arns,
                 extra_statements=resolved[3],
+                bucket_arn=resolved[4],
             )
         )
     )

@@ -36,6 +36,27 @@ def deny_insecure_transport(resources: Sequence[str], action: str = "s3:*") -> S
     }
 
 
+TENANT_TAG_KEY = "tenant_id"
+
+
+def tagged_sessions() -> dict[str, Any]:
+    """Condition: the caller carries a ``tenant_id`` principal tag (a tenant session)."""
+    return {"Null": {f"aws:PrincipalTag/{TENANT_TAG_KEY}": "false"}}
+
+
+def deny_tenant_sessions(resources: Sequence[str] | str, action: str, what: str) -> Statement:
+    """Deny every ``action`` on ``resources`` to tenant sessions, whatever their identity
+    policy says: ``what`` names the store in the Sid (``DenyTenantSessionsTheLogBucket``)."""
+    return {
+        "Sid": f"DenyTenantSessions{what}",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": action,
+        "Resource": resources if isinstance(resources, str) else list(resources),
+        "Condition": tagged_sessions(),
+    }
+
+
 def deny_outdated_tls(resources: Sequence[str]) -> Statement:
     """Deny S3 requests negotiated with TLS older than 1.2."""
     return {

@@ -23,8 +23,14 @@ from __future__ import annotations
 
 from typing import Optional, Sequence
 
+import functools
+import string
+import unicodedata
+
+from securestore.keys import MAX_NAME_CHARS, TENANT_ID_CHARS, TENANT_ID_FIRST_CHARS
+
 from . import access_model
-from .policy_common import Statement, document
+from .policy_common import Statement, document, tagged_sessions
 
 TENANT_TAG_KEY = "tenant_id"
 TENANT_PREFIX = "${aws:PrincipalTag/" + TENANT_TAG_KEY + "}"
@@ -59,13 +65,18 @@ def tenant_objects(bucket_arn: str) -> str:
     return objects_under(bucket_arn, f"{TENANT_PREFIX}/")
 
 
-def _kms_via_s3(sid: str, actions: Sequence[str], kms_key_arn: str, region: str) -> Statement:
+def _kms_via_s3(sid: str, actions: Sequence[str], kms_key_arn: str, region: str, bucket_arn: str) -> Statement:
+    """The key, only when S3 uses it for the data bucket (with bucket keys S3 sends the
+    bucket ARN as encryption context)."""
     return {
         "Sid": sid,
         "Effect": "Allow",
         "Action": sorted(actions),
         "Resource": kms_key_arn,
-        "Condition": {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}},
+        "Condition": {"StringEquals": {
+            "kms:ViaService": f"s3.{region}.amazonaws.com",
+            "kms:EncryptionContext:aws:s3:arn": bucket_arn,
+        }},
     }
 
 
@@ -98,17 +109,51 @@ def service_trust_policy(service: str, source_account: Optional[str] = None) -> 
 RESERVED_TENANT_IDS = ("public",)
 """Prefixes the platform itself uses (``public/`` is served to everyone by CloudFront); the
 same list as ``securestore.keys.RESERVED_TENANT_IDS`` (a test checks)."""
-REFUSED_TENANT_TAG_VALUES = ("*/*",) + RESERVED_TENANT_IDS
-"""A ``/`` would nest one tenant's prefix inside another's; a reserved id is not a tenant."""
+AWS_TAG_VALUE_PUNCTUATION = "_.:/=+-@"
+"""Besides Unicode letters, digits and white space (``\\p{L}\\p{N}\\p{Z}``), the only characters
+AWS accepts in a tag value (IAM User Guide, "Tagging IAM resources": naming rules)."""
+
+
+@functools.lru_cache(maxsize=1)
+def tenant_id_refusals() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``(StringLike patterns, StringEqualsIgnoreCase values)`` that match exactly the tag
+    values AWS accepts and the key builder refuses (``securestore.keys``), built from the
+    builder's own parts: any character of AWS's tag alphabet outside ``TENANT_ID_CHARS``
+    (``. : / = + @``, every Unicode space), a first character outside
+    ``TENANT_ID_FIRST_CHARS`` (``_``, ``-``), more than ``MAX_NAME_CHARS`` characters, a
+    reserved id in any case (``Public``).
+
+    One gap, which IAM's wildcards cannot close: letters and digits outside ASCII (AWS
+    accepts ``\\p{L}``/``\\p{N}`` in tags; the builder refuses them) cannot be listed in a
+    policy. Such a tag names a prefix no other tenant and no built key can have, so it
+    crosses no tenant; ``tests/access/test_tenant_id_trust.py`` shows the gap.
+    """
+    spaces = [chr(c) for c in range(0x10000) if unicodedata.category(chr(c)).startswith("Z")]
+    anywhere = [c for c in AWS_TAG_VALUE_PUNCTUATION if c not in TENANT_ID_CHARS] + spaces
+    first = [c for c in AWS_TAG_VALUE_PUNCTUATION if c in TENANT_ID_CHARS and c not in TENANT_ID_FIRST_CHARS]
+    patterns = [f"*{c}*" for c in anywhere] + [f"{c}*" for c in first] + ["?" * (MAX_NAME_CHARS + 1) + "*"]
+    return tuple(patterns), tuple(sorted(RESERVED_TENANT_IDS))
+
+
+def deny_invalid_tenant_ids() -> list[Statement]:
+    """Trust statements refusing a ``tenant_id`` tag the key builder would refuse."""
+    tag = f"aws:RequestTag/{TENANT_TAG_KEY}"
+    patterns, reserved = tenant_id_refusals()
+    actions = ["sts:AssumeRole", "sts:TagSession"]
+    return [
+        {"Sid": "DenyInvalidTenantIds", "Effect": "Deny", "Principal": {"AWS": "*"},
+         "Action": actions, "Condition": {"StringLike": {tag: list(patterns)}}},
+        {"Sid": "DenyReservedTenantIds", "Effect": "Deny", "Principal": {"AWS": "*"},
+         "Action": actions, "Condition": {"StringEqualsIgnoreCase": {tag: list(reserved)}}},
+    ]
 
 
 def _tenant_tag_conditions() -> dict:
-    """The request carries a non-empty ``tenant_id`` tag, not a reserved id and without
-    ``/``, and no other tag key."""
+    """The request carries a non-empty ``tenant_id`` tag and no other tag key (the trust's
+    ``deny_invalid_tenant_ids`` refuses the values the key builder refuses)."""
     tag = f"aws:RequestTag/{TENANT_TAG_KEY}"
     return {
         "StringLike": {tag: "?*"},
-        "StringNotLike": {tag: list(REFUSED_TENANT_TAG_VALUES)},
         "ForAllValues:StringEquals": {"aws:TagKeys": [TENANT_TAG_KEY]},
     }
 
@@ -180,44 +225,41 @@ def uploader_trust_policy(
     brokers = _refuse_root(broker_arns, "uploader brokers")
     if not external_id:
         raise ValueError("uploader trust: an external id is required")
-    external = {"sts:ExternalId": external_id}
-    assume_conditions = _own_tenant_conditions(external)
+    tagged_conditions = _own_tenant_conditions()
     if require_mfa:
-        assume_conditions["Bool"] = {"aws:MultiFactorAuthPresent": "true"}
+        tagged_conditions["Bool"] = {"aws:MultiFactorAuthPresent": "true"}
     statements: list[Statement] = [
         {
-            "Sid": "AllowTaggedCallersWithExternalIdTheirOwnTenantOnly",
+            "Sid": "AllowTaggedCallersTheirOwnTenantOnly",
             "Effect": "Allow",
             "Principal": {"AWS": principals},
-            "Action": "sts:AssumeRole",
-            "Condition": assume_conditions,
-        },
-        {
-            "Sid": "AllowTaggedCallersToTagTheSessionWithTheirOwnTenant",
-            "Effect": "Allow",
-            "Principal": {"AWS": principals},
-            "Action": "sts:TagSession",
-            "Condition": _own_tenant_conditions(),
+            "Action": ["sts:AssumeRole", "sts:TagSession"],
+            "Condition": tagged_conditions,
         },
     ]
     if brokers:
-        statements += [
+        statements.append(
             {
-                "Sid": "AllowBrokersWithExternalIdAnyTenant",
+                "Sid": "AllowBrokersAnyTenant",
                 "Effect": "Allow",
                 "Principal": {"AWS": brokers},
-                "Action": "sts:AssumeRole",
-                "Condition": _broker_conditions(external),
-            },
-            {
-                "Sid": "AllowBrokersToTagTheSessionWithAnyTenant",
-                "Effect": "Allow",
-                "Principal": {"AWS": brokers},
-                "Action": "sts:TagSession",
+                "Action": ["sts:AssumeRole", "sts:TagSession"],
                 "Condition": _broker_conditions(),
-            },
-        ]
-    return document(statements)
+            }
+        )
+    # One deny instead of the external id in every Allow: the trust must hold the tenant-id
+    # refusals too within IAM's 2,048 characters. A missing external id is refused as well
+    # (StringNotEquals matches an absent key).
+    statements.append(
+        {
+            "Sid": "DenyAssumingWithoutTheExternalId",
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringNotEquals": {"sts:ExternalId": external_id}},
+        }
+    )
+    return document(statements + deny_invalid_tenant_ids())
 
 
 def tenant_role_trust_policy(backend_role_arns: Sequence[str], broker_arns: Sequence[str] = ()) -> dict:
@@ -242,6 +284,7 @@ def tenant_role_trust_policy(backend_role_arns: Sequence[str], broker_arns: Sequ
                 "Action": ["sts:AssumeRole", "sts:TagSession"],
                 "Condition": _own_tenant_conditions(),
             },
+            *deny_invalid_tenant_ids(),
         ]
     )
 
@@ -249,10 +292,19 @@ def tenant_role_trust_policy(backend_role_arns: Sequence[str], broker_arns: Sequ
 # --- identity policies ------------------------------------------------------------------
 
 
+def function_log_groups(region: str, account_id: str, partition: str = "aws") -> str:
+    """Lambda's own log groups (``/aws/lambda/<function>``), and nothing else of the account's
+    logs: the AWS managed basic-execution policy allows ``logs:*`` writes on ``*``, which
+    would let a function forge events in the trail's log group."""
+    return f"arn:{partition}:logs:{region}:{account_id}:log-group:/aws/lambda/*"
+
+
 def lambda_policy(
-    *, bucket_arn: str, kms_key_arn: str, region: str, tenant_role_arn: Optional[str] = None
+    *, bucket_arn: str, kms_key_arn: str, region: str, tenant_role_arn: Optional[str] = None,
+    function_logs_arn: Optional[str] = None,
 ) -> dict:
-    """Backend API: list, read, write and delete objects anywhere in the data bucket."""
+    """Backend API: list, read, write and delete objects anywhere in the data bucket; with
+    ``function_logs_arn`` (``function_log_groups``), write its own CloudWatch Logs."""
     statements: list[Statement] = [
         {
             "Sid": "AllowListingTheDataBucket",
@@ -266,10 +318,17 @@ def lambda_policy(
             "Action": sorted(READ_OBJECT_ACTIONS + WRITE_OBJECT_ACTIONS),
             "Resource": objects_under(bucket_arn),
         },
-        _kms_via_s3("AllowDataKeyThroughS3Only", KMS_WRITE_ACTIONS, kms_key_arn, region),
+        _kms_via_s3("AllowDataKeyThroughS3Only", KMS_WRITE_ACTIONS, kms_key_arn, region, bucket_arn),
     ]
     if tenant_role_arn:
         statements.append(_assume_tenant_role(tenant_role_arn))
+    if function_logs_arn:
+        statements.append({
+            "Sid": "AllowWritingItsOwnFunctionLogsOnly",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": function_logs_arn,
+        })
     return document(statements)
 
 
@@ -303,6 +362,7 @@ def ec2_policy(
             KMS_WRITE_ACTIONS if writes else KMS_READ_ACTIONS,
             kms_key_arn,
             region,
+            bucket_arn,
         ),
     ]
     if writes and tenant_role_arn:
@@ -320,7 +380,7 @@ def uploader_policy(*, bucket_arn: str, kms_key_arn: str, region: str) -> dict:
                 "Action": sorted(UPLOAD_ACTIONS),
                 "Resource": tenant_objects(bucket_arn),
             },
-            _kms_via_s3("AllowDataKeyThroughS3Only", KMS_WRITE_ACTIONS, kms_key_arn, region),
+            _kms_via_s3("AllowDataKeyThroughS3Only", KMS_WRITE_ACTIONS, kms_key_arn, region, bucket_arn),
         ]
     )
 
@@ -342,9 +402,18 @@ def tenant_policy(*, bucket_arn: str, kms_key_arn: str, region: str) -> dict:
                 "Resource": bucket_arn,
                 "Condition": {"StringLike": {"s3:prefix": f"{TENANT_PREFIX}/*"}},
             },
-            _kms_via_s3("AllowDataKeyThroughS3Only", KMS_WRITE_ACTIONS, kms_key_arn, region),
+            _kms_via_s3("AllowDataKeyThroughS3Only", KMS_WRITE_ACTIONS, kms_key_arn, region, bucket_arn),
         ]
     )
+
+
+def tenant_boundary(*, bucket_arn: str, kms_key_arn: str, region: str) -> dict:
+    """The permissions boundary of every role a tenant session runs as (tenant, uploader):
+    the tenant class of the access model, which is exactly the tenant role's own policy.
+    Whatever identity policy such a role is given later (``*`` included), its sessions can
+    do no more: no other store, no ``iam:PassRole``, no ``sts:AssumeRole``, no key
+    administration, no removal of the boundary itself."""
+    return tenant_policy(bucket_arn=bucket_arn, kms_key_arn=kms_key_arn, region=region)
 
 
 def least_privilege_policy(*, bucket_arn: str, kms_key_arn: str, region: str) -> dict:
@@ -366,7 +435,7 @@ def least_privilege_policy(*, bucket_arn: str, kms_key_arn: str, region: str) ->
                 "Action": sorted(READ_OBJECT_ACTIONS + WRITE_OBJECT_ACTIONS),
                 "Resource": objects_under(bucket_arn),
             },
-            _kms_via_s3("AllowDataKeyThroughS3Only", KMS_WRITE_ACTIONS, kms_key_arn, region),
+            _kms_via_s3("AllowDataKeyThroughS3Only", KMS_WRITE_ACTIONS, kms_key_arn, region, bucket_arn),
         ]
     )
 
@@ -392,8 +461,19 @@ def tenant_isolation_statements(bucket_arn: str) -> list[Statement]:
     every listing of keys, versions or uploads whose ``s3:prefix`` is not under it (a
     missing prefix counts as outside).
     """
-    tagged = {"Null": {f"aws:PrincipalTag/{TENANT_TAG_KEY}": "false"}}
+    tagged = tagged_sessions()
+    model_actions = sorted(access_model.actions_of(access_model.DATA_BUCKET, access_model.TENANT))
     return [
+        {
+            # The access model's ceiling for tenant sessions on this bucket, whatever they
+            # are given later: no tagging, ACLs, retention, version deletion, restore, ...
+            "Sid": "DenyTaggedPrincipalsEveryActionTheAccessModelDoesNotGrant",
+            "Effect": "Deny",
+            "Principal": "*",
+            "NotAction": model_actions,
+            "Resource": [bucket_arn, objects_under(bucket_arn)],
+            "Condition": tagged,
+        },
         {
             "Sid": "DenyTaggedPrincipalsOutsideTheirTenantPrefix",
             "Effect": "Deny",

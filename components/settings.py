@@ -739,10 +739,17 @@ def estimated_policy_sizes(settings: StackSettings) -> dict[str, int]:
     )
     tenant = role_policies.tenant_role_trust_policy([role("lambda"), role("ec2")], access.tenant_broker_arns)
     distribution = f"arn:aws:cloudfront::{_WORST_ACCOUNT}:distribution/E1234567890ABCDEFGHI"
+    bucket = f"arn:{_WORST_PARTITION}:s3:::{prefix}-storage-data{_WORST_SUFFIX}"
+    workloads = [role(name) for name in ("lambda", "ec2", "uploader", "tenant")]
     data_key = key_policies.key_policy(
         account_id=_WORST_ACCOUNT, region=_WORST_REGION, partition=_WORST_PARTITION,
-        admin_arns=settings.key.admin_arns,
-        extra_statements=[edge_policies.cloudfront_decrypt_statement(distribution_arn=distribution)],
+        admin_arns=settings.key.admin_arns, bucket_arn=bucket,
+        extra_statements=[
+            edge_policies.cloudfront_decrypt_statement(distribution_arn=distribution),
+            *key_policies.data_key_isolation_statements(
+                bucket_arn=bucket, region=_WORST_REGION, workload_role_arns=workloads[:3],
+                read_only_role_arns=workloads[3:]),
+        ],
     )
     audit_name = f"{prefix}-audit"
     audit_key = audit_policies.audit_key_policy(
@@ -751,6 +758,7 @@ def estimated_policy_sizes(settings: StackSettings) -> dict[str, int]:
         topic_arn=audit_policies.topic_arn(_WORST_REGION, _WORST_ACCOUNT, f"{audit_name}-object-created", _WORST_PARTITION),
         trail_arn=audit_policies.trail_arn(_WORST_REGION, _WORST_ACCOUNT, f"{audit_name}-data-events", _WORST_PARTITION),
         log_group_arn=audit_policies.log_group_arn(_WORST_REGION, _WORST_ACCOUNT, f"/aws/cloudtrail/{audit_name}", _WORST_PARTITION),
+        workload_role_arns=workloads,
     )
     return {
         "uploader trust": _compact_size(uploader),

@@ -60,7 +60,7 @@ class StorePoliciesArgs(TypedDict):
     log_bucket_statements: Sequence[pulumi.Input[str]]
     """JSON arrays of statements for the log bucket's policy (EdgeDelivery's logBucketStatements)."""
     key_statements: Sequence[pulumi.Input[str]]
-    """JSON arrays of statements for the key's policy (EdgeDelivery's keyPolicyStatements)."""
+    """JSON arrays of statements for the key's policy (EdgeDelivery's and AccessRoles' keyPolicyStatements)."""
 
 
 def _statements(field: str, documents: Sequence[pulumi.Input[str]]) -> pulumi.Output[list]:
@@ -107,6 +107,7 @@ class StorePolicies(pulumi.ComponentResource):
             self, f"{name}-key", key_id=args["kms_key_id"], account_id=args["account_id"], region=args["region"],
             partition=args["partition"], admin_arns=list(args["key_admin_arns"]), protect=args["protect"],
             extra_statements=_statements("key_statements", args["key_statements"]),
+            bucket_arn=args["bucket_arn"],
         )
         self.data_bucket_policy = data_policy.policy
         self.log_bucket_policy = log_policy.policy

@@ -35,6 +35,7 @@ import dataclasses
 import functools
 import datetime as _dt
 import re
+import string
 import unicodedata
 from typing import Collection, Optional, Union
 
@@ -43,7 +44,11 @@ MAX_KEY_BYTES = 1024
 #: Longest tenant id or module name (a DNS label's length: short, and fits IAM tag values).
 MAX_NAME_CHARS = 63
 
-TENANT_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")
+#: The tenant id rule in parts: the role trusts build their IAM conditions from the same parts
+#: (``components/role_policies.tenant_id_refusals``), so the two cannot disagree.
+TENANT_ID_FIRST_CHARS = frozenset(string.ascii_letters + string.digits)
+TENANT_ID_CHARS = TENANT_ID_FIRST_CHARS | frozenset("_-")
+TENANT_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,%d}" % (MAX_NAME_CHARS - 1))
 MODULE_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 #: Prefixes served or used by the platform itself; a tenant may not be called this.
 RESERVED_TENANT_IDS = frozenset({"public"})

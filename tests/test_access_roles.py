@@ -7,6 +7,8 @@ external id, MFA state and session tags, against the trust policy from the stack
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from access import evaluator, pmapper
@@ -66,15 +68,21 @@ def test_four_roles_children_of_access_roles(graph):
     roles = [r for r in graph.of_type(ROLE) if r.parent == component.urn]
     assert sorted(r.name.rsplit("-", 1)[1] for r in roles) == ["ec2", "lambda", "tenant", "uploader"]
     assert all(r.inputs["maxSessionDuration"] == 3600 for r in roles)
-    assert all("permissionsBoundary" not in r.inputs for r in roles)
+    boundary = named(graph, "aws:iam/policy:Policy", "-tenant-boundary").outputs["arn"]
+    assert {r.name.rsplit("-", 1)[1]: r.inputs.get("permissionsBoundary") for r in roles} == {
+        "ec2": None, "lambda": None, "tenant": boundary, "uploader": boundary}
 
 
-def test_lambda_logs_through_the_aws_managed_basic_execution_policy(graph):
-    """CloudWatch Logs come from AWSLambdaBasicExecutionRole via a RolePolicyAttachment."""
-    attachment = named(graph, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "-lambda-basic-execution")
+def test_lambda_writes_only_its_own_function_logs(graph):
+    """Attack class: a workload forges audit events. The Lambda role writes CloudWatch Logs
+    only under ``/aws/lambda/*``; the AWS managed basic-execution policy (``logs`` writes
+    on ``*``, the trail's log group included) is not attached."""
+    assert graph.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment") == []
     lambda_role = named(graph, ROLE, "-access-lambda")
-    assert attachment.inputs["role"] == lambda_role.outputs["name"]
-    assert attachment.inputs["policyArn"] == "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+    (policy,) = [p for p in graph.of_type("aws:iam/rolePolicy:RolePolicy") if p.inputs["role"] == lambda_role.outputs["name"]]
+    logs = [s for s in json.loads(policy.inputs["policy"])["Statement"] if any(str(a).startswith("logs:") for a in s["Action"])]
+    assert len(logs) == 1 and logs[0]["Resource"].startswith("arn:aws:logs:")
+    assert logs[0]["Resource"].endswith(":log-group:/aws/lambda/*")
 
 
 def test_ec2_instance_profile_carries_the_ec2_role(graph):
@@ -130,7 +138,8 @@ def test_ec2_trust_is_the_ec2_service(graph, service, allowed):
 
 def _uploader_external_id(graph) -> str:
     trust = stack_access(graph).roles["uploader"].trust
-    return trust["Statement"][0]["Condition"]["StringEquals"]["sts:ExternalId"]
+    (deny,) = [s for s in trust["Statement"] if s["Sid"] == "DenyAssumingWithoutTheExternalId"]
+    return deny["Condition"]["StringNotEquals"]["sts:ExternalId"]
 
 
 def test_uploader_needs_external_id_tenant_tag_and_prod_mfa(graph):
@@ -201,8 +210,9 @@ def test_tenant_role_is_assumed_by_backends_with_a_tenant_tag(graph):
 
 
 def test_configured_principals_boundary_and_session_length_reach_every_role():
-    """uploaderTrustedPrincipalArns replaces the account root; the boundary and the session
-    length apply to every role."""
+    """uploaderTrustedPrincipalArns replaces the account root; the session length applies to
+    every role, the configured boundary to every role a tenant session does not run as (the
+    tenant and uploader roles always carry the stack's tenant boundary)."""
     ci = "arn:aws:iam::123456789012:role/ci-uploader"
     boundary = "arn:aws:iam::123456789012:policy/workload-boundary"
     graph = evaluate_stack("dev", config_overrides={
@@ -210,16 +220,20 @@ def test_configured_principals_boundary_and_session_length_reach_every_role():
     })
     access = stack_access(graph)
     for statement in access.roles["uploader"].trust["Statement"]:
-        assert statement["Principal"] == {"AWS": [ci]}
+        if statement["Effect"] == "Allow":
+            assert statement["Principal"] == {"AWS": [ci]}
     roles = [r for r in graph.of_type(ROLE) if r.parent == graph.one("securestore:access:AccessRoles").urn]
-    assert {r.inputs["permissionsBoundary"] for r in roles} == {boundary}
+    stack_boundary = named(graph, "aws:iam/policy:Policy", "-tenant-boundary").outputs["arn"]
+    assert {r.name.rsplit("-", 1)[1]: r.inputs["permissionsBoundary"] for r in roles} == {
+        "lambda": boundary, "ec2": boundary, "tenant": stack_boundary, "uploader": stack_boundary}
     assert {r.inputs["maxSessionDuration"] for r in roles} == {7200}
 
 
 def test_default_uploader_principal_is_this_accounts_root(dev_graph):
     access = stack_access(dev_graph)
     for statement in access.roles["uploader"].trust["Statement"]:
-        assert statement["Principal"] == {"AWS": [f"arn:aws:iam::{access.account}:root"]}
+        if statement["Effect"] == "Allow":
+            assert statement["Principal"] == {"AWS": [f"arn:aws:iam::{access.account}:root"]}
 
 
 @pytest.mark.parametrize(

@@ -73,20 +73,24 @@ def test_account_root_administers_but_cannot_use_the_key_directly(graph):
 
 
 def test_key_use_only_through_s3_in_this_region(graph):
-    """Account principals may use the key only via S3 in the stack's region."""
+    """Account principals may use the key only via S3 in the stack's region, for the data
+    bucket only (encryption context = the bucket's ARN, as S3 sends it with bucket keys);
+    DescribeKey, which carries no context, through S3 as well."""
     document = policy_of(data_key_policy(graph))
     use = statement(document, "AllowAccountPrincipalsToUseTheKeyThroughS3Only")
-    assert set(use["Action"]) == set(S3_USE_ACTIONS)
+    describe = statement(document, "AllowAccountPrincipalsToDescribeTheKeyThroughS3")
+    assert set(use["Action"]) | {describe["Action"]} == set(S3_USE_ACTIONS)
     assert use["Condition"]["StringEquals"]["kms:ViaService"] == "s3.eu-west-1.amazonaws.com"
     assert use["Condition"]["StringEquals"]["kms:CallerAccount"] == "123456789012"
+    assert use["Condition"]["StringEquals"]["kms:EncryptionContext:aws:s3:arn"] == graph.exports["bucketArn"]
     for other in document["Statement"]:
-        if other is not use and other["Effect"] == "Allow" and other["Principal"].get("AWS"):
+        if other not in (use, describe) and other["Effect"] == "Allow" and other["Principal"].get("AWS"):
             assert not CRYPTO_ACTIONS & set(other["Action"]), other["Sid"]
 
 
 def test_no_statement_allows_everyone(graph):
-    """No Principal "*" (or AWS "*") anywhere in the key policy."""
-    for st in policy_of(data_key_policy(graph))["Statement"]:
+    """No Allow to Principal "*" (or AWS "*") in the key policy (its denies name everyone)."""
+    for st in [s for s in policy_of(data_key_policy(graph))["Statement"] if s["Effect"] == "Allow"]:
         principal = st["Principal"]
         assert principal != "*"
         assert "*" not in ((principal.get("AWS") or ()) if isinstance(principal, dict) else ())

@@ -94,7 +94,8 @@ def test_no_s3_or_kms_action_on_every_resource(graph):
 
 
 def test_kms_use_only_through_s3_on_our_key(graph):
-    """Every KMS grant names our key and carries ``kms:ViaService = s3.<region>``."""
+    """Every KMS grant names our key and carries ``kms:ViaService = s3.<region>`` and the data
+    bucket as encryption context (the key serves S3 for this bucket only)."""
     access = stack_access(graph)
     for name, role in access.roles.items():
         for document in role.identity:
@@ -102,16 +103,18 @@ def test_kms_use_only_through_s3_on_our_key(graph):
                 if any(a.startswith("kms:") for a in _list(statement["Action"])):
                     assert statement["Resource"] == access.kms_key_arn, name
                     assert statement["Condition"] == {
-                        "StringEquals": {"kms:ViaService": f"s3.{access.region}.amazonaws.com"}
+                        "StringEquals": {"kms:ViaService": f"s3.{access.region}.amazonaws.com",
+                                         "kms:EncryptionContext:aws:s3:arn": access.bucket_arn}
                     }, name
 
 
 def test_no_trust_to_everyone(graph):
-    """No trust policy names ``*`` (or a wildcard ARN) as principal."""
+    """No trust policy grants to ``*`` (or a wildcard ARN); its Deny statements name ``*``
+    on purpose (they refuse invalid tenant ids and a missing external id to everyone)."""
     for label, kind, document in _all_documents(graph):
         if kind != "trust":
             continue
-        for statement in document["Statement"]:
+        for statement in [s for s in document["Statement"] if s["Effect"] == "Allow"]:
             principal = statement["Principal"]
             assert principal != "*", label
             for value in [v for values in principal.values() for v in _list(values)]:

@@ -238,6 +238,8 @@ def checks_for(access: StackAccess, caller: Caller, cell: Cell) -> list[Check]:
             "aws:SecureTransport": "true",
             "kms:ViaService": f"s3.{access.region}.amazonaws.com",
             "kms:CallerAccount": caller.account or "",
+            # With bucket keys, S3 asks KMS with the bucket's ARN as encryption context.
+            "kms:EncryptionContext:aws:s3:arn": access.bucket_arn,
         }
         key_policy = access.key_policy if kms_key == access.kms_key_arn else {"Statement": []}
         checks += [Check(k, kms_key, kms_context, key_policy, access.account) for k in kms_actions]
@@ -302,7 +304,9 @@ def trust_cells(caller_names) -> Iterator[TrustCell]:
 
 def uploader_external_id(access: StackAccess) -> str:
     for statement in access.roles["uploader"].trust["Statement"]:
-        external = statement.get("Condition", {}).get("StringEquals", {}).get("sts:ExternalId")
+        condition = statement.get("Condition", {})
+        external = (condition.get("StringEquals", {}).get("sts:ExternalId")
+                    or condition.get("StringNotEquals", {}).get("sts:ExternalId"))
         if external:
             return external
     raise LookupError("the uploader trust names no sts:ExternalId")

@@ -8,7 +8,11 @@ Workarounds (each shown by a test in ``test_access_matrix``):
   are not substituted by principalmapper; IAM substitutes them per request, so we do that
   for the caller's tags before handing the documents over (``resolve_variables``);
 * an anonymous caller has no IAM node; we ask principalmapper's resource-policy matcher
-  which statements apply to a non-IAM caller (only ``Principal: "*"`` ones do).
+  which statements apply to a non-IAM caller (only ``Principal: "*"`` ones do);
+* its wildcard matcher escapes only ``. $ ^`` before compiling a pattern as a regular
+  expression, so the trusts' ``*+*`` (refuse a ``+`` in a tenant id) became ``.*+.*`` and
+  matched every value; ``_escape_patterns`` escapes every other character as IAM means it
+  literally (same case folding as before, gap 1 stays visible).
 Gaps left visible instead (the matrix compares outside them): resources are matched
 case-insensitively, and ``StringNotLike`` on a missing key does not match.
 """
@@ -31,6 +35,28 @@ def _shim() -> None:
 
 
 _shim()
+
+
+def _escape_patterns() -> None:
+    import re as _re
+    from functools import lru_cache
+
+    from principalmapper.querying import local_policy_simulation as _simulation
+
+    @lru_cache(maxsize=4096)
+    def compose(pattern: str):
+        body = "".join(".*" if c == "*" else "." if c == "?" else _re.escape(c) for c in pattern)
+        return _re.compile(f"^{body}$", _re.IGNORECASE)
+
+    def expand_and_compare(pattern: str, value: str) -> bool:
+        body = "".join(".*" if c == "*" else "." if c == "?" else _re.escape(c) for c in pattern)
+        return _re.fullmatch(body, value, flags=_re.UNICODE | _re.DOTALL) is not None
+
+    _simulation._compose_pattern = compose  # resources and ARNs (case folded, gap 1)
+    _simulation._expand_str_and_compare = expand_and_compare  # String*Like (case-sensitive)
+
+
+_escape_patterns()
 
 from principalmapper.common import Node, Policy  # noqa: E402
 from principalmapper.querying import local_policy_simulation as simulation  # noqa: E402

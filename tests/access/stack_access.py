@@ -122,7 +122,8 @@ def stack_access(graph: StackGraph) -> StackAccess:
         p for p in graph.of_type(KEY_POLICY) if p.inputs.get("keyId") == key.outputs["keyId"]
     )
     _, _, _, region, account, _ = key_arn.split(":", 5)
-    managed = next(p for p in graph.of_type(MANAGED_POLICY) if p.parent == component.urn)
+    managed = next(p for p in graph.of_type(MANAGED_POLICY)
+                   if p.parent == component.urn and p.name.endswith("-least-privilege"))
     scanner = None
     for plan in graph.of_type(MALWARE_PLAN):
         role = next(r for r in graph.of_type(ROLE) if r.outputs.get("arn") == plan.outputs["role"])

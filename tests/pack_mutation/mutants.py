@@ -142,8 +142,11 @@ MUTANTS: list[Mutant] = [
                _rename_operator("AllowCloudFrontReadForThisDistribution", "StringEquals", "StringEqualsIfExists"),
                lambda d: "StringEqualsIfExists" in _in(d, "AllowCloudFrontReadForThisDistribution")["Condition"]),
     doc_mutant("data-bucket-level-deny-spares-cors", BUCKET_POLICY, "storage-data-policy",
-               "tagged sessions may also change the bucket's CORS (s3:PutBucketCors added to NotAction)",
-               lambda d: sid(d, "DenyTaggedPrincipalsEveryBucketActionButListing")["NotAction"].append("s3:PutBucketCors"),
+               "tagged sessions may also change the bucket's CORS (s3:PutBucketCors added to the NotAction "
+               "of both bucket-level denies: the listing exception and the access model's ceiling)",
+               lambda d: [sid(d, name)["NotAction"].append("s3:PutBucketCors") for name in (
+                   "DenyTaggedPrincipalsEveryBucketActionButListing",
+                   "DenyTaggedPrincipalsEveryActionTheAccessModelDoesNotGrant")],
                lambda d: "s3:PutBucketCors" in _in(d, "DenyTaggedPrincipalsEveryBucketActionButListing")["NotAction"]),
     doc_mutant("data-dot-segment-deny-misses-nested", BUCKET_POLICY, "storage-data-policy",
                "dot-segment deny no longer covers acme/../public/x (the */../* pattern dropped)",
@@ -175,8 +178,10 @@ MUTANTS: list[Mutant] = [
                lambda d: "StringLike" in _in(d, "AllowCloudTrailWriteForThisTrail")["Condition"]),
     # --- KMS ------------------------------------------------------------------------------
     doc_mutant("key-usage-without-viaservice", KEY_POLICY, "key-policy",
-               "account principals may use the data key directly (kms:ViaService dropped)",
-               _drop_cond_key("AllowAccountPrincipalsToUseTheKeyThroughS3Only", "StringEquals", "kms:ViaService"),
+               "account principals may use the data key directly (kms:ViaService and the bucket's "
+               "encryption context dropped)",
+               lambda d: [_drop_cond_key("AllowAccountPrincipalsToUseTheKeyThroughS3Only", "StringEquals", k)(d)
+                          for k in ("kms:ViaService", "kms:EncryptionContext:aws:s3:arn")],
                lambda d: "kms:ViaService" not in str(_in(d, "AllowAccountPrincipalsToUseTheKeyThroughS3Only"))),
     doc_mutant("key-viaservice-any-service", KEY_POLICY, "key-policy",
                "kms:ViaService matches any service in the region",
@@ -232,12 +237,12 @@ MUTANTS: list[Mutant] = [
                lambda d: sid(d, "AllowServiceToAssumeRole").pop("Condition"),
                lambda d: "Condition" not in _in(d, "AllowServiceToAssumeRole"), key="assumeRolePolicy"),
     doc_mutant("uploader-mfa-dropped", ROLE, "access-uploader", "uploader trust no longer requires MFA",
-               lambda d: sid(d, "AllowTaggedCallersWithExternalIdTheirOwnTenantOnly")["Condition"].pop("Bool"),
-               lambda d: "Bool" not in _in(d, "AllowTaggedCallersWithExternalIdTheirOwnTenantOnly")["Condition"],
+               lambda d: sid(d, "AllowTaggedCallersTheirOwnTenantOnly")["Condition"].pop("Bool"),
+               lambda d: "Bool" not in _in(d, "AllowTaggedCallersTheirOwnTenantOnly")["Condition"],
                key="assumeRolePolicy"),
     doc_mutant("uploader-mfa-ifexists", ROLE, "access-uploader", "uploader MFA check becomes BoolIfExists",
-               _rename_operator("AllowTaggedCallersWithExternalIdTheirOwnTenantOnly", "Bool", "BoolIfExists"),
-               lambda d: "BoolIfExists" in _in(d, "AllowTaggedCallersWithExternalIdTheirOwnTenantOnly")["Condition"],
+               _rename_operator("AllowTaggedCallersTheirOwnTenantOnly", "Bool", "BoolIfExists"),
+               lambda d: "BoolIfExists" in _in(d, "AllowTaggedCallersTheirOwnTenantOnly")["Condition"],
                key="assumeRolePolicy"),
     Mutant("uploader-session-12-hours", "prod", ROLE, "access-uploader", "uploader sessions last 12 hours",
            lambda p: p.update(max_session_duration=43200),
