@@ -334,9 +334,13 @@ def _variants(target: Target, action: str, account: str, data_bucket: str, regio
               profile: Profile) -> Iterator[tuple[str, str, dict, Optional[str], Optional[str]]]:
     """``(variant, resource ARN, context, key for the model, via for the model)``."""
     if target.iam_type == "object":
+        # Data objects already scanned clean: the malware-scan gate (issue 24) refuses reads
+        # of anything else, which its own tests cover.
+        scanned = {"s3:ExistingObjectTag/GuardDutyMalwareScanStatus": "NO_THREATS_FOUND"} \
+            if target.resource == model.DATA_BUCKET else {}
         for key in OBJECT_KEYS.get(target.resource, ("x",)):
             key = key.format(account=account)
-            yield key, target.arn.format(key=key), {}, key, None
+            yield key, target.arn.format(key=key), scanned, key, None
         return
     if target.iam_type == "bucket" and action in BUCKET_LISTINGS:
         for prefix in LIST_PREFIXES:

@@ -34,13 +34,19 @@ def _attach(stack: str, role_suffix: str, policy: str) -> GraphMutant:
     return GraphMutant(f"{stack}-{role_suffix}-{policy}", stack, f"attach {policy}", edit)
 
 
-@pytest.mark.parametrize("policy", ["AmazonS3FullAccess", "AmazonS3ReadOnlyAccess", "PowerUserAccess",
-                                    "AWSKeyManagementServicePowerUser"])
+@pytest.mark.parametrize("policy", ["AmazonS3FullAccess", "AmazonS3ReadOnlyAccess", "PowerUserAccess"])
 def test_attaching_an_aws_managed_policy_with_data_access_is_reached(policy):
     """The read-only EC2 role given an AWS-managed policy reaches beyond the access model."""
     outcome = report(_attach("prod", "access-ec2", policy))
     assert any(v.policy == "model-who-can-reach" and v.mandatory for v in outcome.violations), \
         outcome.format_text()
+
+
+def test_key_administration_attached_to_a_workload_role_reaches_nothing():
+    """AWSKeyManagementServicePowerUser on the EC2 role: the data and audit key policies deny
+    the workload roles every action but their S3 use (issue 22), so nothing is reached."""
+    outcome = report(_attach("prod", "access-ec2", "AWSKeyManagementServicePowerUser"))
+    assert not any(v.policy == "model-who-can-reach" for v in outcome.violations), outcome.format_text()
 
 
 def test_an_outsider_that_can_assume_a_role_reaches_what_the_role_reaches():
