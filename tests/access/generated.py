@@ -57,6 +57,10 @@ CLOUDFRONT_ID_TYPES = {
     "aws:cloudfront/originRequestPolicy:OriginRequestPolicy": "origin-request-policy",
 }
 """CloudFront resources the mocks give no ARN: built from the id as AWS forms it."""
+IAM_TYPE_ALIASES = {("events", "rule"): "rule-on-default-event-bus"}
+"""ARN resource words that IAM's definition names differently."""
+CONFIGURES = {"aws:cloudwatch/eventTarget:EventTarget"}
+"""Resources whose ``arn`` output is another resource's (an event target's is its target's)."""
 OBJECT_KEYS = {
     model.DATA_BUCKET: (f"{TENANT}/x", f"{OTHER_TENANT}/x", "public/x"),
     model.LOG_BUCKET: ("s3-access/x", "s3-access-trail/x", "cloudfront/x"),
@@ -174,8 +178,10 @@ def _iam_types(arn: str) -> tuple[str, list[tuple[str, str]]]:
     tokens = [t for t in re.split(r"[/:]", rest) if t]
     known = {t for _, (_, types) in evaluator.service_actions(service).items() for t in types}
     for token in tokens[:2]:
-        if token in known:
-            return service, [(token, arn)]
+        token = IAM_TYPE_ALIASES.get((service, token), token)
+        for candidate in (token, token.replace("-", "")):
+            if candidate in known:
+                return service, [(candidate, arn)]
     return service, []
 
 
@@ -183,6 +189,8 @@ def targets(graph: StackGraph, account: str) -> list[Target]:
     """Every (resource, IAM type, ARN) of the graph with its resource policy."""
     found: list[Target] = []
     for resource in graph.custom_resources():
+        if resource.type in CONFIGURES:
+            continue
         arn = _arn(resource, account)
         if arn is None:
             continue
@@ -218,7 +226,10 @@ def _role_documents(graph: StackGraph, role: RecordedResource) -> tuple[tuple[di
             identity.append(_managed(graph, attachment.inputs["policyArn"]))
     boundary = None
     if role.inputs.get("permissionsBoundary"):
-        boundary = _managed(graph, role.inputs["permissionsBoundary"])
+        try:
+            boundary = _managed(graph, role.inputs["permissionsBoundary"])
+        except LookupError:
+            boundary = None  # a configured boundary outside the graph: only narrows further
     return tuple(identity), boundary
 
 
@@ -284,6 +295,9 @@ def profiles(graph: StackGraph, account: str) -> list[Profile]:
         Profile("another distribution", Caller("other-cloudfront", service="cloudfront.amazonaws.com"), None,
                 context={"aws:SourceArn": OTHER_DISTRIBUTION, "aws:SourceAccount": OTHER_ACCOUNT}),
     ]
+    scanners = [r for r in graph.of_type("aws:iam/role:Role") if r.name.endswith("-scan-role")]
+    if scanners:
+        found.append(Profile("malware scanner", session("-scan-role", "scanner", {}), model.MALWARE_SCANNER))
     found += _service_profiles(graph, account)
     return found
 
