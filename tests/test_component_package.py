@@ -300,7 +300,7 @@ def _wired_store(construct, *, wire: bool) -> None:
             "protect": False,
             "dataBucketStatements": [roles["dataBucketStatements"], edge["dataBucketStatements"]],
             "logBucketStatements": [edge["logBucketStatements"]],
-            "keyStatements": [edge["keyPolicyStatements"]]})
+            "keyStatements": [edge["keyPolicyStatements"], roles["keyPolicyStatements"]]})
 
 
 def test_a_program_in_another_language_wires_the_store_and_passes_the_pack():
@@ -323,6 +323,8 @@ def test_a_program_in_another_language_wires_the_store_and_passes_the_pack():
     assert any(s.startswith("DenyTaggedPrincipals") for s in sids if s), sids
     (key_policy,) = by_type["aws:kms/keyPolicy:KeyPolicy"]
     assert "cloudfront.amazonaws.com" in key_policy.inputs["policy"]
+    assert "DenyTenantSessionsEverythingButDataKeyUseThroughS3" in key_policy.inputs["policy"]
+    assert "kms:EncryptionContext:aws:s3:arn" in key_policy.inputs["policy"]
     assert data_policy.parent.endswith("securestore:index:StorePolicies::docs")
 
 
