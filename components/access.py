@@ -58,7 +58,7 @@ class AccessRolesArgs(TypedDict):
     """IAM policy ARN set as permissions boundary on every role; absent or empty: none."""
     max_session_duration_seconds: int
     """Longest session of every role (3600-43200)."""
-    tags: dict[str, str]
+    tags: pulumi.Input[dict[str, str]]
     """Tags of every role, the instance profile and the managed policy."""
 
 

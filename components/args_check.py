@@ -97,6 +97,23 @@ def require(component: str, name: str, args: Mapping[str, Any], args_type: type)
         optional = type(None) in typing.get_args(hints[field])
         if field not in args and not optional:
             raise ComponentArgsError(component, name, field, None, "a value (the field is required)")
+    for field, value in sorted(args.items()):
+        if isinstance(value, pulumi.Output) and field in hints and not accepts_output(hints[field]):
+            raise ComponentArgsError(
+                component, name, field, "<an Output>",
+                "a plain value, known before deployment: the component checks it (or sets a resource "
+                "option such as protect) before it creates anything; pass the value, not another "
+                "resource's output (the schema's plain fields; every other input takes Outputs)")
+
+
+def accepts_output(hint: Any) -> bool:
+    """``pulumi.Input[...]``: a Union holding ``Output`` (a ``ForwardRef('Output[T]')`` as pulumi
+    declares it), possibly inside ``NotRequired``/``Optional``/``Sequence``."""
+    if hint is pulumi.Output or typing.get_origin(hint) is pulumi.Output:
+        return True
+    if isinstance(hint, typing.ForwardRef):
+        return hint.__forward_arg__.split("[")[0] == "Output"
+    return any(accepts_output(argument) for argument in typing.get_args(hint))
 
 
 def key_rules(raw: dict[str, Any]) -> rules.KeySettings:

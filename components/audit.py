@@ -79,7 +79,7 @@ class AuditTrailArgs(TypedDict):
     """Let ``pulumi destroy`` delete a non-empty trail bucket (dev only)."""
     protect: bool
     """Protect and retain the audit key and trail bucket (prod)."""
-    tags: dict[str, str]
+    tags: pulumi.Input[dict[str, str]]
     """Tags of the key, topic, trail and trail bucket."""
     alert_rule_names: NotRequired[Sequence[str]]
     """Names of EventBridge rules (default bus, this account and region) that may publish to the upload topic, e.g. the malware-scan alert rule; absent: none."""

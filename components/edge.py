@@ -121,7 +121,7 @@ class EdgeDeliveryArgs(TypedDict):
     """Attach a WAFv2 web ACL (AWS managed rule groups and a per-IP rate limit)."""
     waf_rate_limit: int
     """Requests one IP may send in 5 minutes before WAF blocks it (10-2000000000)."""
-    tags: dict[str, str]
+    tags: pulumi.Input[dict[str, str]]
     """Tags of the distribution, the web ACL and the log delivery resources."""
 
 

@@ -40,7 +40,7 @@ class EncryptionKeyArgs(TypedDict):
     """ARN partition (``aws``, ``aws-cn``, ``aws-us-gov``)."""
     protect: bool
     """Protect and retain the key (prod): a deleted key makes every object unreadable."""
-    tags: dict[str, str]
+    tags: pulumi.Input[dict[str, str]]
     """Tags of the key."""
     defer_policies: NotRequired[bool]
     """False (default): the key policy is created now, with the account and S3 grants only. True: created later with grants to resources made after this component, by ``attach_policy()`` in Python or the StorePolicies component from any language."""

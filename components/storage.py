@@ -134,7 +134,7 @@ class SecureBucketArgs(TypedDict):
     """Let ``pulumi destroy`` delete non-empty buckets (dev only)."""
     protect: bool
     """Protect and retain both buckets (prod)."""
-    tags: dict[str, str]
+    tags: pulumi.Input[dict[str, str]]
     """Tags of both buckets."""
     defer_policies: NotRequired[bool]
     """False (default): the bucket policies are created now, with this component's own statements. True: created later with grants to resources made after this component, by ``attach_policies()`` in Python or the StorePolicies component from any language (a bucket left without them fails the policy pack)."""

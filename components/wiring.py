@@ -55,15 +55,15 @@ class StorePoliciesArgs(TypedDict):
     """IAM roles/users that manage (not use) the key, as given to EncryptionKey."""
     protect: bool
     """Protect and retain the policies with the store (prod)."""
-    data_bucket_statements: Sequence[pulumi.Input[str]]
+    data_bucket_statements: pulumi.Input[Sequence[pulumi.Input[str]]]
     """JSON arrays of statements for the data bucket's policy (AccessRoles' and EdgeDelivery's dataBucketStatements)."""
-    log_bucket_statements: Sequence[pulumi.Input[str]]
+    log_bucket_statements: pulumi.Input[Sequence[pulumi.Input[str]]]
     """JSON arrays of statements for the log bucket's policy (EdgeDelivery's logBucketStatements)."""
-    key_statements: Sequence[pulumi.Input[str]]
+    key_statements: pulumi.Input[Sequence[pulumi.Input[str]]]
     """JSON arrays of statements for the key's policy (EdgeDelivery's and AccessRoles' keyPolicyStatements)."""
 
 
-def _statements(field: str, documents: Sequence[pulumi.Input[str]]) -> pulumi.Output[list]:
+def _statements(field: str, documents: pulumi.Input[Sequence[pulumi.Input[str]]]) -> pulumi.Output[list]:
     """The JSON arrays of ``field`` parsed and concatenated; anything else is refused by name."""
 
     def parse(texts: list) -> list:
@@ -76,7 +76,7 @@ def _statements(field: str, documents: Sequence[pulumi.Input[str]]) -> pulumi.Ou
             combined.extend(value)
         return combined
 
-    return pulumi.Output.all(*documents).apply(parse)
+    return pulumi.Output.from_input(documents).apply(parse)  # the list, or its items, may be Outputs
 
 
 class StorePolicies(pulumi.ComponentResource):

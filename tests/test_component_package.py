@@ -337,3 +337,30 @@ def test_a_store_deferred_and_never_wired_fails_the_pack():
     _, report = _pack_report(records)
     assert not report.passed
     assert any("no bucket policy" in v.problem for v in report.mandatory), report.format_text()
+
+
+@pytest.mark.parametrize("field, value, accepted", [
+    ("tags", {"team": "documents"}, True),          # passed through to AWS: any Output will do
+    ("kmsKeyArn", "arn:aws:kms:eu-west-1:123456789012:key/1", True),
+    ("corsAllowedOrigins", ["https://portal.example.org"], False),  # checked before anything is created
+    ("sseAlgorithm", "aws:kms", False),
+    ("protect", False, False),                       # a resource option: never an Output
+])
+def test_an_output_where_a_plain_value_is_needed_is_named(field, value, accepted):
+    """Inputs that only pass values on to AWS take Outputs (another resource's tags, ARNs);
+    inputs the component checks before creating anything, or that set resource options, need
+    the value itself. Such an Output was a TypeError deep in the SDK ('Output' object cannot be
+    interpreted as an integer); now one line naming the schema field, nothing registered.
+    Not covered: integer fields (transitionToIaDays...), which pulumi's experimental provider
+    converts with int() before the component runs; its TypeError names no field."""
+    import pulumi
+
+    def build(construct):
+        construct("docs", "SecureBucket", {**BUCKET_INPUTS, field: pulumi.Output.from_input(value)})
+
+    if accepted:
+        assert _hosted_program(build)
+        return
+    with pytest.raises(Exception) as failure:
+        _hosted_program(build)
+    assert f"({field})" in str(failure.value) and "plain value" in str(failure.value), failure.value
