@@ -108,6 +108,9 @@ class Cell:
     allowed: bool
     expected: bool
     deployed: bool
+    caller: Caller = field(compare=False, repr=False, default=None)
+    check: Check = field(compare=False, repr=False, default=None)
+    """The request as the engine saw it (principalmapper's cross-check asks the same)."""
 
     @property
     def unexpected(self) -> bool:
@@ -400,5 +403,5 @@ def generate(graph: StackGraph) -> list[Cell]:
                     expected = profile.klass is not None and model.allowed(
                         target.resource, profile.klass, action, key=model_key, tenant=profile.tenant, via=via)
                     cells.append(Cell(profile.name, target.resource, target.urn_name, action, variant,
-                                      allowed, expected, profile.deployed))
+                                      allowed, expected, profile.deployed, profile.caller, check))
     return cells
