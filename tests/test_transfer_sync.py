@@ -113,44 +113,45 @@ def test_pair_joins_two_sorted_streams_and_refuses_one_out_of_order():
         list(pair(map(_local_file, ["a", "c"]), map(_remote, ["b", "a"])))
 
 
-class _UnsortedListing:
-    """A client whose listing steps back in key order (S3 Express directory buckets and some
-    S3-compatible servers do): every other call is recorded, and must not be a delete."""
+def test_a_listing_out_of_key_order_deletes_nothing(tmp_path, client, s3_direct, bucket, state, monkeypatch):
+    """Class: a server whose listing is not in key order (S3 Express directory buckets, some
+    S3-compatible servers). Joined anyway, an object present on both sides looks remote-only and
+    ``--delete`` would remove it; the join's order check raises first, and deletes only ever run
+    after a clean join."""
+    import securestore.transfer.direct_objects as direct_objects
 
-    def __init__(self, client):
-        self._client = client
-        self.calls = []
-
-    def get_paginator(self, name):
-        real = self._client.get_paginator(name)
-
-        class Paginator:
-            def paginate(self, **kwargs):
-                for page in real.paginate(**kwargs):
-                    page["Contents"] = list(reversed(page.get("Contents", [])))
-                    yield page
-        return Paginator()
-
-    def __getattr__(self, name):
-        self.calls.append(name)
-        return getattr(self._client, name)
-
-
-def test_a_listing_out_of_key_order_deletes_nothing(tmp_path, client, s3_direct, bucket, state):
-    """Class: a server whose listing is not in key order. Joined anyway, an object present on
-    both sides looks remote-only and ``--delete`` would remove it; the join's order check
-    raises first, and deletes only ever run after a clean join."""
     for key in ("p/a", "p/b", "p/c"):
         s3_direct.put_object(Bucket=bucket, Key=key, Body=b"1")
     root = _tree(tmp_path / "src", {"a": b"1", "c": b"1"})
-    unsorted = _UnsortedListing(client)
+    parse = direct_objects._parse_listing
+    monkeypatch.setattr(direct_objects, "_parse_listing",
+                        lambda data: (list(reversed(parse(data)[0])), parse(data)[1]))
+    deletes = []
+    client.meta.events.register("before-call.s3.DeleteObjects", lambda **kwargs: deletes.append(1))
     with pytest.raises(ListingOrderError):
-        sync_up(unsorted, str(root), bucket, "p", options=SyncOptions(delete=True), state=state)
-    assert "delete_objects" not in unsorted.calls
+        sync_up(client, str(root), bucket, "p", options=SyncOptions(delete=True), state=state)
+    assert deletes == []
+    assert sorted(_objects(s3_direct, bucket, "p/")) == ["a", "b", "c"]
     for thread in [t for t in threading.enumerate() if t.name.startswith("securestore-sync")]:
         thread.join(2)
         assert not thread.is_alive(), "a worker outlived the stream that failed"
-    assert sorted(_objects(s3_direct, bucket, "p/")) == ["a", "b", "c"]
+
+
+def test_the_direct_listing_reads_what_botocore_reads(client, s3_direct, bucket, monkeypatch):
+    """The listing parsed past botocore (``DirectObjects.list_page``) gives the same keys, sizes,
+    ETags and times as botocore's paginator, across pages and for keys XML cannot carry raw
+    (they come ``encoding-type=url``)."""
+    from securestore.transfer import tree
+
+    keys = ["p/a b+c%41.txt", "p/é/ü 中", "p/x&y<z>", "p/\u0001ctl", "p/sub/last"]
+    for index, key in enumerate(keys):
+        s3_direct.put_object(Bucket=bucket, Key=key, Body=b"x" * index)
+    monkeypatch.setattr(tree, "LIST_PAGE_SIZE", 2)
+    direct = [tuple(vars(o).values()) for o in tree.list_remote(client, bucket, "p/")]
+    paginated = [(e["Key"][2:], e["Key"], e["Size"], e["ETag"], e["LastModified"])
+                 for page in s3_direct.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="p/")
+                 for e in page["Contents"]]
+    assert direct == paginated and len(direct) == len(keys)
 
 
 # ------------------------------------------------------------------ what differs

@@ -69,13 +69,13 @@ class DirectObjects(PersistentConnections):
         self._init_connections()
 
     @classmethod
-    def for_client(cls, client: Any, bucket: str) -> Optional["DirectObjects"]:
+    def for_client(cls, client: Any, bucket: str, operation: str = "PutObject") -> Optional["DirectObjects"]:
         """The client's sender for ``bucket`` (made once), or ``None`` when botocore must send.
 
-        Request hooks are checked on every call: a ``Stubber`` activated after the first upload
-        must still see every request."""
+        Request hooks on ``operation`` are checked on every call: a ``Stubber`` activated after
+        the first upload must still see every request."""
         try:
-            if _has_request_hooks(client, "PutObject"):
+            if _has_request_hooks(client, operation):
                 return None
             with _cache_lock:
                 per_bucket = _cache.setdefault(client, {})
@@ -137,27 +137,52 @@ class DirectObjects(PersistentConnections):
                 if name.startswith("x-amz-checksum-") and name != "x-amz-checksum-type":
                     result["Checksum" + name[len("x-amz-checksum-"):].upper()] = value
             return result
-        code = _XML_CODE.search(data)
-        message = _XML_MESSAGE.search(data)
-        raise ClientError({
-            "Error": {"Code": code.group(1).decode() if code else str(status),
-                      "Message": message.group(1).decode(errors="replace") if message else ""},
-            "ResponseMetadata": {"HTTPStatusCode": status, "HTTPHeaders": answer},
-        }, "PutObject")
+        raise _client_error(status, answer, data, "PutObject")
+
+    def list_page(self, prefix: str, token: Optional[str], page_size: int
+                  ) -> tuple[list[tuple[str, int, str, _dt.datetime]], Optional[str]]:
+        """One ListObjectsV2 page: ``([(key, size, etag, last_modified)], next token or None)``.
+
+        Why not botocore's: its XML parsing (a dict per element, dateutil per timestamp) costs
+        ~120 µs an object here, most of an unchanged sync; ElementTree and ``fromisoformat``
+        cost a few. Keys come ``encoding-type=url`` (XML 1.0 cannot carry every key) and are
+        decoded, as botocore does."""
+        query = [("list-type", "2"), ("encoding-type", "url"), ("max-keys", str(page_size)),
+                 ("prefix", prefix)]
+        if token:
+            query.append(("continuation-token", token))
+        url = self._signer.presign_url(self._credentials.current(), "GET", self._endpoint, "",
+                                       expires_in=URL_EXPIRES_SECONDS, now=self.clock(), query=query)
+        target = url[len(f"{self._endpoint.scheme}://{self._endpoint.host}"):]
+        connection = self._connection()
+        try:
+            status, answer, data = self._exchange(connection, target, {}, memoryview(b""), method="GET")
+        except ssl.SSLCertVerificationError:
+            self._drop(connection)
+            raise
+        except (OSError, http.client.HTTPException) as error:
+            self._drop(connection)
+            raise ConnectionError(f"ListObjectsV2 on {self._endpoint.host}: {error!r}") from error
+        if not 200 <= status < 300:
+            raise _client_error(status, answer, data, "ListObjectsV2")
+        return _parse_listing(data)
 
     def _exchange(self, connection: http.client.HTTPConnection, target: str, headers: Mapping[str, str],
-                  body: memoryview) -> tuple[int, dict[str, str], bytes]:
+                  body: memoryview, method: str = "PUT") -> tuple[int, dict[str, str], bytes]:
         if connection.sock is None:
             connection.connect()
             for level, option, value in self._socket_options:
                 connection.sock.setsockopt(level, option, value)
             connection.sock.settimeout(self._read_timeout)
-        connection.putrequest("PUT", target, skip_host=True, skip_accept_encoding=True)
+        connection.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
         connection.putheader("Host", self._endpoint.host)
-        connection.putheader("Content-Length", str(len(body)))
+        if method != "GET":
+            connection.putheader("Content-Length", str(len(body)))
         for name, value in headers.items():
             connection.putheader(name, value)
-        if len(body) <= COALESCE_BYTES:
+        if method == "GET":
+            connection.endheaders()
+        elif len(body) <= COALESCE_BYTES:
             connection.endheaders(bytes(body))  # head and body in one send
         else:
             connection.endheaders()
@@ -169,3 +194,34 @@ class DirectObjects(PersistentConnections):
         if response.will_close:
             self._drop(connection)
         return response.status, answer, data
+
+
+def _client_error(status: int, headers: Mapping[str, str], data: bytes, operation: str) -> ClientError:
+    """S3's error answer as the ``ClientError`` botocore would raise (code, message, status)."""
+    code = _XML_CODE.search(data)
+    message = _XML_MESSAGE.search(data)
+    return ClientError({
+        "Error": {"Code": code.group(1).decode() if code else str(status),
+                  "Message": message.group(1).decode(errors="replace") if message else ""},
+        "ResponseMetadata": {"HTTPStatusCode": status, "HTTPHeaders": dict(headers)},
+    }, operation)
+
+
+def _parse_listing(data: bytes) -> tuple[list[tuple[str, int, str, _dt.datetime]], Optional[str]]:
+    from urllib.parse import unquote
+    from xml.etree import ElementTree
+
+    root = ElementTree.fromstring(data)
+    namespace = root.tag[:root.tag.index("}") + 1] if root.tag.startswith("{") else ""
+    entries = []
+    for item in root.iter(namespace + "Contents"):
+        modified = item.findtext(namespace + "LastModified") or ""
+        entries.append((unquote(item.findtext(namespace + "Key") or ""),
+                        int(item.findtext(namespace + "Size") or 0),
+                        item.findtext(namespace + "ETag") or "",
+                        _dt.datetime.fromisoformat(modified.replace("Z", "+00:00"))))
+    truncated = (root.findtext(namespace + "IsTruncated") or "").lower() == "true"
+    token = root.findtext(namespace + "NextContinuationToken") if truncated else None
+    if truncated and not token:
+        raise ConnectionError("ListObjectsV2 said IsTruncated but gave no NextContinuationToken")
+    return entries, token

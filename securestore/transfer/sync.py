@@ -439,7 +439,7 @@ def sync_up(client: Any, root: str, bucket: str, prefix: str, *, options: SyncOp
                   state=state, on_event=on_event, upload_args=upload_args or {})
     problems = _problem_counter(job, on_problem)
     joined = pair(walk_local(root, options.filters, problems),
-                  list_remote(client, bucket, job.prefix, options.filters))
+                  list_remote(client, bucket, job.prefix, options.filters, job.policy))
     return job.run(joined, job.task, orphan=lambda entry: entry[1] is None)
 
 
@@ -456,7 +456,7 @@ def sync_down(client: Any, bucket: str, prefix: str, root: str, *, options: Sync
                     state=state, on_event=on_event)
     problems = _problem_counter(job, on_problem)
     local = walk_local(root, options.filters, problems) if os.path.isdir(root) else iter(())
-    joined = pair(local, list_remote(client, bucket, job.prefix, options.filters))
+    joined = pair(local, list_remote(client, bucket, job.prefix, options.filters, job.policy))
     return job.run(joined, job.task, orphan=lambda entry: entry[2] is None)
 
 

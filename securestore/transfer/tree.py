@@ -121,22 +121,39 @@ def directory_prefix(prefix: str) -> str:
     return prefix if not prefix or prefix.endswith("/") else prefix + "/"
 
 
-def list_remote(client: Any, bucket: str, prefix: str, filters: Sequence[Filter] = ()) -> Iterator[RemoteObject]:
-    """Every object under ``prefix`` the filters keep, page by page (ListObjectsV2, 1,000 a page).
+def list_remote(client: Any, bucket: str, prefix: str, filters: Sequence[Filter] = (),
+                policy: Any = None) -> Iterator[RemoteObject]:
+    """Every object under ``prefix`` the filters keep, page by page (ListObjectsV2).
 
-    Zero-byte "folder" placeholders (keys ending in ``/``) are skipped, as ``aws s3 sync`` does.
+    Pages come over the transfer's own connections (``direct_objects.DirectObjects.list_page``)
+    when the client allows it, else through botocore's paginator; ``policy`` (a
+    ``retry.RetryPolicy``) retries a page that fails on a transient cause. Zero-byte "folder"
+    placeholders (keys ending in ``/``) are skipped, as ``aws s3 sync`` does.
     """
+    for key, size, etag, modified in _listed(client, bucket, prefix, policy):
+        if key.endswith("/") and size == 0:
+            continue
+        relative = key[len(prefix):]
+        if selected(relative, filters):
+            yield RemoteObject(relative, key, size, etag, modified)
+
+
+def _listed(client: Any, bucket: str, prefix: str, policy: Any) -> Iterator[tuple[str, int, str, datetime]]:
+    from .direct_objects import DirectObjects
+
+    call = policy.call if policy is not None else (lambda operation: operation())
+    direct = DirectObjects.for_client(client, bucket, "ListObjectsV2")
+    if direct is not None:
+        token: Optional[str] = None
+        while True:
+            entries, token = call(lambda: direct.list_page(prefix, token, LIST_PAGE_SIZE))
+            yield from entries
+            if token is None:
+                return
     paginator = client.get_paginator("list_objects_v2")
     for page in paginator.paginate(Bucket=bucket, Prefix=prefix, PaginationConfig={"PageSize": LIST_PAGE_SIZE}):
         for entry in page.get("Contents", ()):
-            key = entry["Key"]
-            if key.endswith("/") and entry.get("Size", 0) == 0:
-                continue
-            relative = key[len(prefix):]
-            if not selected(relative, filters):
-                continue
-            yield RemoteObject(relative, key, int(entry.get("Size", 0)), entry.get("ETag", ""),
-                               entry["LastModified"])
+            yield entry["Key"], int(entry.get("Size", 0)), entry.get("ETag", ""), entry["LastModified"]
 
 
 def pair(local: Iterable[LocalFile], remote: Iterable[RemoteObject]
