@@ -33,6 +33,13 @@ def test_the_loaded_profile_drives_given_tests():
     assert len(CALLS) == expected, (len(CALLS), expected)
 
 
+def test_no_profile_has_a_deadline():
+    """The flaky transfer test of issue 21: a 200 ms per-example deadline against full garbage
+    collections of 0.12-0.32 s in a session holding the stack graphs (see the profiles module)."""
+    assert settings.default.deadline is None
+    assert all(settings.get_profile(name).deadline is None for name in (FAST, CI))
+
+
 def test_examples_scale_with_the_profile():
     assert examples(5_000) == (5_000 if profile_name() == CI else 250)
     assert examples(60) == (60 if profile_name() == CI else 25)
