@@ -127,3 +127,29 @@ def test_every_command_module_is_registered():
         "securestore.cli.errors", "securestore.cli.options", "securestore.cli.settings",
         "securestore.cli.__main__"}
     assert on_disk == set(cli.COMMAND_MODULES)
+
+
+# Flags spelled alike in two commands that mean different things there (not shared options).
+DIFFERENT_MEANINGS = {
+    "--key": "upload: the object key to write; uploads list/abort: a filter on open uploads",
+    "--file": "presign put: the file whose SHA-256 is signed; env: the stack outputs JSON to read",
+}
+
+
+def test_a_shared_flag_is_declared_once_in_the_options_table():
+    """Issue 21: --bucket was defined four times and the tenant flag spelled three ways. A flag
+    written as add_argument("--x") in two command modules must move to options.py (or be listed
+    above with why the two mean different things)."""
+    declared: dict[str, set[str]] = {}
+    for name, path in MODULES.items():
+        if not name.startswith("securestore.cli.") or name.endswith((".options", "__main__")):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "add_argument"):
+                for argument in node.args:
+                    if isinstance(argument, ast.Constant) and str(argument.value).startswith("--"):
+                        declared.setdefault(argument.value, set()).add(name)
+    twice = {flag: sorted(where) for flag, where in declared.items()
+             if len(where) > 1 and flag not in DIFFERENT_MEANINGS}
+    assert twice == {}, twice

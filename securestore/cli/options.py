@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from securestore.transfer.config import (
-    DEFAULT_CONCURRENCY, DEFAULT_MAX_ATTEMPTS, DEFAULT_PART_SIZE, DEFAULT_RETRY_FOR_SECONDS, format_size,
-    parse_size,
+    CHECKSUM_ALGORITHMS, DEFAULT_CHECKSUM_ALGORITHM, DEFAULT_CONCURRENCY, DEFAULT_MAX_ATTEMPTS, DEFAULT_PART_SIZE,
+    DEFAULT_RETRY_FOR_SECONDS, format_size, parse_size,
 )
 
 
@@ -181,6 +181,10 @@ RETRY_FOR = Option(("--retry-for",), {"default": f"{DEFAULT_RETRY_FOR_SECONDS:g}
                                       "help": "keep retrying a request that fails on a transient cause (network, "
                                       "5xx, throttling) for this long, e.g. 90s, 5m (default %(default)s); then "
                                       "stop, keeping the upload resumable (exit 75)"})
+CHECKSUM = Option(("--checksum",), {"choices": CHECKSUM_ALGORITHMS, "default": DEFAULT_CHECKSUM_ALGORITHM,
+                                    "help": "checksum algorithm for every part (default %(default)s)"})
+EXPIRES_IN = Option(("--expires-in",), {"type": non_negative_int, "default": 15 * 60, "metavar": "SECONDS",
+                                        "help": "lifetime in seconds (default %(default)s)"})
 NO_PROGRESS = Option(("--no-progress",), {"action": "store_true", "help": "no progress bar (still the summary)"})
 
 

@@ -137,9 +137,8 @@ def _add_s3_options(parser: argparse.ArgumentParser, *, upload: bool) -> None:
     else:
         parser.set_defaults(kms_key_id=None)
     options.add_aws(parser, role=False)
-    parser.add_argument("--expires-in", type=options.non_negative_int, default=15 * 60, metavar="SECONDS",
-                        help="lifetime of the URL in seconds (default 900, at most 7 days; never beyond "
-                        "the signing credentials' expiry)")
+    options.EXPIRES_IN.add(parser, help="lifetime of the URL in seconds (default 900, at most 7 days; never "
+                           "beyond the signing credentials' expiry)")
     options.JSON.add(parser, help="print one JSON object on stdout")
 
 
@@ -164,8 +163,7 @@ def _add_cloudfront_options(parser: argparse.ArgumentParser, default_expiry: int
                         "(default: $SECURESTORE_CF_PRIVATE_KEY)")
     parser.add_argument("--hash-algorithm", choices=("SHA1", "SHA256"), default="SHA1",
                         help="signature hash (default SHA1; SHA256 adds Hash-Algorithm=SHA256)")
-    parser.add_argument("--expires-in", type=options.non_negative_int, default=default_expiry, metavar="SECONDS",
-                        help=f"lifetime in seconds (default {default_expiry})")
+    options.EXPIRES_IN.add(parser, default=default_expiry, help=f"lifetime in seconds (default {default_expiry})")
     parser.add_argument("--starts-at", type=options.aware_datetime, default=None,
                         help="not valid before this ISO 8601 time, e.g. 2026-05-04T12:00Z")
     parser.add_argument("--ip-range", default=None, help="viewer IP or CIDR the signature is limited to")

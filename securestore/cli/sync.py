@@ -23,8 +23,6 @@ import threading
 import time
 from typing import Any
 
-from securestore.transfer.config import CHECKSUM_ALGORITHMS, DEFAULT_CHECKSUM_ALGORITHM
-
 from . import options, settings
 from .errors import EXIT_FAILED, EXIT_TEMPFAIL, CommandFailed, TerminateAsInterrupt, UsageError
 
@@ -55,9 +53,8 @@ def register(subparsers: Any) -> None:
     rule.add_argument("--exact-timestamps", action="store_true",
                       help="judge same-size files by time as aws s3 sync does; downloading, skip "
                       "them only when the times are equal")
-    sync.add_argument("--checksum", choices=CHECKSUM_ALGORITHMS, default=DEFAULT_CHECKSUM_ALGORITHM,
-                      help="checksum algorithm of the objects sync uploads (default %(default)s); "
-                      "objects already there are compared with whatever algorithm they carry")
+    options.CHECKSUM.add(sync, help="checksum algorithm of the objects sync uploads (default %(default)s); "
+                         "objects already there are compared with whatever algorithm they carry")
     options.KMS_KEY_ID.add(sync, help="KMS key for SSE-KMS of uploaded objects (default "
                            "$SECURESTORE_KMS_KEY_ID; without one the bucket's default applies)")
     sync.add_argument("--checksum-cache", metavar="FILE",

@@ -21,7 +21,7 @@ import shlex
 import sys
 from typing import Any, Optional
 
-from securestore.transfer.config import CHECKSUM_ALGORITHMS, DEFAULT_CHECKSUM_ALGORITHM
+from securestore.transfer.config import DEFAULT_CHECKSUM_ALGORITHM
 
 from . import options, settings
 from .errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_TEMPFAIL, EXIT_USAGE, UsageError, aws_failure
@@ -52,8 +52,7 @@ def register(subparsers: Any) -> None:
                        "with --role-arn also the session tag tenant_id")
     upload.add_argument("--module", help="module under the tenant (with --tenant)")
     _add_common(upload)
-    upload.add_argument("--checksum", choices=CHECKSUM_ALGORITHMS, default=DEFAULT_CHECKSUM_ALGORITHM,
-                        help="checksum algorithm for every part (default %(default)s)")
+    options.CHECKSUM.add(upload)
     options.KMS_KEY_ID.add(upload, help="KMS key for SSE-KMS (default $SECURESTORE_KMS_KEY_ID; "
                            "without one the bucket's default encryption applies)")
     options.CONTENT_TYPE.add(upload, help="Content-Type stored with the object (default: guessed "
