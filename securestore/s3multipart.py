@@ -28,7 +28,7 @@ from typing import Any, Callable, Collection, Iterable, Mapping, Optional
 
 from securestore._sigv4 import S3Endpoint, SigV4Signer, regional_endpoint
 from securestore.keys import ensure_within_tenant, build_tenant_key
-from securestore.s3presign import SSE_KMS, CredentialSource, effective_expiry, validate_content_type
+from securestore.s3presign import SSE_KMS, CredentialSource, effective_expiry, validate_upload_content_type
 from securestore.transfer.config import DEFAULT_PART_SIZE, MAX_PARTS, MIN_PART_SIZE, GiB, plan_parts
 
 #: Parts of a large file take a while; their URLs live for an hour unless asked otherwise.
@@ -144,13 +144,14 @@ class BrowserMultipartUploads:
         """Create the upload for ``tenant_id/module/yyyy/mm/dd/filename`` and sign every part."""
         if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= self.max_bytes:
             raise ValueError(f"size must be an integer from 1 to {self.max_bytes} bytes, got {size!r}")
+        content_type = validate_upload_content_type(content_type)
         now = self._clock()
         tenant_key = build_tenant_key(tenant_id, module, filename, now, allowed_modules=self.allowed_modules)
         plan = plan_parts(size, self.part_size)
         credentials = self._credentials.current()
         lifetime = effective_expiry(expires_in, credentials, now)
         created = self._s3.create_multipart_upload(
-            Bucket=self.bucket, Key=tenant_key.key, ContentType=validate_content_type(content_type),
+            Bucket=self.bucket, Key=tenant_key.key, ContentType=content_type,
             ServerSideEncryption=SSE_KMS, SSEKMSKeyId=self.kms_key_id,
         )
         upload_id = created["UploadId"]

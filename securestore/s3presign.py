@@ -12,7 +12,10 @@ security boundary, so:
   browser must send them exactly, or S3 refuses the signature. So each one must also be in the
   bucket's CORS ``AllowedHeaders``, which is why the bucket-key flag is not signed by default
   (the bucket's default encryption turns the bucket key on for objects that do not say);
-* POST policies fix the exact key, the content type and a ``content-length-range``;
+* a PUT signs ``Content-Length`` (the caller states the size; S3 refuses any other body
+  length), and POST policies fix the exact key, the content type and a ``content-length-range``;
+* active content types (HTML, SVG, XML, JavaScript, CSS: :mod:`securestore.content_types`)
+  are refused: a browser would run them on the file host that serves every tenant;
 * expiry defaults to 15 minutes, anything above 7 days (SigV4's limit) is refused, and a URL is
   clamped, with an :class:`ExpiryClampedWarning`, to the expiry of temporary credentials: a
   pre-signed URL dies with the session that signed it, so promising more would be a lie;
@@ -33,6 +36,7 @@ from typing import Any, Callable, Collection, Mapping, Optional, Union
 from urllib.parse import quote
 
 from securestore._sigv4 import S3Endpoint, SigningCredentials, SigV4Signer, regional_endpoint
+from securestore.content_types import refuse_active
 from securestore.keys import DateLike, TenantKey, build_tenant_key, ensure_within_tenant, validate_tenant_id
 from securestore.kms_key import require_key_arn
 
@@ -104,6 +108,19 @@ def validate_content_type(content_type: str) -> str:
             or not _CONTENT_TYPE.fullmatch(content_type)):
         raise ValueError(f"content_type {content_type!r} is not a MIME type like 'application/pdf'")
     return content_type
+
+
+def validate_upload_content_type(content_type: str) -> str:
+    """A MIME type (``validate_content_type``) that is not active content (``refuse_active``)."""
+    return refuse_active(validate_content_type(content_type))
+
+
+def validate_content_length(content_length: int) -> int:
+    """The exact body size a PUT is signed for: 0 to 5 GiB (S3's single-PUT limit)."""
+    if isinstance(content_length, bool) or not isinstance(content_length, int) or not 0 <= content_length <= MAX_SINGLE_UPLOAD_BYTES:
+        raise ValueError(f"content_length must be the body's size in bytes, 0 to {MAX_SINGLE_UPLOAD_BYTES} (5 GiB), "
+                         f"got {content_length!r}")
+    return content_length
 
 
 def validate_checksum_sha256(checksum: str) -> str:
@@ -246,24 +263,30 @@ class S3Presigner:
         filename: str,
         *,
         content_type: str,
+        content_length: int,
         date: Optional[DateLike] = None,
         checksum_sha256: Optional[str] = None,
         expires_in: int = DEFAULT_EXPIRES_SECONDS,
     ) -> PresignedRequest:
-        """A PUT URL for ``tenant_id/module/yyyy/mm/dd/filename`` with SSE-KMS and the content type signed in.
+        """A PUT URL for ``tenant_id/module/yyyy/mm/dd/filename`` with SSE-KMS, the content type
+        and the body size signed in.
 
-        ``checksum_sha256`` (base64) is signed as ``x-amz-checksum-sha256``: S3 then rejects a
-        body with another digest. The returned headers must all be sent with the PUT.
+        ``content_length``: the exact size of the body; S3 refuses any other (without it one URL
+        would accept up to 5 GiB). Every HTTP client (and every browser) sends the header from
+        the body, so it is not among the returned headers. ``checksum_sha256`` (base64) is signed
+        as ``x-amz-checksum-sha256``: S3 then rejects a body with another digest. The returned
+        headers must all be sent with the PUT.
         """
         now = self._now()
         tenant_key = build_tenant_key(tenant_id, module, filename, date or now, allowed_modules=self.allowed_modules)
-        headers = {"Content-Type": validate_content_type(content_type), **self._sse_headers()}
+        headers = {"Content-Type": validate_upload_content_type(content_type), **self._sse_headers()}
         if checksum_sha256 is not None:
             headers["x-amz-checksum-sha256"] = validate_checksum_sha256(checksum_sha256)
+        signed = {**headers, "Content-Length": str(validate_content_length(content_length))}
         credentials = self._credentials.current()
         lifetime = effective_expiry(expires_in, credentials, now)
         url = self._signer.presign_url(
-            credentials, "PUT", self.endpoint, tenant_key.key, expires_in=lifetime, now=now, headers=headers
+            credentials, "PUT", self.endpoint, tenant_key.key, expires_in=lifetime, now=now, headers=signed
         )
         return PresignedRequest("PUT", url, headers, tenant_key.key, now + _dt.timedelta(seconds=lifetime))
 
@@ -289,7 +312,7 @@ class S3Presigner:
             raise ValueError("success_action_status must be 200, 201, 204 or None")
         now = self._now()
         tenant_key = build_tenant_key(tenant_id, module, filename, date or now, allowed_modules=self.allowed_modules)
-        validate_content_type(content_type)
+        validate_upload_content_type(content_type)
         fields: dict[str, str] = {"Content-Type": content_type, **self._sse_headers()}
         if success_action_status is not None:
             fields["success_action_status"] = str(success_action_status)
@@ -325,7 +348,7 @@ class S3Presigner:
         tenant_key = ensure_within_tenant(raw_key, tenant_id)
         query = [("response-content-disposition", content_disposition(download_name or tenant_key.filename, disposition))]
         if response_content_type is not None:
-            query.append(("response-content-type", validate_content_type(response_content_type)))
+            query.append(("response-content-type", validate_upload_content_type(response_content_type)))
         now = self._now()
         credentials = self._credentials.current()
         lifetime = effective_expiry(expires_in, credentials, now)

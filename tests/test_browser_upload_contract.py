@@ -61,8 +61,8 @@ def browser_requests(graph) -> dict[str, tuple[str, dict[str, str]]]:
     """Every kind of pre-signed request the client produces: name -> (method, headers to send)."""
     presigner = _stack_presigner(graph)
     digest = base64.b64encode(hashlib.sha256(b"x").digest()).decode()
-    put = presigner.presign_put(TENANT, "uploads", "po.pdf", content_type="application/pdf")
-    put_checksum = presigner.presign_put(TENANT, "uploads", "po.pdf", content_type="application/pdf",
+    put = presigner.presign_put(TENANT, "uploads", "po.pdf", content_type="application/pdf", content_length=10)
+    put_checksum = presigner.presign_put(TENANT, "uploads", "po.pdf", content_type="application/pdf", content_length=10,
                                          checksum_sha256=digest)
     get = presigner.presign_get(TENANT, put.key)
     multipart = BrowserMultipartUploads(bucket=presigner.bucket, region_name=presigner.region_name,
@@ -136,10 +136,10 @@ def test_presigner_signs_the_bucket_key_flag_only_when_asked(dev_graph):
     default = _stack_presigner(dev_graph)
     explicit = _stack_presigner(dev_graph, bucket_key_enabled=True)
     flag = "x-amz-server-side-encryption-bucket-key-enabled"
-    assert flag not in default.presign_put(TENANT, "uploads", "a.pdf", content_type="application/pdf").headers
+    assert flag not in default.presign_put(TENANT, "uploads", "a.pdf", content_type="application/pdf", content_length=10).headers
     assert flag not in default.presign_post(TENANT, "uploads", "a.pdf", content_type="application/pdf",
                                             max_bytes=10).fields
-    assert explicit.presign_put(TENANT, "uploads", "a.pdf", content_type="application/pdf").headers[flag] == "true"
+    assert explicit.presign_put(TENANT, "uploads", "a.pdf", content_type="application/pdf", content_length=10).headers[flag] == "true"
 
 
 @pytest.mark.parametrize("kind", ["put", "post"])
@@ -152,7 +152,7 @@ def test_what_the_browser_sends_still_passes_the_bucket_policys_encryption_denie
     access = stack_access(graph)
     presigner = _stack_presigner(graph)
     if kind == "put":
-        signed = presigner.presign_put(TENANT, "uploads", "po.pdf", content_type="application/pdf")
+        signed = presigner.presign_put(TENANT, "uploads", "po.pdf", content_type="application/pdf", content_length=10)
         sent, key = signed.headers, signed.key
     else:
         signed = presigner.presign_post(TENANT, "uploads", "po.pdf", content_type="application/pdf", max_bytes=10)

@@ -104,7 +104,25 @@ def test_presign_put_json_has_url_and_required_headers(capsys, aws_env, tmp_path
     assert out["headers"]["x-amz-server-side-encryption-aws-kms-key-id"] == KMS_KEY
     assert out["headers"]["x-amz-checksum-sha256"] == base64.b64encode(hashlib.sha256(b"%PDF-1.7").digest()).decode()
     signed = parse_qs(urlsplit(out["url"]).query)["X-Amz-SignedHeaders"][0].split(";")
-    assert sorted(signed) == sorted(["host", *(h.lower() for h in out["headers"])])
+    # Content-Length is signed from --file's size; every client sends it from the body.
+    assert sorted(signed) == sorted(["host", "content-length", *(h.lower() for h in out["headers"])])
+
+
+def test_presign_put_needs_the_body_size(capsys, aws_env):
+    """Signed scope: without --content-length or --file there is no size to sign (exit 2)."""
+    assert main(["presign", "put", "T001", "uploads", "a.pdf", "--content-type", "application/pdf"]) == 2
+    assert "--content-length" in capsys.readouterr().err
+    out = run_json(capsys, "presign", "put", "T001", "uploads", "a.pdf", "--content-type", "application/pdf",
+                   "--content-length", "10MiB", "--json")
+    assert "content-length" in parse_qs(urlsplit(out["url"]).query)["X-Amz-SignedHeaders"][0].split(";")
+
+
+def test_presign_refuses_active_content(capsys, aws_env):
+    """Active content on the file host: HTML is refused with one line naming what to use."""
+    assert main(["presign", "put", "T001", "uploads", "a.html", "--content-type", "text/html",
+                 "--content-length", "10"]) == 2
+    err = capsys.readouterr().err
+    assert "active content" in err and "application/octet-stream" in err and "Traceback" not in err
 
 
 def test_presign_post_json_has_policy_fields(capsys, aws_env):

@@ -31,6 +31,7 @@ from securestore.keys import build_key, parse_key
 from securestore.s3presign import (
     DEFAULT_EXPIRES_SECONDS,
     MAX_EXPIRES_SECONDS,
+    MAX_SINGLE_UPLOAD_BYTES,
     ExpiryClampedWarning,
     S3Presigner,
     content_disposition,
@@ -240,11 +241,12 @@ def query_of(url: str) -> dict[str, str]:
 
 
 def test_put_signs_content_type_and_our_kms_key_and_returns_them_as_required_headers(presigner):
-    """Every signed header except host comes back in ``headers``: a browser that sends them
-    gets in, one that drops Content-Type or the SSE headers breaks the signature."""
-    put = presigner.presign_put("T001", "uploads", "po 1.pdf", content_type="application/pdf")
+    """Every signed header except host and Content-Length comes back in ``headers``: a browser
+    that sends them gets in, one that drops Content-Type or the SSE headers breaks the
+    signature. Content-Length is signed too; every client sends it from the body."""
+    put = presigner.presign_put("T001", "uploads", "po 1.pdf", content_type="application/pdf", content_length=10)
     signed = query_of(put.url)["X-Amz-SignedHeaders"].split(";")
-    assert sorted(signed) == sorted(["host", *(h.lower() for h in put.headers)])
+    assert sorted(signed) == sorted(["host", "content-length", *(h.lower() for h in put.headers)])
     assert put.headers == {
         "Content-Type": "application/pdf",
         "x-amz-server-side-encryption": "aws:kms",
@@ -254,48 +256,48 @@ def test_put_signs_content_type_and_our_kms_key_and_returns_them_as_required_hea
 
 
 def test_put_matches_botocore_for_the_same_request(presigner):
-    put = presigner.presign_put("T001", "uploads", "Zürich.pdf", content_type="application/pdf")
+    put = presigner.presign_put("T001", "uploads", "Zürich.pdf", content_type="application/pdf", content_length=10)
     client = reference_client("eu-central-1", None)
     use_credentials(client, STATIC)
     with frozen_botocore(NOW):
         expected = client.generate_presigned_url("put_object", Params={
             "Bucket": BUCKET, "Key": put.key, "ContentType": "application/pdf", "ServerSideEncryption": "aws:kms",
-            "SSEKMSKeyId": KMS_KEY}, ExpiresIn=DEFAULT_EXPIRES_SECONDS)
+            "SSEKMSKeyId": KMS_KEY, "ContentLength": 10}, ExpiresIn=DEFAULT_EXPIRES_SECONDS)
     assert put.url == expected
 
 
 def test_checksum_is_signed_only_when_given_and_no_sdk_checksum_parameters_sneak_in(presigner):
     """boto3 >= 1.36 may add x-amz-sdk-checksum-algorithm / CRC32 to requests; a browser cannot
     know them, so a presigned PUT must sign no checksum unless we ask for one."""
-    plain = presigner.presign_put("T001", "uploads", "a.csv", content_type="text/csv")
+    plain = presigner.presign_put("T001", "uploads", "a.csv", content_type="text/csv", content_length=10)
     assert "checksum" not in plain.url.lower()
     digest = base64.b64encode(hashlib.sha256(b"hello").digest()).decode()
-    with_sum = presigner.presign_put("T001", "uploads", "a.csv", content_type="text/csv", checksum_sha256=digest)
+    with_sum = presigner.presign_put("T001", "uploads", "a.csv", content_type="text/csv", content_length=10, checksum_sha256=digest)
     assert "x-amz-checksum-sha256" in query_of(with_sum.url)["X-Amz-SignedHeaders"].split(";")
     assert with_sum.headers["x-amz-checksum-sha256"] == digest
     assert "sdk-checksum" not in with_sum.url
     with pytest.raises(ValueError, match="checksum_sha256"):
-        presigner.presign_put("T001", "uploads", "a.csv", content_type="text/csv", checksum_sha256="abc=")
+        presigner.presign_put("T001", "uploads", "a.csv", content_type="text/csv", content_length=10, checksum_sha256="abc=")
 
 
 def test_urls_are_regional_virtual_hosted(presigner):
     """Not ``<bucket>.s3.amazonaws.com`` (what a default client returns): outside us-east-1 that
     name redirects, and the redirect loses the signature."""
-    url = presigner.presign_put("T001", "uploads", "a.pdf", content_type="application/pdf").url
+    url = presigner.presign_put("T001", "uploads", "a.pdf", content_type="application/pdf", content_length=10).url
     assert urlsplit(url).hostname == f"{BUCKET}.s3.eu-central-1.amazonaws.com"
     us = S3Presigner(bucket=BUCKET, region_name="us-east-1", kms_key_id=KMS_KEY, credentials=STATIC)
     assert urlsplit(us.presign_get("T001", build_key("T001", "u", "a")).url).hostname == f"{BUCKET}.s3.us-east-1.amazonaws.com"
 
 
 def test_default_expiry_is_15_minutes_and_more_than_7_days_refused(presigner):
-    put = presigner.presign_put("T001", "uploads", "a.pdf", content_type="application/pdf")
+    put = presigner.presign_put("T001", "uploads", "a.pdf", content_type="application/pdf", content_length=10)
     assert query_of(put.url)["X-Amz-Expires"] == "900"
     assert put.expires_at == NOW + dt.timedelta(minutes=15)
-    week = presigner.presign_put("T001", "uploads", "a.pdf", content_type="application/pdf", expires_in=MAX_EXPIRES_SECONDS)
+    week = presigner.presign_put("T001", "uploads", "a.pdf", content_type="application/pdf", content_length=10, expires_in=MAX_EXPIRES_SECONDS)
     assert query_of(week.url)["X-Amz-Expires"] == str(7 * 24 * 3600)
     for bad in (MAX_EXPIRES_SECONDS + 1, 0, -5, 1.5, True):
         with pytest.raises(ValueError, match="expires_in"):
-            presigner.presign_put("T001", "uploads", "a.pdf", content_type="application/pdf", expires_in=bad)
+            presigner.presign_put("T001", "uploads", "a.pdf", content_type="application/pdf", content_length=10, expires_in=bad)
 
 
 def test_expiry_clamped_with_warning_to_temporary_credentials():
@@ -315,7 +317,7 @@ def test_expiry_clamped_with_warning_to_temporary_credentials():
     expired = S3Presigner(bucket=BUCKET, region_name="eu-central-1", kms_key_id=KMS_KEY,
                           credentials=session_creds, clock=lambda: NOW + dt.timedelta(hours=1))
     with pytest.raises(ValueError, match="expired"):
-        expired.presign_put("T001", "u", "a", content_type="text/plain")
+        expired.presign_put("T001", "u", "a", content_type="text/plain", content_length=10)
 
 
 def test_refreshable_botocore_credentials_give_their_expiry():
@@ -327,7 +329,7 @@ def test_refreshable_botocore_credentials_give_their_expiry():
     presigner = S3Presigner(bucket=BUCKET, region_name="eu-central-1", kms_key_id=KMS_KEY,
                             credentials=creds, clock=lambda: NOW)
     with pytest.warns(ExpiryClampedWarning):
-        put = presigner.presign_put("T001", "u", "a", content_type="text/plain", expires_in=7200)
+        put = presigner.presign_put("T001", "u", "a", content_type="text/plain", content_length=10, expires_in=7200)
     assert query_of(put.url)["X-Amz-Expires"] == "1200"
 
 
@@ -375,7 +377,7 @@ def test_post_fixes_key_size_range_content_type_and_sse(presigner):
 @pytest.mark.parametrize("content_type", ["", "pdf", "text/html\r\nX-Injected: 1", "application/pdf; x", "ü/x"])
 def test_bad_content_type_refused(presigner, content_type):
     with pytest.raises(ValueError, match="content_type"):
-        presigner.presign_put("T001", "uploads", "a", content_type=content_type)
+        presigner.presign_put("T001", "uploads", "a", content_type=content_type, content_length=1)
 
 
 @pytest.mark.parametrize(
@@ -397,3 +399,59 @@ def test_bad_configuration_refused(kwargs, message):
 def test_credentials_repr_hides_the_secret():
     creds = SigningCredentials("AKIAEXAMPLEEXAMPLE01", "super-secret", "super-token")
     assert "super" not in repr(creds)
+
+
+# --- signed scope and active content (issue 22) ----------------------------------------------
+
+from securestore.content_types import ACTIVE_CONTENT_TYPES  # noqa: E402
+
+
+@pytest.mark.parametrize("size", [-1, MAX_SINGLE_UPLOAD_BYTES + 1, 1.5, True, "10", None])
+def test_put_refuses_a_size_it_cannot_sign(presigner, size):
+    """Signed scope: the caller states the body's size (0-5 GiB); anything else is refused."""
+    with pytest.raises(ValueError, match="content_length"):
+        presigner.presign_put("T001", "uploads", "a.pdf", content_type="application/pdf", content_length=size)
+
+
+@pytest.mark.parametrize("size", [0, 1, 10 * 1024 * 1024, MAX_SINGLE_UPLOAD_BYTES])
+def test_put_signs_the_stated_size(presigner, size):
+    """The signature covers ``content-length: <size>``: S3 refuses a body of any other length
+    (LocalStack shows it: tests/localstack/test_presigned_s3.py)."""
+    put = presigner.presign_put("T001", "uploads", "a.pdf", content_type="application/pdf", content_length=size)
+    assert "content-length" in query_of(put.url)["X-Amz-SignedHeaders"].split(";")
+    other = presigner.presign_put("T001", "uploads", "a.pdf", content_type="application/pdf", content_length=size - 1 if size else 1)
+    assert query_of(put.url)["X-Amz-Signature"] != query_of(other.url)["X-Amz-Signature"]
+
+
+def _active_variants():
+    for media in sorted(ACTIVE_CONTENT_TYPES) + ["application/atom+xml", "image/foo+xml"]:
+        yield media
+        yield media.upper()
+        yield f"{media}; charset=utf-8"
+
+
+@pytest.mark.parametrize("content_type", list(_active_variants()))
+def test_every_active_content_type_is_refused_on_every_signing_path(presigner, content_type):
+    """Attack class: active content on the shared file host. HTML, SVG, XHTML, any XML,
+    JavaScript, CSS (any case, with parameters) cannot be signed for a PUT, a POST, a
+    multipart upload or a GET's response content type."""
+    from securestore.s3multipart import BrowserMultipartUploads
+
+    with pytest.raises(ValueError, match="active content"):
+        presigner.presign_put("T001", "uploads", "a", content_type=content_type, content_length=1)
+    with pytest.raises(ValueError, match="active content"):
+        presigner.presign_post("T001", "uploads", "a", content_type=content_type, max_bytes=1)
+    with pytest.raises(ValueError, match="active content"):
+        presigner.presign_get("T001", build_key("T001", "u", "a"), response_content_type=content_type)
+    multipart = BrowserMultipartUploads(bucket=BUCKET, region_name="eu-central-1", kms_key_id=KMS_KEY,
+                                        credentials=STATIC, s3_client=object())
+    with pytest.raises(ValueError, match="active content"):
+        multipart.start("T001", "uploads", "a", content_type=content_type, size=10 * 1024 * 1024)
+
+
+@pytest.mark.parametrize("content_type", ["application/pdf", "image/png", "image/jpeg", "text/plain",
+                                          "text/csv", "application/octet-stream", "application/zip",
+                                          "application/vnd.openxmlformats-officedocument.wordprocessingml.document"])
+def test_passive_content_types_are_signed(presigner, content_type):
+    put = presigner.presign_put("T001", "uploads", "a", content_type=content_type, content_length=1)
+    assert put.headers["Content-Type"] == content_type

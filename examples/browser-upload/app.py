@@ -111,9 +111,9 @@ class UploadBackend:
         return f"{self.presigner.endpoint.scheme}://{self.presigner.endpoint.host}"
 
     def put(self, tenant: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        fields = _fields(body, required=("filename",), optional=("content_type",))
-        return self.presigner.presign_put(tenant, self.module, fields["filename"],
-                                          content_type=_content_type(fields)).as_dict()
+        fields = _fields(body, required=("filename", "size"), optional=("content_type",))
+        return self.presigner.presign_put(tenant, self.module, fields["filename"], content_type=_content_type(fields),
+                                          content_length=fields["size"]).as_dict()
 
     def post(self, tenant: str, body: Mapping[str, Any]) -> dict[str, Any]:
         fields = _fields(body, required=("filename",), optional=("content_type",))

@@ -11,6 +11,7 @@ starts fast. Defaults come from the environment so that a backend's settings can
 from __future__ import annotations
 
 import argparse
+import os
 import base64
 import hashlib
 from typing import Optional
@@ -81,8 +82,15 @@ def _handle_presign_put(args: argparse.Namespace) -> int:
     if args.checksum_sha256 and args.file:
         raise UsageError("give --checksum-sha256 or --file, not both")
     checksum = args.checksum_sha256 or (_file_sha256(args.file) if args.file else None)
-    put = _presigner(args, upload=True).presign_put(args.tenant, args.module, args.filename, content_type=args.content_type,
-                                       date=args.date, checksum_sha256=checksum, expires_in=args.expires_in)
+    presigner = _presigner(args, upload=True)
+    size = args.content_length
+    if size is None:
+        if not args.file:
+            raise UsageError("give --content-length (the body's exact size) or --file: the URL is signed for one size")
+        size = os.path.getsize(args.file)
+    put = presigner.presign_put(args.tenant, args.module, args.filename, content_type=args.content_type,
+                                       content_length=size, date=args.date, checksum_sha256=checksum,
+                                       expires_in=args.expires_in)
     return options.emit(args, put.as_dict(), [put.url, *(f"{k}: {v}" for k, v in put.headers.items())])
 
 
@@ -187,7 +195,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     put = actions.add_parser("put", help="pre-signed PUT with SSE-KMS and content type signed in")
     _add_upload_target(put)
     put.add_argument("--checksum-sha256", default=None, help="base64 SHA-256 S3 will enforce")
-    put.add_argument("--file", default=None, help="compute --checksum-sha256 from this file")
+    put.add_argument("--file", default=None, help="compute --checksum-sha256 (and --content-length) from this file")
+    put.add_argument("--content-length", type=options.size, default=None, metavar="SIZE",
+                     help="exact body size the URL is signed for (S3 refuses any other); default: --file's size")
     _add_s3_options(put, upload=True)
     put.set_defaults(handler=_handle_presign_put)
     post = actions.add_parser("post", help="browser POST form with size range and content type")

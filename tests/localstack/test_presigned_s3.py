@@ -95,7 +95,7 @@ def exists(aws, bucket: str, key: str) -> bool:
 
 
 def test_presigned_put_lands_object_encrypted_with_our_kms_key(aws, bucket, kms_key, presigner):
-    put = presigner.presign_put("T001", "uploads", f"po {uuid.uuid4().hex}.pdf", content_type="application/pdf")
+    put = presigner.presign_put("T001", "uploads", f"po {uuid.uuid4().hex}.pdf", content_type="application/pdf", content_length=13)
     status, body, _ = send("PUT", put.url, dict(put.headers), b"%PDF-1.7 test")
     assert status == 200, body
     head = aws["s3"].head_object(Bucket=bucket, Key=put.key)
@@ -112,7 +112,7 @@ def test_presigned_put_lands_object_encrypted_with_our_kms_key(aws, bucket, kms_
 def test_tampered_put_is_refused(aws, bucket, presigner, other_kms_key, tamper):
     """Any change to what was signed (signature, expiry, key, content type, SSE headers) is a 403
     and writes nothing."""
-    put = presigner.presign_put("T001", "uploads", f"t-{uuid.uuid4().hex}.pdf", content_type="application/pdf")
+    put = presigner.presign_put("T001", "uploads", f"t-{uuid.uuid4().hex}.pdf", content_type="application/pdf", content_length=23)
     url, headers, target = put.url, dict(put.headers), put.key
     if tamper == "signature":
         url = url[:-1] + ("0" if url[-1] != "0" else "1")
@@ -138,7 +138,7 @@ def test_expired_url_is_refused(aws, bucket, localstack, kms_key):
     ten_minutes_ago = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=10)
     past = S3Presigner(bucket=bucket, region_name=localstack.region, kms_key_id=kms_key, credentials=ACCOUNT_KEYS,
                        endpoint_url=localstack.endpoint_url, clock=lambda: ten_minutes_ago)
-    put = past.presign_put("T001", "uploads", "late.pdf", content_type="application/pdf", expires_in=60)
+    put = past.presign_put("T001", "uploads", "late.pdf", content_type="application/pdf", content_length=1, expires_in=60)
     status, body, _ = send("PUT", put.url, dict(put.headers), b"x")
     assert status == 403 and b"expired" in body.lower(), body
     assert not exists(aws, bucket, put.key)
@@ -148,12 +148,25 @@ def test_signed_checksum_rejects_another_body(aws, bucket, presigner):
     content = b"the real drawing"
     digest = base64.b64encode(hashlib.sha256(content).digest()).decode()
     put = presigner.presign_put("T001", "drawings", f"d-{uuid.uuid4().hex}.dwg",
-                                content_type="application/octet-stream", checksum_sha256=digest)
-    status, body, _ = send("PUT", put.url, dict(put.headers), b"a swapped drawing")
+                                content_type="application/octet-stream", content_length=len(content),
+                                checksum_sha256=digest)
+    status, body, _ = send("PUT", put.url, dict(put.headers), content.upper())  # same size, other bytes
     assert status == 400, body
     assert not exists(aws, bucket, put.key)
     status, body, _ = send("PUT", put.url, dict(put.headers), content)
     assert status == 200, body
+
+
+@pytest.mark.parametrize("sent", [b"%PDF-1.7 tes", b"%PDF-1.7 test" + b"x" * 1024 * 1024])
+def test_presigned_put_refuses_a_body_of_another_size(aws, bucket, presigner, sent):
+    """Attack class: signed scope. A URL signed for 13 bytes carries a smaller or a 1 MiB
+    larger body (without Content-Length signed, one URL accepted up to 5 GiB): 403, nothing
+    written. LocalStack checks the SigV4 signature over the signed Content-Length."""
+    put = presigner.presign_put("T001", "uploads", f"sz-{uuid.uuid4().hex}.pdf", content_type="application/pdf",
+                                content_length=13)
+    status, body, _ = send("PUT", put.url, dict(put.headers), sent)
+    assert status == 403, body
+    assert not exists(aws, bucket, put.key)
 
 
 def test_post_within_limits_is_accepted(aws, bucket, kms_key, presigner):
@@ -214,7 +227,7 @@ def test_session_credentials_from_assume_role_sign_working_urls(aws, bucket, loc
     presigner = S3Presigner(bucket=bucket, region_name=localstack.region, kms_key_id=kms_key, credentials=session,
                             endpoint_url=localstack.endpoint_url)
     with pytest.warns(ExpiryClampedWarning):
-        put = presigner.presign_put("T001", "uploads", f"s-{uuid.uuid4().hex}.txt", content_type="text/plain",
+        put = presigner.presign_put("T001", "uploads", f"s-{uuid.uuid4().hex}.txt", content_type="text/plain", content_length=14,
                                     expires_in=3600)
     assert "X-Amz-Security-Token=" in put.url
     assert put.expires_at <= dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=901)  # clamped to the session

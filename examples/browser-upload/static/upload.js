@@ -62,7 +62,10 @@ function contentType(file) {
 }
 
 async function uploadPut(file, onProgress) {
-  const signed = await api("/api/uploads/put", { filename: file.name, content_type: contentType(file) });
+  // The URL is signed for this exact size: S3 refuses a body of any other length.
+  const signed = await api("/api/uploads/put", {
+    filename: file.name, content_type: contentType(file), size: file.size,
+  });
   await send("PUT", signed.url, signed.headers, file, onProgress);
   return signed.key;
 }
