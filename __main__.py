@@ -92,6 +92,8 @@ edge = EdgeDelivery(
         acm_certificate_arn=settings.edge.acm_certificate_arn,
         waf_enabled=settings.edge.waf_enabled,
         waf_rate_limit=settings.edge.waf_rate_limit,
+        ipv6_enabled=settings.edge.ipv6_enabled,
+        inline_content_types=list(settings.edge.inline_content_types),
         tags=settings.tags,
     ),
 )

@@ -24,7 +24,7 @@ so they use an explicit us-east-1 provider that is a child of this component.
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional, Sequence, TypedDict
+from typing import TYPE_CHECKING, NotRequired, Optional, Sequence, TypedDict
 
 import pulumi
 import pulumi_aws as aws
@@ -78,6 +78,22 @@ DENY_UNSIGNED_MARKER = "// securestore:deny-unsigned"
 _DENY_UNSIGNED_OFF = "var DENY_UNSIGNED = false;"
 
 
+VIEWER_RESPONSE_JS = Path(__file__).resolve().parent / "edge_functions" / "viewer_response.js"
+"""The private paths' viewer-response function (sandbox CSP, downloads unless inline-safe)."""
+INLINE_SAFE_MARKER = "// securestore:inline-safe"
+
+
+def viewer_response_code(inline_content_types: Sequence[str]) -> str:
+    """The viewer-response function with the stack's inline-safe media types in place of the
+    default list (the one line carrying ``INLINE_SAFE_MARKER``)."""
+    code = VIEWER_RESPONSE_JS.read_text(encoding="utf-8")
+    lines = [line for line in code.splitlines() if line.endswith(INLINE_SAFE_MARKER)]
+    if len(lines) != 1 or not lines[0].startswith("var INLINE_SAFE = "):
+        raise RuntimeError(f"{VIEWER_RESPONSE_JS} lost its INLINE_SAFE line")
+    types = json.dumps(sorted({t.lower() for t in inline_content_types}))
+    return code.replace(lines[0], f"var INLINE_SAFE = {types}; {INLINE_SAFE_MARKER}", 1)
+
+
 def viewer_guard_code() -> str:
     """The guard as deployed on every behaviour that needs nothing else."""
     code = VIEWER_REQUEST_JS.read_text(encoding="utf-8")
@@ -121,6 +137,10 @@ class EdgeDeliveryArgs(TypedDict):
     """Attach a WAFv2 web ACL (AWS managed rule groups and a per-IP rate limit)."""
     waf_rate_limit: int
     """Requests one IP may send in 5 minutes before WAF blocks it (10-2000000000)."""
+    ipv6_enabled: NotRequired[bool]
+    """Serve IPv6 viewers (default true); IP-restricted signed URLs need it off."""
+    inline_content_types: NotRequired[Sequence[str]]
+    """Media types private paths serve inline (default PDF, PNG, JPEG, GIF, WebP, plain text); every other type is a download. Never HTML, SVG, XML, JavaScript or CSS."""
     tags: pulumi.Input[dict[str, str]]
     """Tags of the distribution, the web ACL and the log delivery resources."""
 
@@ -135,6 +155,7 @@ class EdgeDelivery(pulumi.ComponentResource):
         key_group: Optional[aws.cloudfront.KeyGroup]
         deny_unsigned: Optional[aws.cloudfront.Function]
         viewer_guard: aws.cloudfront.Function
+        viewer_response: aws.cloudfront.Function
         """Refuses dot-segment, empty-segment, encoded-slash and control-character URIs."""
         response_headers_policy: aws.cloudfront.ResponseHeadersPolicy
         web_acl: Optional[pulumi.CustomResource]
@@ -201,6 +222,17 @@ class EdgeDelivery(pulumi.ComponentResource):
             child,
         )
         default_function = self.deny_unsigned or self.viewer_guard
+        self.viewer_response = aws.cloudfront.Function(
+            f"{name}-viewer-response",
+            aws.cloudfront.FunctionArgs(
+                name=f"{name}-viewer-response",
+                runtime="cloudfront-js-2.0",
+                comment="Private files: sandbox CSP; a download unless the type is inline-safe",
+                code=viewer_response_code(edge.inline_content_types),
+                publish=True,
+            ),
+            child,
+        )
         self.response_headers_policy = self._security_headers()
         self.web_acl = self._web_acl(edge) if edge.waf_enabled else None
 
@@ -215,7 +247,9 @@ class EdgeDelivery(pulumi.ComponentResource):
             aws.cloudfront.DistributionArgs(
                 enabled=True,
                 comment=f"{name}: private files signed, public/* unsigned",
-                is_ipv6_enabled=True,
+                # IP-restricted signed URLs do not hold for IPv6 viewers (the client refuses
+                # them unless the stack turns IPv6 off: cloudfrontIpv6Enabled).
+                is_ipv6_enabled=edge.ipv6_enabled,
                 http_version="http2and3",
                 price_class=edge.price_class,
                 aliases=[edge.custom_domain] if edge.custom_domain else None,
@@ -239,7 +273,10 @@ class EdgeDelivery(pulumi.ComponentResource):
                     function_associations=[
                         aws.cloudfront.DistributionDefaultCacheBehaviorFunctionAssociationArgs(
                             event_type="viewer-request", function_arn=default_function.arn
-                        )
+                        ),
+                        aws.cloudfront.DistributionDefaultCacheBehaviorFunctionAssociationArgs(
+                            event_type="viewer-response", function_arn=self.viewer_response.arn
+                        ),
                     ],
                 ),
                 ordered_cache_behaviors=[
@@ -335,6 +372,8 @@ class EdgeDelivery(pulumi.ComponentResource):
                 "acm_certificate_arn": "acmCertificateArn",
                 "waf_enabled": "wafEnabled",
                 "waf_rate_limit": "wafRateLimit",
+                "ipv6_enabled": "cloudfrontIpv6Enabled",
+                "inline_content_types": "inlineContentTypes",
             },
             args_check.edge_rules,
         )

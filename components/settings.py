@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Optional
 
+from securestore.content_types import is_active
+
 NAMESPACE = "securestore"
 
 ENVIRONMENTS = ("dev", "prod")
@@ -27,6 +29,9 @@ MIN_STANDARD_IA_DAYS = 30
 """S3 refuses a transition to STANDARD_IA earlier than 30 days after creation."""
 KMS_DELETION_WINDOW_RANGE = (7, 30)
 """AWS KMS accepts a pending-deletion window of 7 to 30 days."""
+
+_MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
+"""``type/subtype`` in lower case, no parameters (the inline-safe list's entries)."""
 
 DEFAULTS: dict[str, Any] = {
     "environment": "dev",
@@ -50,6 +55,8 @@ DEFAULTS: dict[str, Any] = {
     "acmCertificateArn": "",
     "allowDefaultCertificateInProd": False,
     "wafEnabled": True,
+    "cloudfrontIpv6Enabled": True,
+    "inlineContentTypes": ["application/pdf", "image/gif", "image/jpeg", "image/png", "image/webp", "text/plain"],
     "wafRateLimit": 2000,
     "cloudTrailEnabled": True,
     "cloudTrailCloudWatchLogs": False,
@@ -153,6 +160,10 @@ class EdgeSettings:
     """ACM certificate in us-east-1 for ``custom_domain``; set exactly when it is."""
     waf_enabled: bool
     waf_rate_limit: int
+    ipv6_enabled: bool = True
+    """Serve IPv6 viewers; IP-restricted signed URLs are refused by the client while on."""
+    inline_content_types: tuple[str, ...] = ()
+    """Media types private paths serve inline; every other type is sent as a download."""
 
 
 @dataclass(frozen=True)
@@ -478,7 +489,15 @@ def _edge(raw: Mapping[str, Any], environment: str) -> EdgeSettings:
     if environment == "prod" and not waf_enabled:
         raise SettingsError("wafEnabled", waf_enabled, "true when environment is prod")
     public_key_pem = _public_key_pem(raw, environment)
+    inline = tuple(t.strip().lower() for t in _str_list(raw, "inlineContentTypes"))
+    for media in inline:
+        if not _MEDIA_TYPE.fullmatch(media) or is_active(media):
+            raise SettingsError("inlineContentTypes", media,
+                                "media types without parameters that run no script (e.g. application/pdf, "
+                                "image/png); never HTML, SVG, XML, JavaScript or CSS")
     return EdgeSettings(
+        ipv6_enabled=_bool(raw, "cloudfrontIpv6Enabled"),
+        inline_content_types=inline,
         public_key_pem=public_key_pem,
         price_class=price_class,
         geo_restriction_type=geo_type,

@@ -179,8 +179,14 @@ class CloudFrontSigner:
         domain: str,
         hash_algorithm: str = "SHA1",
         clock: Optional[Clock] = None,
+        distribution_ipv6: bool = True,
     ) -> None:
-        """``private_key``: PEM bytes/str or an already loaded ``RSAPrivateKey``."""
+        """``private_key``: PEM bytes/str or an already loaded ``RSAPrivateKey``.
+
+        ``distribution_ipv6``: the distribution serves IPv6 (stack config
+        ``cloudfrontIpv6Enabled``, default true). CloudFront's ``IpAddress`` condition matches
+        IPv4 viewers only and AWS advises against IP-restricted policies on such a
+        distribution, so ``ip_range`` is refused unless this is False."""
         from cryptography.hazmat.primitives import hashes
         from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
@@ -201,6 +207,14 @@ class CloudFrontSigner:
         self._padding = padding.PKCS1v15()
         self._hash = hashes.SHA1() if hash_algorithm == "SHA1" else hashes.SHA256()
         self._clock = clock or _utc_now
+        self.distribution_ipv6 = bool(distribution_ipv6)
+
+    def _check_ip_range(self, ip_range: Optional[str]) -> None:
+        if ip_range is not None and self.distribution_ipv6:
+            raise ValueError(
+                f"ip_range {ip_range!r}: the distribution serves IPv6, where an IP-restricted policy does not "
+                "hold (CloudFront matches IPv4 ranges only); turn IPv6 off (cloudfrontIpv6Enabled: false) and "
+                "sign with distribution_ipv6=False, or sign without ip_range")
 
     @classmethod
     def from_pem_file(cls, path: Union[str, Path], **kwargs: Any) -> "CloudFrontSigner":
@@ -249,7 +263,14 @@ class CloudFrontSigner:
             raise ValueError(f"url {url!r} must be an https URL on {self.domain} without a fragment")
         expiry = self._expiry(expires_at, expires_in, DEFAULT_URL_LIFETIME_SECONDS)
         self._check_start(starts_at, expiry)
+        self._check_ip_range(ip_range)
         custom = starts_at is not None or ip_range is not None or policy_resource is not None
+        if custom and policy_resource is None and "*" in url:
+            # A custom policy's Resource is matched with * and ? as wildcards: a '*' in a file
+            # name would open every file the pattern matches ('?' in a key is percent-encoded
+            # by object_url; a '?' here starts the query string the caller chose).
+            raise ValueError(f"url {url!r} contains '*', which a custom policy (starts_at or ip_range) would read "
+                             "as a wildcard; sign it without starts_at and ip_range (canned policy)")
         policy = build_policy(policy_resource or url, expiry, starts_at, ip_range).encode("utf-8")
         if custom:
             params = [f"Policy={url_b64encode(policy)}"]
@@ -299,6 +320,7 @@ class CloudFrontSigner:
             raise ValueError(f"resource {resource!r} must be an https URL on {self.domain}")
         expiry = self._expiry(expires_at, expires_in, DEFAULT_COOKIE_LIFETIME_SECONDS)
         self._check_start(starts_at, expiry)
+        self._check_ip_range(ip_range)
         policy = build_policy(resource, expiry, starts_at, ip_range).encode("utf-8")
         custom = "*" in resource or "?" in resource or starts_at is not None or ip_range is not None
         cookies: dict[str, str] = {}

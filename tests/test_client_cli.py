@@ -152,8 +152,12 @@ def test_sign_url_and_cookies(capsys, private_key_file):
     assert out["url"].startswith(f"https://{DOMAIN}/T001/drawings/2026/01/02/p.pdf?Expires=")
     starts = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     custom = run_json(capsys, "sign-url", "T001", "T001/drawings/2026/01/02/p.pdf", *common, "--starts-at", starts,
-                      "--ip-range", "203.0.113.0/24", "--hash-algorithm", "SHA256", "--json")
+                      "--ip-range", "203.0.113.0/24", "--distribution-ipv6", "off", "--hash-algorithm", "SHA256",
+                      "--json")
     assert "Policy=" in custom["url"] and custom["url"].endswith("Hash-Algorithm=SHA256")
+    # The distribution serves IPv6 unless told otherwise: an IP restriction is refused (exit 2).
+    assert main(["sign-url", "T001", "T001/drawings/2026/01/02/p.pdf", *common, "--ip-range", "203.0.113.0/24"]) == 2
+    assert "serves IPv6" in capsys.readouterr().err
     cookies = run_json(capsys, "sign-cookies", "T001", *common, "--json")
     assert cookies["resource"] == f"https://{DOMAIN}/T001/*" and cookies["path"] == "/T001/"
     assert set(cookies["cookies"]) == {"CloudFront-Policy", "CloudFront-Signature", "CloudFront-Key-Pair-Id"}

@@ -11,6 +11,7 @@ from unittest import mock
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 from botocore.signers import CloudFrontSigner as BotocoreCloudFrontSigner
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -38,7 +39,9 @@ def pem(rsa_key) -> bytes:
 
 @pytest.fixture
 def signer(pem) -> CloudFrontSigner:
-    return CloudFrontSigner(key_pair_id=KEY_PAIR_ID, private_key=pem, domain=DOMAIN, clock=lambda: NOW)
+    """A signer for a distribution with IPv6 off (so IP-restricted policies may be compared)."""
+    return CloudFrontSigner(key_pair_id=KEY_PAIR_ID, private_key=pem, domain=DOMAIN, clock=lambda: NOW,
+                            distribution_ipv6=False)
 
 
 @pytest.fixture
@@ -188,3 +191,42 @@ def test_weak_or_non_rsa_keys_refused():
         CloudFrontSigner(key_pair_id=KEY_PAIR_ID, private_key=b"-----BEGIN nonsense", domain=DOMAIN)
     with pytest.raises(ValueError, match="key_pair_id"):
         CloudFrontSigner(key_pair_id="abc", private_key=small_pem, domain=DOMAIN)
+
+
+# --- signed scope (issue 22) -------------------------------------------------------------------
+
+@pytest.mark.parametrize("method", ["url", "cookies"])
+def test_ip_restriction_is_refused_while_the_distribution_serves_ipv6(pem, method):
+    """Attack class: signed scope. CloudFront's IpAddress condition matches IPv4 viewers only
+    and AWS advises against IP-restricted policies on an IPv6 distribution: the default signer
+    (IPv6 on, as the stack's default cloudfrontIpv6Enabled) refuses an ip_range."""
+    default = CloudFrontSigner(key_pair_id=KEY_PAIR_ID, private_key=pem, domain=DOMAIN, clock=lambda: NOW)
+    with pytest.raises(ValueError, match="serves IPv6"):
+        if method == "url":
+            default.signed_url(f"https://{DOMAIN}/T001/a.pdf", expires_in=60, ip_range="203.0.113.7")
+        else:
+            default.tenant_cookies("T001", expires_in=60, ip_range="203.0.113.7")
+    assert "Signature=" in default.signed_url(f"https://{DOMAIN}/T001/a.pdf", expires_in=60)
+
+
+KEY_CHARS = "ab*?%/ .-_~!$&'()+,;=:@"
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=st.text(alphabet=KEY_CHARS, min_size=1, max_size=12).filter(lambda n: "/" not in n and n not in (".", "..")),
+       custom=st.sampled_from(["starts_at", "ip_range"]))
+def test_no_custom_policy_resource_holds_a_wildcard_from_a_key(signer, name, custom):
+    """Attack class: signed scope. For generated file names, a custom-policy URL either is
+    refused or its policy Resource has no '*' or '?' (a '*' in a name once became a wildcard
+    that opened the tenant's whole day); canned URLs (no policy) always sign."""
+    key = f"T001/uploads/2026/05/04/{name}"
+    extra = {"starts_at": NOW - dt.timedelta(minutes=1)} if custom == "starts_at" else {"ip_range": "203.0.113.7"}
+    assert "Signature=" in signer.tenant_url("T001", key, expires_in=60)
+    try:
+        url = signer.tenant_url("T001", key, expires_in=60, **extra)
+    except ValueError as refused:
+        assert "*" in name and "wildcard" in str(refused)
+        return
+    policy = json.loads(url_b64decode(parse_qs(urlsplit(url).query)["Policy"][0]))
+    resource = policy["Statement"][0]["Resource"]
+    assert "*" not in resource and "?" not in resource

@@ -120,6 +120,7 @@ def _cloudfront_signer(args: argparse.Namespace):
         private_key=pem,
         domain=_require(args.domain, "--domain", "SECURESTORE_CF_DOMAIN"),
         hash_algorithm=args.hash_algorithm,
+        distribution_ipv6=args.distribution_ipv6 != "off",
     )
 
 
@@ -174,7 +175,12 @@ def _add_cloudfront_options(parser: argparse.ArgumentParser, default_expiry: int
     options.EXPIRES_IN.add(parser, default=default_expiry, help=f"lifetime in seconds (default {default_expiry})")
     parser.add_argument("--starts-at", type=options.aware_datetime, default=None,
                         help="not valid before this ISO 8601 time, e.g. 2026-05-04T12:00Z")
-    parser.add_argument("--ip-range", default=None, help="viewer IP or CIDR the signature is limited to")
+    parser.add_argument("--ip-range", default=None, help="viewer IP or CIDR the signature is limited to "
+                        "(only with --distribution-ipv6 off)")
+    parser.add_argument("--distribution-ipv6", choices=("on", "off"),
+                        default=settings.from_env(("SECURESTORE_CF_IPV6",)) or "on",
+                        help="whether the distribution serves IPv6 (stack config cloudfrontIpv6Enabled; default on, "
+                        "$SECURESTORE_CF_IPV6): IP-restricted signatures are refused while it does")
     options.JSON.add(parser, help="print one JSON object on stdout")
 
 

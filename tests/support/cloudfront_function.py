@@ -49,3 +49,37 @@ def run_viewer_request(code: str, uris: Sequence[str]) -> list[dict[str, Any]]:
     if completed.returncode != 0:
         raise RuntimeError(f"node failed: {completed.stderr.strip()}")
     return json.loads(completed.stdout)
+
+
+_RESPONSE_HARNESS = """
+;(function () {
+  var cases = JSON.parse(process.argv[process.argv.length - 1]);
+  var results = cases.map(function (type) {
+    var headers = type === null ? {} : { 'content-type': { value: type } };
+    var event = { version: '1.0', context: { eventType: 'viewer-response' }, viewer: { ip: '192.0.2.1' },
+      request: { method: 'GET', uri: '/acme/x', querystring: {}, headers: {}, cookies: {} },
+      response: { statusCode: 200, statusDescription: 'OK', headers: headers, cookies: {} } };
+    var out = handler(event);
+    var flat = {};
+    Object.keys(out.headers).forEach(function (name) { flat[name] = out.headers[name].value; });
+    return flat;
+  });
+  process.stdout.write(JSON.stringify(results));
+})();
+"""
+
+
+def run_viewer_response(code: str, content_types: Sequence[Any]) -> list[dict[str, str]]:
+    """``handler`` applied to a 200 response of each content type (None: no Content-Type
+    header): the response headers it returns, ``{name: value}``."""
+    completed = subprocess.run(
+        [node(), "-", json.dumps(list(content_types))],
+        input=code + "\n" + _RESPONSE_HARNESS,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"node failed: {completed.stderr.strip()}")
+    return json.loads(completed.stdout)
