@@ -50,6 +50,7 @@ storage = SecureBucket(
         abort_incomplete_multipart_days=settings.storage.lifecycle.abort_incomplete_multipart_days,
         account_id=account_id,
         log_retention_days=settings.storage.log_retention_days,
+        inventory_format=settings.storage.inventory_format,
         force_destroy=settings.storage.force_destroy,
         protect=settings.protect,
         tags=settings.tags,
@@ -72,6 +73,8 @@ access = AccessRoles(
         tenant_broker_arns=settings.access.tenant_broker_arns,
         permissions_boundary_arn=settings.access.permissions_boundary_arn,
         max_session_duration_seconds=settings.access.max_session_duration_seconds,
+        offboarding_trusted_arns=settings.access.offboarding_trusted_arns,
+        log_bucket_arn=storage.log_bucket_arn,
         tags=settings.tags,
     ),
 )
@@ -184,6 +187,8 @@ pulumi.export("ec2InstanceProfileName", access.ec2_instance_profile_name)
 pulumi.export("uploaderRoleArn", access.uploader_role_arn)
 pulumi.export("tenantRoleArn", access.tenant_role_arn)
 pulumi.export("leastPrivilegePolicyArn", access.least_privilege_policy_arn)
+pulumi.export("offboardingRoleArn", access.offboarding_role_arn)
+pulumi.export("inventoryDestination", storage.inventory_destination)
 pulumi.export("distributionId", edge.distribution_id)
 pulumi.export("distributionDomainName", edge.domain_name)
 pulumi.export("cloudfrontKeyGroupId", edge.key_group_id)

@@ -8,6 +8,9 @@
   tagged with ``tenant_id``; puts and multipart uploads under that tenant's prefix only.
 * Tenant role (ABAC): assumed by the backends with a ``tenant_id`` session tag; get, put,
   delete and list only under ``${aws:PrincipalTag/tenant_id}/``.
+* Offboarding role: assumed with MFA by untagged officers (``securestore tenant erase``,
+  ``export``, ``usage``); lists, reads and erases every version and open upload under any
+  tenant prefix (not ``public/``), reads the inventory reports; denied every bucket setting.
 * A customer-managed least-privilege policy (seed 003) for the app's other principals.
 
 Documents come from the pure builders in ``role_policies``; this module only wires them.
@@ -60,6 +63,12 @@ class AccessRolesArgs(TypedDict):
     """Longest session of every role (3600-43200)."""
     tags: pulumi.Input[dict[str, str]]
     """Tags of every role, the instance profile and the managed policy."""
+    offboarding_trusted_arns: Optional[Sequence[str]]
+    """Principals that may assume the offboarding role (with MFA, untagged); absent or empty:
+    this account's root (principals of the account allowed ``sts:AssumeRole`` on it)."""
+    log_bucket_arn: Optional[pulumi.Input[str]]
+    """The log bucket holding the S3 Inventory reports the offboarding role may read; absent:
+    no inventory access."""
 
 
 class AccessRoles(pulumi.ComponentResource):
@@ -71,6 +80,7 @@ class AccessRoles(pulumi.ComponentResource):
         ec2_instance_profile: aws.iam.InstanceProfile
         uploader_role: aws.iam.Role
         tenant_role: aws.iam.Role
+        offboarding_role: aws.iam.Role
         least_privilege_policy: aws.iam.Policy
         tenant_boundary: aws.iam.Policy
     lambda_role_arn: pulumi.Output[str]
@@ -89,6 +99,8 @@ class AccessRoles(pulumi.ComponentResource):
     """JSON array: the data bucket's tenant-confinement denies (for StorePolicies)."""
     key_policy_statements: pulumi.Output[str]
     """JSON array: the data key's denies (tenant sessions use it only through S3 for the data bucket; no workload role administers it), for StorePolicies."""
+    offboarding_role_arn: pulumi.Output[str]
+    """Role that erases and exports tenants (MFA, untagged callers only)."""
 
     def __init__(
         self, name: str, args: AccessRolesArgs, opts: Optional[pulumi.ResourceOptions] = None
@@ -195,6 +207,27 @@ class AccessRoles(pulumi.ComponentResource):
             ),
         )
 
+        self.offboarding_role = self._role(
+            "offboarding",
+            "Tenant offboarding (MFA, untagged): erase and export any tenant; no bucket settings",
+            pulumi.Output.all(args["account_id"], args["partition"]).apply(
+                lambda a: json.dumps(
+                    role_policies.offboarding_trust_policy(
+                        list(args.get("offboarding_trusted_arns") or ()) or [f"arn:{a[1]}:iam::{a[0]}:root"]
+                    )
+                )
+            ),
+        )
+        self._inline(
+            self.offboarding_role,
+            "offboarding-erase-export",
+            pulumi.Output.all(resources, args.get("log_bucket_arn")).apply(
+                lambda r: role_policies.offboarding_policy(
+                    bucket_arn=r[0][0], kms_key_arn=r[0][1], region=r[0][2], log_bucket_arn=r[1]
+                )
+            ),
+        )
+
         self.least_privilege_policy = aws.iam.Policy(
             f"{name}-least-privilege",
             aws.iam.PolicyArgs(
@@ -220,6 +253,7 @@ class AccessRoles(pulumi.ComponentResource):
         # bucket_policy_statements() as JSON, an output for a program in another language
         self.data_bucket_statements = self.bucket_policy_statements().apply(json.dumps)
         self.key_policy_statements = self.key_statements().apply(json.dumps)
+        self.offboarding_role_arn = self.offboarding_role.arn
         self.register_outputs(
             {
                 "lambda_role_arn": self.lambda_role_arn,
@@ -230,6 +264,7 @@ class AccessRoles(pulumi.ComponentResource):
                 "least_privilege_policy_arn": self.least_privilege_policy_arn,
                 "data_bucket_statements": self.data_bucket_statements,
                 "key_policy_statements": self.key_policy_statements,
+                "offboarding_role_arn": self.offboarding_role_arn,
             }
         )
 
@@ -252,12 +287,15 @@ class AccessRoles(pulumi.ComponentResource):
                 "uploader_external_id": "uploaderExternalId",
                 "uploader_require_mfa": "uploaderRequireMfa",
                 "tenant_broker_arns": "tenantBrokerPrincipalArns",
+                "offboarding_trusted_arns": "offboardingTrustedPrincipalArns",
                 "permissions_boundary_arn": "permissionsBoundaryArn",
                 "max_session_duration_seconds": "roleMaxSessionSeconds",
             },
             args_check.access_rules,
         )
-        return AccessRolesArgs(**{"permissions_boundary_arn": None, **args})  # type: ignore[typeddict-item]
+        return AccessRolesArgs(
+            **{"permissions_boundary_arn": None, "offboarding_trusted_arns": None, "log_bucket_arn": None, **args}
+        )  # type: ignore[typeddict-item]
 
     def _role(self, role: str, description: str, trust: pulumi.Input[str],
               boundary: Optional[pulumi.Input[str]] = None) -> aws.iam.Role:

@@ -36,6 +36,8 @@ CLOUDTRAIL = "cloudtrail"
 S3_NOTIFICATIONS = "s3-event-notifications"
 CLOUDWATCH_LOGS = "cloudwatch-logs"
 MALWARE_SCANNER = "malware-scanner"
+S3_INVENTORY = "s3-inventory"
+OFFBOARDING = "offboarding"
 ADMIN = "administrator"
 
 PRINCIPALS: dict[str, str] = {
@@ -52,6 +54,9 @@ PRINCIPALS: dict[str, str] = {
     CLOUDWATCH_LOGS: "CloudWatch Logs encrypting the trail's log group",
     MALWARE_SCANNER: "GuardDuty Malware Protection's role (malwareScan on): reads objects to scan "
                      "them and is the only writer of the GuardDutyMalwareScanStatus tag",
+    S3_INVENTORY: "S3 Inventory writing the data bucket's daily report (aws:SourceArn, aws:SourceAccount)",
+    OFFBOARDING: "the offboarding role's sessions (`securestore tenant erase|export`): assumed with "
+                 "MFA, never by a tenant_id-tagged principal, never tagged itself",
     ADMIN: "untagged principals of the account that are not workload roles "
            "(account root, configured key admins, operators)",
 }
@@ -69,6 +74,7 @@ SERVICE_PRINCIPALS: dict[str, str] = {
     CLOUDTRAIL: "cloudtrail.amazonaws.com",
     S3_NOTIFICATIONS: "s3.amazonaws.com",
     CLOUDWATCH_LOGS: "logs.{region}.amazonaws.com",
+    S3_INVENTORY: "s3.amazonaws.com",
 }
 
 # --- resources ---------------------------------------------------------------------------
@@ -104,6 +110,9 @@ RESOURCES: dict[str, str] = {
 ANY = "any"
 OWN_PREFIX = "own-tenant-prefix"
 """``<tenant_id>/`` of the caller's own tag: object keys under it, list prefixes under it."""
+ANY_TENANT_PREFIX = "any-tenant-prefix"
+"""Keys under some ``<segment>/`` other than ``public/`` (IAM: ``bucket/*/*`` less a deny of
+``bucket/public/*``): every tenant's files, not the public assets nor root-level keys."""
 
 
 def prefix(path: str) -> str:
@@ -148,6 +157,23 @@ SCANNER_OBJECT_ACTIONS = (
 """GuardDuty's documented scan-and-tag permissions (components/scan_gate_policies.py)."""
 SCANNER_BUCKET_ACTIONS = ("s3:GetBucketNotification", "s3:ListBucket", "s3:PutBucketNotification")
 SCANNER_VALIDATION_OBJECT = "malware-protection-resource-validation-object"
+OFFBOARDING_OBJECT_ACTIONS = tuple(sorted(READ_OBJECT_ACTIONS + (
+    "s3:AbortMultipartUpload",
+    "s3:DeleteObject",
+    "s3:DeleteObjectVersion",
+    "s3:GetObjectLegalHold",
+    "s3:GetObjectRetention",
+    "s3:ListMultipartUploadParts",
+)))
+"""Erase every version and open upload of a tenant, read its lock state, export it. Never
+``s3:BypassGovernanceRetention``, ``s3:PutObject*`` or any bucket-level change."""
+OFFBOARDING_BUCKET_ACTIONS = (
+    "s3:GetBucketObjectLockConfiguration",
+    "s3:ListBucket",
+    "s3:ListBucketMultipartUploads",
+    "s3:ListBucketVersions",
+)
+"""Listing versions, delete markers and uploads, and whether the bucket has Object Lock."""
 
 
 @dataclass(frozen=True)
@@ -173,12 +199,15 @@ MODEL: dict[str, dict[str, tuple[Grant, ...]]] = {
         CLOUDFRONT: (Grant(("s3:GetObject",)),),
         MALWARE_SCANNER: (Grant(SCANNER_OBJECT_ACTIONS), Grant(SCANNER_BUCKET_ACTIONS),
                           Grant(("s3:PutObject",), prefix(SCANNER_VALIDATION_OBJECT))),
+        OFFBOARDING: (Grant(OFFBOARDING_OBJECT_ACTIONS, ANY_TENANT_PREFIX), Grant(OFFBOARDING_BUCKET_ACTIONS)),
         **_admin(),
     },
     LOG_BUCKET: {
         S3_LOGGING: (Grant(("s3:PutObject",), prefix("s3-access/")),
                      Grant(("s3:PutObject",), prefix("s3-access-trail/"))),
         LOG_DELIVERY: (Grant(("s3:PutObject",), prefix("cloudfront/")),),
+        S3_INVENTORY: (Grant(("s3:PutObject",), prefix("inventory/")),),
+        OFFBOARDING: (Grant(("s3:GetObject",), prefix("inventory/")), Grant(("s3:ListBucket",), prefix("inventory/"))),
         **_admin(),
     },
     TRAIL_BUCKET: {
@@ -192,6 +221,7 @@ MODEL: dict[str, dict[str, tuple[Grant, ...]]] = {
         BACKEND_READ_ONLY: (Grant(KMS_VIA_S3_READ, via="s3"),),
         CLOUDFRONT: (Grant(("kms:Decrypt",)),),
         MALWARE_SCANNER: (Grant(KMS_VIA_S3_WRITE, via="s3"),),
+        OFFBOARDING: (Grant(KMS_VIA_S3_READ, via="s3"),),
         **_admin(),
     },
     AUDIT_KEY: {
@@ -241,6 +271,8 @@ def _in_scope(scope: str, key: Optional[str], tenant: Optional[str]) -> bool:
         return False
     if scope == OWN_PREFIX:
         return bool(tenant) and key.startswith(f"{tenant}/")
+    if scope == ANY_TENANT_PREFIX:
+        return "/" in key and not key.startswith("public/")
     return key.startswith(scope.removeprefix("prefix:"))
 
 
@@ -270,7 +302,7 @@ def actions_of(resource: str, principal: str) -> tuple[str, ...]:
 
 def _describe(grant: Grant) -> str:
     actions = "everything" if grant.actions == EVERYTHING else ", ".join(f"`{a}`" for a in grant.actions)
-    where = {ANY: "", OWN_PREFIX: " under own `<tenant_id>/`"}.get(grant.scope, f" under `{grant.scope.removeprefix('prefix:')}`")
+    where = {ANY: "", OWN_PREFIX: " under own `<tenant_id>/`", ANY_TENANT_PREFIX: " under any `<tenant_id>/`"}.get(grant.scope, f" under `{grant.scope.removeprefix('prefix:')}`")
     how = " (only through S3, for the data bucket)" if grant.via == "s3" else ""
     return f"{actions}{where}{how}"
 

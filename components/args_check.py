@@ -15,7 +15,7 @@ the rules that hold everywhere (the ``dev`` set).
 from __future__ import annotations
 
 import typing
-from typing import Any, Callable, Mapping, TypeVar
+from typing import Any, Callable, Mapping, Optional, TypeVar
 
 import pulumi
 
@@ -130,6 +130,11 @@ def cors_rules(raw: dict[str, Any]) -> tuple[str, ...]:
 
 def positive_days_rule(key: str, what: str) -> Callable[[dict[str, Any]], int]:
     return lambda raw: rules._in_range(key, rules._int(raw, key), 1, None, what)
+
+
+def inventory_rule(raw: dict[str, Any]) -> Optional[str]:
+    """``inventoryFormat``: absent or empty means no inventory, as ``off`` does in config."""
+    return rules._inventory_format({"inventoryFormat": raw.get("inventoryFormat") or "off"})
 
 
 def edge_rules(raw: dict[str, Any]) -> rules.EdgeSettings:

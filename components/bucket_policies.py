@@ -14,6 +14,35 @@ from .policy_common import Statement, deny_insecure_transport, deny_outdated_tls
 
 ACCESS_LOG_PREFIX = "s3-access/"
 """Where S3 server access logs of the data bucket land inside the log bucket."""
+INVENTORY_PREFIX = "inventory"
+"""Where S3 Inventory reports of the data bucket land inside the log bucket: S3 writes
+``inventory/<data bucket>/<configuration id>/...`` (manifest.json and the data files)."""
+INVENTORY_ID = "tenant-usage"
+"""The inventory configuration's id (the second folder under ``inventory/<bucket>/``)."""
+
+
+def inventory_statements(log_bucket_arn: str, source_bucket_arn: str, account_id: str) -> list[Statement]:
+    """The log bucket's grant to S3 Inventory, as the S3 User Guide gives it ("Configuring
+    Amazon S3 Inventory", destination bucket policy): ``s3.amazonaws.com`` may put objects under
+    the inventory prefix only for our data bucket (``aws:SourceArn``) and account
+    (``aws:SourceAccount``), with the ``bucket-owner-full-control`` ACL S3 sends. The reports
+    name every tenant's keys; the log bucket's deny of tenant sessions covers them."""
+    return [
+        {
+            "Sid": "AllowS3InventoryReportsOfTheDataBucketOnly",
+            "Effect": "Allow",
+            "Principal": {"Service": "s3.amazonaws.com"},
+            "Action": "s3:PutObject",
+            "Resource": object_arn(log_bucket_arn, f"{INVENTORY_PREFIX}/*"),
+            "Condition": {
+                "ArnLike": {"aws:SourceArn": source_bucket_arn},
+                "StringEquals": {
+                    "aws:SourceAccount": account_id,
+                    "s3:x-amz-acl": "bucket-owner-full-control",
+                },
+            },
+        }
+    ]
 
 
 def object_arn(bucket_arn: str, key_pattern: str = "*") -> str:
@@ -106,12 +135,14 @@ def log_bucket_policy(
     source_bucket_arn: str,
     account_id: str,
     extra_statements: Sequence[Statement] = (),
+    inventory: bool = False,
 ) -> dict:
-    """The log bucket's policy: only S3 logging, only for our data bucket and account.
+    """The log bucket's policy: only S3 logging (and, with ``inventory``, S3 Inventory), only
+    for our data bucket and account.
 
     Access logs hold every tenant's keys and the query strings of pre-signed and
-    CloudFront-signed URLs (replayable until they expire): tenant sessions are refused
-    everything here, whatever identity policy they are given."""
+    CloudFront-signed URLs (replayable until they expire), inventory reports every tenant's
+    keys: tenant sessions are refused everything here, whatever identity policy they are given."""
     everything = [log_bucket_arn, object_arn(log_bucket_arn)]
     statements: list[Statement] = [
         deny_insecure_transport(everything),
@@ -129,5 +160,7 @@ def log_bucket_policy(
             },
         },
     ]
+    if inventory:
+        statements.extend(inventory_statements(log_bucket_arn, source_bucket_arn, account_id))
     statements.extend(extra_statements)
     return document(statements)

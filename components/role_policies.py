@@ -440,6 +440,101 @@ def least_privilege_policy(*, bucket_arn: str, kms_key_arn: str, region: str) ->
     )
 
 
+# --- the offboarding role (securestore tenant erase / export / usage) ---------------------
+
+OFFBOARDING_MFA_MAX_AGE_SECONDS = 3600
+"""The MFA sign-in behind an offboarding session is at most an hour old."""
+OFFBOARDING_BUCKET_DENIED = ("s3:Bypass*", "s3:Create*", "s3:Delete*", "s3:Put*", "s3:Update*")
+"""Denied on the bucket itself: every bucket-level write AWS has or adds under these verbs
+(policy, versioning, lifecycle, Object Lock, encryption, inventory, replication, CORS,
+acceleration, analytics...). On the bucket ARN they never touch an object."""
+OFFBOARDING_OBJECT_DENIED = ("s3:Bypass*", "s3:Put*", "s3:Replicate*", "s3:Restore*")
+"""Denied on objects: writes, retention and legal-hold changes, governance bypass, tagging,
+ACLs, replication and restores. A Deny, so the wildcards only widen the refusal, and a policy
+attached to the role later cannot lift it."""
+
+
+def offboarding_trust_policy(principal_arns: Sequence[str]) -> dict:
+    """Officers with MFA (at most an hour old), never a ``tenant_id``-tagged caller, and no
+    session tags: ``sts:TagSession`` is not allowed, so a tagged request is refused."""
+    principals = _refuse_star(principal_arns, "offboarding trust")
+    return document(
+        [
+            {
+                "Sid": "AllowUntaggedOfficersWithRecentMfa",
+                "Effect": "Allow",
+                "Principal": {"AWS": principals},
+                "Action": "sts:AssumeRole",
+                "Condition": {
+                    "Bool": {"aws:MultiFactorAuthPresent": "true"},
+                    "NumericLessThan": {"aws:MultiFactorAuthAge": str(OFFBOARDING_MFA_MAX_AGE_SECONDS)},
+                    "Null": {f"aws:PrincipalTag/{TENANT_TAG_KEY}": "true"},
+                },
+            }
+        ]
+    )
+
+
+def offboarding_policy(
+    *, bucket_arn: str, kms_key_arn: str, region: str, log_bucket_arn: Optional[str] = None
+) -> dict:
+    """Erase and export any tenant: list versions and uploads, read objects and their lock
+    state, delete versions and abort uploads under ``<segment>/`` keys except ``public/``;
+    read the inventory reports; never change the bucket (denied outright)."""
+    model = access_model
+    statements: list[Statement] = [
+        {
+            "Sid": "AllowListingVersionsUploadsAndLockConfiguration",
+            "Effect": "Allow",
+            "Action": sorted(model.OFFBOARDING_BUCKET_ACTIONS),
+            "Resource": bucket_arn,
+        },
+        {
+            "Sid": "AllowReadingAndErasingTenantObjectVersions",
+            "Effect": "Allow",
+            "Action": sorted(model.OFFBOARDING_OBJECT_ACTIONS),
+            "Resource": objects_under(bucket_arn, "*/"),
+        },
+        {
+            "Sid": "DenyErasingThePublicPrefix",
+            "Effect": "Deny",
+            "Action": sorted(model.OFFBOARDING_OBJECT_ACTIONS),
+            "Resource": objects_under(bucket_arn, "public/"),
+        },
+        {
+            "Sid": "DenyChangingAnyBucketSetting",
+            "Effect": "Deny",
+            "Action": list(OFFBOARDING_BUCKET_DENIED),
+            "Resource": bucket_arn,
+        },
+        {
+            "Sid": "DenyWritingObjectsOrWeakeningObjectLock",
+            "Effect": "Deny",
+            "Action": list(OFFBOARDING_OBJECT_DENIED),
+            "Resource": objects_under(bucket_arn),
+        },
+        _kms_via_s3("AllowDecryptThroughS3Only", KMS_READ_ACTIONS, kms_key_arn, region, bucket_arn),
+    ]
+    if log_bucket_arn:
+        inventory = "inventory/"
+        statements += [
+            {
+                "Sid": "AllowListingTheInventoryReports",
+                "Effect": "Allow",
+                "Action": "s3:ListBucket",
+                "Resource": log_bucket_arn,
+                "Condition": {"StringLike": {"s3:prefix": f"{inventory}*"}},
+            },
+            {
+                "Sid": "AllowReadingTheInventoryReports",
+                "Effect": "Allow",
+                "Action": "s3:GetObject",
+                "Resource": objects_under(log_bucket_arn, inventory),
+            },
+        ]
+    return document(statements)
+
+
 # --- bucket-policy statements (passed to SecureBucket.attach_policies) -------------------
 
 

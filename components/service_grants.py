@@ -48,6 +48,12 @@ _S3_ACCESS_LOGS = (
     "logging.s3.amazonaws.com) "
     "https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html"
 )
+_S3_INVENTORY = (
+    "S3 User Guide, \"Bucket policy examples\": Grant permissions for S3 Inventory and S3 "
+    "analytics (InventoryAndAnalyticsExamplePolicy), referred to by \"Configuring Amazon S3 "
+    "Inventory\" (creating a destination bucket policy) "
+    "https://docs.aws.amazon.com/AmazonS3/latest/userguide/example-bucket-policies.html"
+)
 _VENDED_LOGS_S3 = (
     "CloudWatch Logs User Guide, \"Logs sent to Amazon S3\" (enabling logging from AWS "
     "services, V2 permissions) "
@@ -114,6 +120,11 @@ SERVICE_GRANTS: tuple[ServiceGrant, ...] = (
         "logging.s3.amazonaws.com", "bucket", _keys("aws:SourceArn", "aws:SourceAccount"),
         "log bucket: `s3:PutObject` of server access logs from the data (and trail) bucket",
         "yes", _S3_ACCESS_LOGS,
+    ),
+    ServiceGrant(
+        "s3.amazonaws.com", "bucket", _keys("aws:SourceArn", "aws:SourceAccount", "s3:x-amz-acl"),
+        "log bucket: `s3:PutObject` of the data bucket's S3 Inventory reports under `inventory/`",
+        "yes", _S3_INVENTORY,
     ),
     ServiceGrant(
         "delivery.logs.amazonaws.com", "bucket", _keys("aws:SourceArn", "aws:SourceAccount"),

@@ -42,6 +42,7 @@ DEFAULTS: dict[str, Any] = {
     "noncurrentVersionExpireDays": 90,
     "abortIncompleteMultipartDays": 7,
     "logRetentionDays": 365,
+    "inventoryFormat": "CSV",
     "sseAlgorithm": "aws:kms",
     "kmsDeletionWindowDays": 30,
     "kmsAdminArns": [],
@@ -67,6 +68,7 @@ DEFAULTS: dict[str, Any] = {
     "uploaderExternalId": "",
     "uploaderRequireMfa": False,
     "tenantBrokerPrincipalArns": [],
+    "offboardingTrustedPrincipalArns": [],
     "permissionsBoundaryArn": "",
     "roleMaxSessionSeconds": 3600,
     "malwareScan": "auto",
@@ -142,6 +144,9 @@ class StorageSettings:
     lifecycle: LifecycleSettings
     log_retention_days: int
     force_destroy: bool
+    inventory_format: Optional[str] = "CSV"
+    """Daily S3 Inventory of every version into the log bucket: ``CSV`` or ``Parquet``;
+    None (config ``off``): no inventory (``securestore tenant usage`` lists the bucket)."""
 
 
 @dataclass(frozen=True)
@@ -190,6 +195,9 @@ class AccessSettings:
     tenant_broker_arns: tuple[str, ...] = ()
     """Roles/users that act for tenants: they may request any tenant's ``tenant_id`` tag on
     the uploader and tenant roles. Every other caller may request only its own tag."""
+    offboarding_trusted_arns: tuple[str, ...] = ()
+    """Principals that may assume the offboarding role (with MFA, untagged); empty: this
+    account's root, i.e. any principal of the account allowed ``sts:AssumeRole`` on it."""
 
 
 MALWARE_SCAN_MODES = ("auto", "enabled", "disabled")
@@ -583,6 +591,15 @@ def _access(raw: Mapping[str, Any], environment: str, resource_prefix: str) -> A
         raise SettingsError(
             "permissionsBoundaryArn", boundary, "empty, or an IAM policy ARN arn:aws:iam::<account|aws>:policy/<name>"
         )
+    offboarding = _str_list(raw, "offboardingTrustedPrincipalArns")
+    for arn in offboarding:
+        if not _IAM_PRINCIPAL_ARN.match(arn):
+            raise SettingsError(
+                "offboardingTrustedPrincipalArns",
+                arn,
+                "exact IAM principal ARNs (no wildcards): arn:aws:iam::<12-digit account>:"
+                "role/<name>, :user/<name> or :root",
+            )
     seconds = _in_range(
         "roleMaxSessionSeconds",
         _int(raw, "roleMaxSessionSeconds"),
@@ -597,6 +614,7 @@ def _access(raw: Mapping[str, Any], environment: str, resource_prefix: str) -> A
         permissions_boundary_arn=boundary or None,
         max_session_duration_seconds=seconds,
         tenant_broker_arns=brokers,
+        offboarding_trusted_arns=offboarding,
     )
 
 
@@ -643,6 +661,20 @@ def _malware_scan(raw: Mapping[str, Any], environment: str) -> MalwareScanSettin
         reviewer_role_arn=reviewer or None,
         gate_backends=_bool(raw, "malwareScanGateBackends"),
     )
+
+
+INVENTORY_FORMATS = ("CSV", "Parquet")
+"""S3 Inventory output formats the usage reader reads (ORC is not read, so not offered)."""
+
+
+def _inventory_format(raw: Mapping[str, Any]) -> Optional[str]:
+    """``inventoryFormat``: CSV, Parquet, or off (no inventory)."""
+    value = _str(raw, "inventoryFormat")
+    if value == "off":
+        return None
+    if value not in INVENTORY_FORMATS:
+        raise SettingsError("inventoryFormat", value, f"one of {', '.join(INVENTORY_FORMATS)} or off")
+    return value
 
 
 class StackNameError(SettingsError):
@@ -703,6 +735,7 @@ def parse(raw: Mapping[str, Any], *, project: str, stack: str) -> StackSettings:
                 "logRetentionDays", _int(raw, "logRetentionDays"), 1, None, "days access logs are kept"
             ),
             force_destroy=force_destroy,
+            inventory_format=_inventory_format(raw),
         ),
         edge=_edge(raw, environment),
         audit=_audit(raw, environment),

@@ -18,7 +18,13 @@ import pulumi
 import pulumi_aws as aws
 
 from . import args_check
-from .bucket_policies import ACCESS_LOG_PREFIX, data_bucket_policy, log_bucket_policy
+from .bucket_policies import (
+    ACCESS_LOG_PREFIX,
+    INVENTORY_ID,
+    INVENTORY_PREFIX,
+    data_bucket_policy,
+    log_bucket_policy,
+)
 from .package import resource_type
 from .policy_common import Statement
 from .settings import LifecycleSettings
@@ -136,6 +142,9 @@ class SecureBucketArgs(TypedDict):
     """Protect and retain both buckets (prod)."""
     tags: pulumi.Input[dict[str, str]]
     """Tags of both buckets."""
+    inventory_format: Optional[str]
+    """Daily S3 Inventory of every object version into the log bucket under ``inventory/``
+    (SSE-S3 encrypted): ``CSV`` or ``Parquet``; absent or empty: no inventory."""
     defer_policies: NotRequired[bool]
     """False (default): the bucket policies are created now, with this component's own statements. True: created later with grants to resources made after this component, by ``attach_policies()`` in Python or the StorePolicies component from any language (a bucket left without them fails the policy pack)."""
 
@@ -160,11 +169,17 @@ class SecureBucket(pulumi.ComponentResource):
     """Name of the access-log bucket."""
     log_bucket_arn: pulumi.Output[str]
     """ARN of the access-log bucket."""
+    inventory_destination: pulumi.Output[str]
+    """``s3://<log bucket>/inventory/<data bucket>/tenant-usage/``: where the daily inventory
+    reports land (``securestore tenant usage --inventory``); empty without an inventory."""
 
     def __init__(
         self, name: str, args: SecureBucketArgs, opts: Optional[pulumi.ResourceOptions] = None
     ) -> None:
         lifecycle = self._check(name, args)
+        self._inventory_format = args_check.check(
+            "SecureBucket", name, args, {"inventory_format": "inventoryFormat"}, args_check.inventory_rule
+        )
         super().__init__(resource_type(TYPE_TOKEN), name, None, opts)
         self._name = name
         self._args = args
@@ -253,6 +268,13 @@ class SecureBucket(pulumi.ComponentResource):
         self.bucket_regional_domain_name = self.bucket.bucket_regional_domain_name
         self.log_bucket_name = self.log_bucket.bucket
         self.log_bucket_arn = self.log_bucket.arn
+        self.inventory_destination = (
+            pulumi.Output.concat(
+                "s3://", self.log_bucket.bucket, f"/{INVENTORY_PREFIX}/", self.bucket.bucket, f"/{INVENTORY_ID}/"
+            )
+            if self._inventory_format
+            else pulumi.Output.from_input("")
+        )
         self.register_outputs(
             {
                 "bucket_name": self.bucket_name,
@@ -260,6 +282,7 @@ class SecureBucket(pulumi.ComponentResource):
                 "bucket_regional_domain_name": self.bucket_regional_domain_name,
                 "log_bucket_name": self.log_bucket_name,
                 "log_bucket_arn": self.log_bucket_arn,
+                "inventory_destination": self.inventory_destination,
             }
         )
         if not args.get("defer_policies", False):
@@ -374,9 +397,39 @@ class SecureBucket(pulumi.ComponentResource):
             kms_key_arn=args["kms_key_arn"], sse_algorithm=args["sse_algorithm"], account_id=args["account_id"],
             protect=args["protect"], data_statements=data_statements, log_statements=log_statements,
             data_after=[self.public_access_block], log_after=[self.log_public_access_block],
+            inventory=bool(self._inventory_format),
         )
+        if self._inventory_format:
+            self._inventory(self._inventory_format)
         return self.policy, self.log_policy
 
+    def _inventory(self, file_format: str) -> aws.s3.Inventory:
+        """Daily report of every version (what ``securestore tenant usage`` reads instead of
+        listing), SSE-S3 like everything in the log bucket; after the grant that admits it."""
+        return aws.s3.Inventory(
+            f"{self._name}-data-inventory",
+            aws.s3.InventoryArgs(
+                bucket=self.bucket.id,
+                name=INVENTORY_ID,
+                enabled=True,
+                included_object_versions="All",
+                schedule=aws.s3.InventoryScheduleArgs(frequency="Daily"),
+                optional_fields=["Size", "LastModifiedDate", "StorageClass", "ObjectLockMode",
+                                 "ObjectLockRetainUntilDate", "ObjectLockLegalHoldStatus"],
+                destination=aws.s3.InventoryDestinationArgs(
+                    bucket=aws.s3.InventoryDestinationBucketArgs(
+                        bucket_arn=self.log_bucket.arn,
+                        account_id=self._args["account_id"],
+                        format=file_format,
+                        prefix=INVENTORY_PREFIX,
+                        encryption=aws.s3.InventoryDestinationBucketEncryptionArgs(
+                            sse_s3=aws.s3.InventoryDestinationBucketEncryptionSseS3Args()
+                        ),
+                    )
+                ),
+            ),
+            retained_child(self, self._args["protect"], [self.log_policy]),
+        )
 
 def create_bucket_policies(
     owner: pulumi.Resource,
@@ -394,6 +447,7 @@ def create_bucket_policies(
     log_statements: pulumi.Input[Sequence[Statement]] = (),
     data_after: Sequence[pulumi.Resource] = (),
     log_after: Sequence[pulumi.Resource] = (),
+    inventory: bool = False,
 ) -> tuple[aws.s3.BucketPolicy, aws.s3.BucketPolicy]:
     """The data and log bucket policies (``<name>-data-policy``, ``<name>-logs-policy``) and the
     access logging that needs the log policy first, as children of ``owner``: what
@@ -416,6 +470,7 @@ def create_bucket_policies(
                 source_bucket_arn=resolved[1],
                 account_id=resolved[2],
                 extra_statements=resolved[3],
+                inventory=inventory,
             )
         )
     )

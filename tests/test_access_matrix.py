@@ -38,6 +38,7 @@ from access.matrix import (
     trust_cells,
     trust_check,
 )
+from components import access_model
 from securestore.offline.engine import evaluate_stack
 from securestore.offline.mocks import DEFAULT_ACCOUNT_ID
 from access.stack_access import StackAccess, stack_access
@@ -50,6 +51,10 @@ DOWNLOADS = ("get", "get-version", "get-attributes", "get-version-attributes")
 an object may make all of them, or objects written by other tools cannot be downloaded."""
 UPLOADS = ("put", "mpu-create", "mpu-upload-part", "mpu-complete", "mpu-abort", "mpu-list-parts")
 PUT_OBJECT_OPERATIONS = tuple(op for op, (action, _, _) in OBJECT_OPERATIONS.items() if action == "s3:PutObject")
+OFFBOARDING_ONLY = ("delete-version",)
+"""Removing a version for good: only the offboarding role (not even a tenant session given
+``s3:*`` later, inside its own prefix); everyone else deletes by adding a delete marker."""
+OFFBOARDING_OPERATIONS = DOWNLOADS + ("delete", "delete-version", "mpu-abort", "mpu-list-parts")
 TENANT_OF = {"uploader-acme": "acme", "tenant-acme": "acme", "tenant-globex": "globex"} | dict.fromkeys(ATTACKERS, "acme")
 """Callers that carry a ``tenant_id`` tag, and its value."""
 
@@ -62,16 +67,23 @@ def under(prefix: str) -> KeyRule:
 
 def grants(caller: str, ec2_mode: str) -> dict[str, KeyRule]:
     """What each caller may do, by operation, over TLS >= 1.2 with acceptable encryption."""
-    everything = {operation: ANY_KEY for operation in OPERATIONS}
+    everything = {operation: ANY_KEY for operation in OPERATIONS if operation not in OFFBOARDING_ONLY}
     if caller in ("lambda", "managed-policy"):
         return everything
     if caller == "ec2":
         return everything if ec2_mode == "read-write" else {**dict.fromkeys(DOWNLOADS, ANY_KEY), "list": ANY_KEY}
     if caller == "uploader-acme":
         return {operation: under("acme/") for operation in UPLOADS}
-    if caller in ("tenant-acme", "tenant-globex") or caller in ATTACKERS:
-        # The attackers: a later s3:* or * policy gains nothing outside the prefix.
-        return {operation: under(f"{TENANT_OF[caller]}/") for operation in OPERATIONS}
+    if caller in ("tenant-acme", "tenant-globex"):
+        return {operation: under(f"{TENANT_OF[caller]}/") for operation in OPERATIONS if operation not in OFFBOARDING_ONLY}
+    if caller in ATTACKERS:
+        # The attackers: a later s3:* or * policy gains nothing outside the prefix, and the
+        # tenant boundary keeps versions out of reach even inside it.
+        return {operation: under(f"{TENANT_OF[caller]}/") for operation in OPERATIONS if operation not in OFFBOARDING_ONLY}
+    if caller == "offboarding":
+        # Every tenant's keys (any "<segment>/" but public/), as the access model declares.
+        any_tenant = lambda key: access_model._in_scope(access_model.ANY_TENANT_PREFIX, key, None)  # noqa: E731
+        return {**{operation: any_tenant for operation in OFFBOARDING_OPERATIONS}, "list": ANY_KEY}
     if caller in ("other-account", "anonymous"):
         return {}
     raise KeyError(caller)
@@ -152,7 +164,7 @@ def test_matrix_allows_what_each_role_is_for(matrix):
     _, _, rows = matrix
     allowed_callers = {cell.caller for cell, ours, _ in rows if ours}
     assert allowed_callers == {
-        "lambda", "ec2", "managed-policy", "uploader-acme", "tenant-acme", "tenant-globex", *ATTACKERS
+        "lambda", "ec2", "managed-policy", "uploader-acme", "tenant-acme", "tenant-globex", "offboarding", *ATTACKERS
     }
 
 

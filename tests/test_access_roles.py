@@ -62,11 +62,12 @@ def _session(access, role: str) -> Caller:
 # --- wiring -------------------------------------------------------------------------------
 
 
-def test_four_roles_children_of_access_roles(graph):
-    """Lambda, EC2, uploader and tenant roles exist, parented to the component, 1 h sessions."""
+def test_five_roles_children_of_access_roles(graph):
+    """Lambda, EC2, uploader, tenant and offboarding roles exist, parented to the component,
+    1 h sessions."""
     component = graph.one("securestore:access:AccessRoles")
     roles = [r for r in graph.of_type(ROLE) if r.parent == component.urn]
-    assert sorted(r.name.rsplit("-", 1)[1] for r in roles) == ["ec2", "lambda", "tenant", "uploader"]
+    assert sorted(r.name.rsplit("-", 1)[1] for r in roles) == ["ec2", "lambda", "offboarding", "tenant", "uploader"]
     assert all(r.inputs["maxSessionDuration"] == 3600 for r in roles)
     boundary = named(graph, "aws:iam/policy:Policy", "-tenant-boundary").outputs["arn"]
     assert {r.name.rsplit("-", 1)[1]: r.inputs.get("permissionsBoundary") for r in roles} == {

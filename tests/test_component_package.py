@@ -146,7 +146,8 @@ def test_provider_constructs_a_component_for_another_language():
     records, outcome = _construct("SecureBucket", BUCKET_INPUTS)
     assert "error" not in outcome, outcome.get("error")
     assert sorted(outcome["result"].state) == [
-        "bucketArn", "bucketName", "bucketRegionalDomainName", "logBucketArn", "logBucketName"
+        "bucketArn", "bucketName", "bucketRegionalDomainName", "inventoryDestination", "logBucketArn",
+        "logBucketName",
     ]
     (component,) = [r for r in records if not r.custom]
     assert component.urn.endswith("securestore:index:SecureBucket::docs")

@@ -43,11 +43,13 @@ def _builder_documents():
     yield "uploader", "identity", role_policies.uploader_policy(**resources)
     yield "tenant", "identity", role_policies.tenant_policy(**resources)
     yield "least-privilege", "identity", role_policies.least_privilege_policy(**resources)
+    yield "offboarding", "identity", role_policies.offboarding_policy(log_bucket_arn=BUCKET + "-logs", **resources)
     trusts = {
         "uploader trust with MFA": role_policies.uploader_trust_policy(
             ["arn:aws:iam::123456789012:role/ci", "arn:aws:iam::210987654321:root"], "ext-123", True
         ),
         "tenant trust": role_policies.tenant_role_trust_policy([TENANT_ROLE]),
+        "offboarding trust": role_policies.offboarding_trust_policy(["arn:aws:iam::123456789012:root"]),
         "lambda trust": role_policies.service_trust_policy("lambda.amazonaws.com", "123456789012"),
     }
     for label, trust in trusts.items():

@@ -57,6 +57,7 @@ OBJECT_OPERATIONS = {
     "mpu-complete": ("s3:PutObject", ("kms:Decrypt",), False),
     "mpu-abort": ("s3:AbortMultipartUpload", (), False),
     "mpu-list-parts": ("s3:ListMultipartUploadParts", (), False),
+    "delete-version": ("s3:DeleteObjectVersion", (), False),
 }
 """S3 authorises CreateMultipartUpload, UploadPart and CompleteMultipartUpload as
 s3:PutObject. A download (``securestore download``) makes HeadObject and ranged GetObject
@@ -157,6 +158,7 @@ def callers(access: StackAccess) -> dict[str, Caller]:
             "other-account", OTHER_ACCOUNT, OTHER_ACCOUNT_ROLE, (FOREIGN_ADMIN_POLICY,), {"tenant_id": "acme"}
         ),
         "anonymous": Caller("anonymous", anonymous=True),
+        "offboarding": role_session("offboarding", "offboarding", {}),
         "tenant-acme-s3-star": with_policy(role_session("tenant-acme-s3-star", "tenant", {"tenant_id": "acme"}), S3_STAR_POLICY),
         "tenant-acme-star": with_policy(role_session("tenant-acme-star", "tenant", {"tenant_id": "acme"}), STAR_POLICY),
     }

@@ -27,6 +27,7 @@ CONFIGURATION_TYPES = {
     "aws:s3/bucketCorsConfiguration:BucketCorsConfiguration", "aws:s3/bucketNotification:BucketNotification",
     "aws:kms/keyPolicy:KeyPolicy", "aws:sns/topicPolicy:TopicPolicy", "aws:iam/rolePolicy:RolePolicy",
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws:cloudwatch/eventTarget:EventTarget",
+    "aws:s3/inventory:Inventory",
 }
 """Settings of a bucket, key, topic or role: IAM authorises them as actions on that resource
 (``s3:PutBucketPolicy``, ``kms:PutKeyPolicy``, ``iam:PutRolePolicy``), which the matrix tries."""
