@@ -49,7 +49,8 @@ def test_every_subcommand_is_covered():
     """The property below reaches every sub-command the entry point registers."""
     names = {" ".join(path) for path, _ in LEAVES}
     assert {"upload", "download", "ls", "rm", "env", "key", "presign put", "presign post", "presign get",
-            "sign-url", "sign-cookies", "assume", "preview"} <= names
+            "sign-url", "sign-cookies", "assume", "preview", "tenant erase", "tenant export",
+            "tenant usage"} <= names
 
 
 @pytest.fixture(scope="module")

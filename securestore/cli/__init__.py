@@ -39,6 +39,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "securestore.cli.assume",
     "securestore.cli.objects",
     "securestore.cli.env",
+    "securestore.cli.tenant",
 )
 
 

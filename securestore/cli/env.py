@@ -26,6 +26,9 @@ VARIABLES: tuple[tuple[str, str, str], ...] = (
     ("SECURESTORE_CF_KEY_PAIR_ID", "cloudfrontPublicKeyId", "sign-url, sign-cookies (--key-pair-id)"),
     ("SECURESTORE_UPLOADER_ROLE_ARN", "uploaderRoleArn", "upload --role-arn \"$SECURESTORE_UPLOADER_ROLE_ARN\""),
     ("SECURESTORE_TENANT_ROLE_ARN", "tenantRoleArn", "assume \"$SECURESTORE_TENANT_ROLE_ARN\" --tenant T"),
+    ("SECURESTORE_OFFBOARDING_ROLE_ARN", "offboardingRoleArn",
+     "tenant erase|export|usage --role-arn \"$SECURESTORE_OFFBOARDING_ROLE_ARN\" --mfa-serial ..."),
+    ("SECURESTORE_INVENTORY_URL", "inventoryDestination", "tenant usage (--inventory)"),
 )
 NOT_AN_OUTPUT = ("SECURESTORE_CF_PRIVATE_KEY", "path to the CloudFront signer's private key: a secret you "
                  "keep, never a stack output")

@@ -50,6 +50,9 @@ DELETE_BATCH = 1000  # DeleteObjects takes at most 1,000 keys a request
 DEFAULT_CONCURRENCY = 8
 MAX_PASSES = 5
 GRACE_SECONDS = 5.0
+ALREADY_GONE_CODES = frozenset({"NoSuchVersion", "NoSuchKey"})
+"""Per-key answers meaning the version is not there (any more). S3 reports deleting a gone
+version as deleted; LocalStack answers NoSuchVersion. Either way it is removed."""
 LOCK_REFUSAL_CODES = frozenset({"AccessDenied", "ObjectLocked", "InvalidRequest"})
 """Per-key codes S3 gives a version protected by Object Lock (AccessDenied on AWS)."""
 
@@ -429,7 +432,9 @@ class _Eraser:
                 if entry is None:
                     continue
                 code = last_code = error.get("Code", "")
-                if code in RETRYABLE_ERROR_CODES:
+                if code in ALREADY_GONE_CODES:
+                    removed.append(entry)  # a replayed batch: S3 answers success, LocalStack this
+                elif code in RETRYABLE_ERROR_CODES:
                     retry[entry.ref] = entry
                 else:
                     failed.append((entry.key, entry.version_id, code, error.get("Message", "")))
@@ -484,8 +489,11 @@ class _Eraser:
             try:
                 head = self.policy.call(lambda: self.client.head_object(
                     Bucket=self.bucket, Key=entry.key, VersionId=entry.version_id))
-            except Exception as error:  # noqa: BLE001 - a delete marker or a version gone meanwhile
-                if error_code(error) not in ("404", "405", "NoSuchKey", "NoSuchVersion", "MethodNotAllowed"):
+            except Exception as error:  # noqa: BLE001 - classified: the version stays in the errors
+                # A delete marker or a version gone meanwhile (404/405), or a HEAD the bucket
+                # refuses (403: e.g. the malware-scan gate on an object not scanned clean).
+                if error_code(error) not in ("403", "404", "405", "AccessDenied", "NoSuchKey", "NoSuchVersion",
+                                             "MethodNotAllowed"):
                     raise
                 return
             mode, date, hold = (head.get("ObjectLockMode"), head.get("ObjectLockRetainUntilDate"),

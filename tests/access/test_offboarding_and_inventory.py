@@ -158,6 +158,9 @@ def test_offboarding_trust_needs_recent_mfa_and_no_tenant_tag(graph, case):
     assert authorize(user, Check(action, role.arn, context, role.trust, access.account)) is expected
 
 
+CLEAN = {"s3:ExistingObjectTag/GuardDutyMalwareScanStatus": "NO_THREATS_FOUND"}
+"""Objects scanned clean: in prod the malware-scan gate refuses reads of anything else to
+every role but the scanner's, the offboarding role included (``test_export_obeys_the_scan_gate``)."""
 TENANT_KEYS = ("acme/invoices/2026/01/31/a.pdf", "acmecorp/x/2026/01/31/b.pdf", "acme-eu/m/2026/01/31/c",
                "globex/../public/x", "ACME/x")
 NOT_TENANT_KEYS = ("public/logo.png", "readme.txt", "acme")
@@ -170,10 +173,23 @@ def test_offboarding_erases_under_every_tenant_prefix_and_not_public(graph, acti
     lock state; ``public/`` (CloudFront's unsigned assets) and root keys are out of reach."""
     access = stack_access(graph)
     officer = _officer(access)
+    context = {**TLS, **CLEAN}
     for key in TENANT_KEYS:
-        assert authorize(officer, Check(action, f"{access.bucket_arn}/{key}", TLS, access.bucket_policy, access.account)), key
+        assert authorize(officer, Check(action, f"{access.bucket_arn}/{key}", context, access.bucket_policy, access.account)), key
     for key in NOT_TENANT_KEYS:
-        assert not authorize(officer, Check(action, f"{access.bucket_arn}/{key}", TLS, access.bucket_policy, access.account)), key
+        assert not authorize(officer, Check(action, f"{access.bucket_arn}/{key}", context, access.bucket_policy, access.account)), key
+
+
+def test_export_obeys_the_scan_gate():
+    """Class: offboarding as a way around the malware gate. In prod (scan on) the offboarding
+    role reads only objects scanned clean, like every reader; it still erases the others."""
+    access = stack_access(evaluate_stack("prod"))
+    officer = _officer(access)
+    key = f"{access.bucket_arn}/acme/invoices/2026/01/31/unscanned.pdf"
+    infected = {**TLS, "s3:ExistingObjectTag/GuardDutyMalwareScanStatus": "THREATS_FOUND"}
+    assert not authorize(officer, Check("s3:GetObject", key, TLS, access.bucket_policy, access.account))
+    assert not authorize(officer, Check("s3:GetObject", key, infected, access.bucket_policy, access.account))
+    assert authorize(officer, Check("s3:DeleteObjectVersion", key, infected, access.bucket_policy, access.account))
 
 
 @pytest.mark.parametrize("action", ["s3:ListBucketVersions", "s3:ListBucketMultipartUploads", "s3:ListBucket",

@@ -25,6 +25,7 @@ ROLE_CLASSES = {
     "*-access-tenant": lambda stack: declared.TENANT,
     "*-access-uploader": lambda stack: declared.UPLOADER,
     "*-scan-role": lambda stack: declared.MALWARE_SCANNER,
+    "*-access-offboarding": lambda stack: declared.OFFBOARDING,
 }
 """Which declared principal class each stack role's sessions are (ec2AccessMode is
 read-write in dev, read-only in prod; the scanner role exists where malwareScan is on)."""
@@ -47,7 +48,9 @@ def _store_globs(store: str, action: str, scope: str) -> list[str]:
         return [store]
     if "object" not in types:
         return [store]
-    if scope == declared.ANY:
+    if scope in (declared.ANY, declared.ANY_TENANT_PREFIX):
+        # The pack's stores have no "every tenant prefix but public/" glob: the offboarding
+        # role's reach is checked there as any object; tests/access proves the public/ deny.
         return [f"{store}/objects*"]
     if scope == declared.OWN_PREFIX:
         return [f"{store}/objects:own:*"]
