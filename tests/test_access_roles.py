@@ -71,7 +71,7 @@ def test_five_roles_children_of_access_roles(graph):
     assert all(r.inputs["maxSessionDuration"] == 3600 for r in roles)
     boundary = named(graph, "aws:iam/policy:Policy", "-tenant-boundary").outputs["arn"]
     assert {r.name.rsplit("-", 1)[1]: r.inputs.get("permissionsBoundary") for r in roles} == {
-        "ec2": None, "lambda": None, "tenant": boundary, "uploader": boundary}
+        "ec2": None, "lambda": None, "offboarding": None, "tenant": boundary, "uploader": boundary}
 
 
 def test_lambda_writes_only_its_own_function_logs(graph):
@@ -226,7 +226,8 @@ def test_configured_principals_boundary_and_session_length_reach_every_role():
     roles = [r for r in graph.of_type(ROLE) if r.parent == graph.one("securestore:access:AccessRoles").urn]
     stack_boundary = named(graph, "aws:iam/policy:Policy", "-tenant-boundary").outputs["arn"]
     assert {r.name.rsplit("-", 1)[1]: r.inputs["permissionsBoundary"] for r in roles} == {
-        "lambda": boundary, "ec2": boundary, "tenant": stack_boundary, "uploader": stack_boundary}
+        "lambda": boundary, "ec2": boundary, "offboarding": boundary, "tenant": stack_boundary,
+        "uploader": stack_boundary}
     assert {r.inputs["maxSessionDuration"] for r in roles} == {7200}
 
 
