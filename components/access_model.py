@@ -308,11 +308,11 @@ def _describe(grant: Grant) -> str:
 
 
 def markdown_table(model: Mapping[str, Mapping[str, tuple[Grant, ...]]] = MODEL) -> str:
-    """The README's isolation table: one row per resource, one column per principal class
-    that is granted anything somewhere; an empty cell is "refused"."""
-    columns = [p for p in PRINCIPALS if any(p in row for row in model.values())]
-    lines = ["| resource | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
+    """The README's isolation table: one row per store, each class granted anything there
+    with what it may do; every class not named (tenant sessions included) is refused."""
+    lines = ["| store | who may do what (every other principal is refused) |", "|---|---|"]
     for resource, row in model.items():
-        cells = ["; ".join(_describe(g) for g in row[p]) if p in row else "refused" for p in columns]
-        lines.append(f"| {resource} | " + " | ".join(cells) + " |")
+        grants_text = "<br>".join(f"**{klass}**: " + "; ".join(_describe(g) for g in row[klass])
+                                  for klass in PRINCIPALS if klass in row)
+        lines.append(f"| `{resource}`: {RESOURCES[resource]} | {grants_text} |")
     return "\n".join(lines)

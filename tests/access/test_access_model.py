@@ -73,3 +73,14 @@ def test_tagged_sessions_are_granted_nothing_beside_the_data_bucket_and_key():
         if resource in (model.DATA_BUCKET, model.DATA_KEY):
             continue
         assert not any(model.grants(resource, klass) for klass in model.TAGGED_CLASSES), resource
+
+
+def test_readme_isolation_table_is_the_model():
+    """README's "Who may do what to which store" table is ``markdown_table()`` of the model:
+    a grant changed in one place and not the other fails here."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    begin, end = "<!-- access-model:begin -->\n", "\n<!-- access-model:end -->"
+    assert readme.count(begin) == 1 and readme.count(end) == 1
+    assert readme.split(begin, 1)[1].split(end, 1)[0] == model.markdown_table()
