@@ -83,4 +83,20 @@ def test_readme_isolation_table_is_the_model():
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     begin, end = "<!-- access-model:begin -->\n", "\n<!-- access-model:end -->"
     assert readme.count(begin) == 1 and readme.count(end) == 1
-    assert readme.split(begin, 1)[1].split(end, 1)[0] == model.markdown_table()
+    assert readme.split(begin, 1)[1].split(end, 1)[0] == model.markdown_table(), \
+        "README's table differs from the model: rewrite it with python -m tests.access.test_access_model"
+
+
+def rewrite_readme_table() -> None:
+    """Put ``markdown_table()`` between the README's markers (after a deliberate model change)."""
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "README.md"
+    text = path.read_text(encoding="utf-8")
+    begin, end = "<!-- access-model:begin -->\n", "\n<!-- access-model:end -->"
+    head, rest = text.split(begin, 1)
+    path.write_text(head + begin + model.markdown_table() + end + rest.split(end, 1)[1], encoding="utf-8")
+
+
+if __name__ == "__main__":
+    rewrite_readme_table()
