@@ -329,6 +329,16 @@ def test_small_files_share_one_persistent_connection_per_worker(tmp_path, sessio
         assert not [t for t in threading.enumerate() if t.name.startswith("securestore")]
 
 
+def test_the_direct_put_falls_back_to_botocore_for_what_it_cannot_express():
+    from securestore.transfer.direct_objects import DirectObjects
+
+    assert DirectObjects.headers_for({"Bucket": "b", "Key": "k", "ContentType": "text/plain",
+                                      "Metadata": {"A": "1"}, "ChecksumCRC32C": "AAAAAA=="}) == {
+        "Content-Type": "text/plain", "x-amz-meta-a": "1", "x-amz-checksum-crc32c": "AAAAAA=="}
+    assert DirectObjects.headers_for({"Bucket": "b", "Key": "k", "Tagging": "a=b"}) is None
+    assert DirectObjects.headers_for({"Bucket": "b", "Key": "k", "Metadata": {"name": "é"}}) is None
+
+
 MEMORY_CHILD = r"""
 import json, os, sys, tracemalloc
 from securestore.transfer import make_s3_client, TransferConfig

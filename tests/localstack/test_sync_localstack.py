@@ -137,3 +137,29 @@ def test_a_tree_rclone_copied_is_not_copied_again_and_a_change_is_found(tmp_path
     down = sync_down(ours, bucket, "r", str(dest), state=state)
     assert (down.copied, down.failed) == (3, 0)
     assert sorted(p.name for p in dest.iterdir()) == ["big.bin", "one.txt", "two.txt"]
+
+
+def test_a_single_put_past_botocore_carries_every_attribute_and_is_accepted_signed(
+        tmp_path, localstack, plain, ours, bucket):
+    """The direct single PUT (``transfer/direct_objects.py``) signs every header it sends:
+    LocalStack checks SigV4 and refuses unsigned ``x-amz-*`` headers, so a PUT with SSE-KMS,
+    metadata, content type, cache control and storage class landing with all of them shows
+    the headers were sent and signed as botocore would."""
+    from securestore.transfer import upload_file
+    from securestore.transfer.direct_objects import DirectObjects
+
+    kms = boto3.client("kms", region_name=localstack.region, endpoint_url=localstack.endpoint_url,
+                       aws_access_key_id="test", aws_secret_access_key="test")
+    key_arn = kms.create_key()["KeyMetadata"]["Arn"]
+    assert DirectObjects.for_client(ours, bucket) is not None, "the direct path must be the one under test"
+    path = tmp_path / "report.csv"
+    path.write_bytes(b"a,b\n1,2\n")
+    result = upload_file(ours, path, bucket, "T001/report.csv", sse_kms_key_id=key_arn, content_type="text/csv",
+                         metadata={"origin": "nightly"},
+                         object_args={"CacheControl": "no-store", "StorageClass": "STANDARD_IA"})
+    head = plain.head_object(Bucket=bucket, Key="T001/report.csv", ChecksumMode="ENABLED")
+    assert head["ServerSideEncryption"] == "aws:kms" and head["SSEKMSKeyId"] == key_arn
+    assert (head["ContentType"], head["CacheControl"], head["StorageClass"]) == ("text/csv", "no-store", "STANDARD_IA")
+    assert head["Metadata"] == {"origin": "nightly"}
+    assert head["ChecksumCRC32C"] == result.checksum
+
