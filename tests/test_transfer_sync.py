@@ -339,6 +339,20 @@ def test_the_direct_put_falls_back_to_botocore_for_what_it_cannot_express():
     assert DirectObjects.headers_for({"Bucket": "b", "Key": "k", "Metadata": {"name": "é"}}) is None
 
 
+def test_the_agreed_paths_read_ahead_answers_as_single_lookups_would(tmp_path):
+    """The read-ahead (one query per 512 keys, in key order) must answer exactly what a lookup
+    per key would: across its windows, for keys missing between present ones, out of order."""
+    with ChecksumState(tmp_path / "s.sqlite3") as cache:
+        present = [f"k{i:05d}" for i in range(0, 3000, 2)]
+        for key in present:
+            cache.remember_agreed("e", "b", key, '"t"', 1, None, 1, 2, 3, 4)
+        cache.remember_agreed("e", "other", "k00001", '"t"', 1, None, 1, 2, 3, 4)
+        cache.flush()
+        asked = [f"k{i:05d}" for i in range(3000)] + ["k02001", "k00010", "k99999"]
+        answers = {key: cache.agreed("e", "b", key) is not None for key in asked}
+    assert answers == {key: key in set(present) for key in asked}
+
+
 MEMORY_CHILD = r"""
 import json, os, sys, tracemalloc
 from securestore.transfer import make_s3_client, TransferConfig

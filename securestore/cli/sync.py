@@ -100,10 +100,11 @@ def run_sync(args: argparse.Namespace) -> int:
         if os.path.exists(local) and not os.path.isdir(local):
             raise UsageError(f"DST {local!r} exists and is not a directory")
     config = settings.transfer_config(args, args.checksum)
-    sync_options = SyncOptions(delete=args.delete, filters=tuple(args.filters), dryrun=args.dryrun,
-                               size_only=args.size_only, exact_timestamps=args.exact_timestamps)
-    client = settings.s3_client(args, tenant_id=args.tenant, concurrency=args.concurrency)
     report = _Report(args)
+    sync_options = SyncOptions(delete=args.delete, filters=tuple(args.filters), dryrun=args.dryrun,
+                               size_only=args.size_only, exact_timestamps=args.exact_timestamps,
+                               report_skips=report.line)
+    client = settings.s3_client(args, tenant_id=args.tenant, concurrency=args.concurrency)
     try:
         state = ChecksumState(args.checksum_cache)
     except OSError as error:

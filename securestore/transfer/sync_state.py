@@ -18,6 +18,12 @@ skip a file that differs):
   opaque per-write value under SSE-KMS); another object with the same ETag would need an MD5
   second preimage of our content, not a collision.
 
+A third table, ``agreed``, is the shortcut of an unchanged tree: per key, the object (ETag,
+size, LastModified) and the local file (device, inode, size, mtime, ctime) the last run found
+or made equal by checksum. It is read ahead in key order (``READ_AHEAD_ROWS`` a query, the order
+the listing comes in), so a path that has not changed on either side costs a dictionary lookup,
+not two queries. Either signature differing sends the path to the two checksum tables.
+
 Table names carry a version (``_v1``): a later layout gets new tables, and an old file simply
 misses. SQLite rather than a dict: lookups by key without loading the table, so memory stays flat
 whatever the number of files. Writes are batched (``FLUSH_EVERY`` rows a transaction). A file
@@ -34,12 +40,17 @@ from pathlib import Path
 from typing import Optional, Union
 
 FLUSH_EVERY = 512
+READ_AHEAD_ROWS = 512
 PRUNE_AFTER_SECONDS = 60 * 24 * 3600
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS local_checksum_v1 (
     device INTEGER, inode INTEGER, size INTEGER, mtime_ns INTEGER, ctime_ns INTEGER, algorithm TEXT,
     layout TEXT, value TEXT, stored_at INTEGER,
     PRIMARY KEY (device, inode, size, mtime_ns, ctime_ns, algorithm, layout)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS agreed_v1 (
+    endpoint TEXT, bucket TEXT, key TEXT, etag TEXT, size INTEGER, last_modified TEXT,
+    device INTEGER, inode INTEGER, mtime_ns INTEGER, ctime_ns INTEGER, stored_at INTEGER,
+    PRIMARY KEY (endpoint, bucket, key)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS remote_checksum_v1 (
     endpoint TEXT, bucket TEXT, key TEXT, etag TEXT, size INTEGER, last_modified TEXT,
     algorithm TEXT, value TEXT, layout TEXT, stored_at INTEGER,
@@ -61,6 +72,11 @@ class ChecksumState:
         self._lock = threading.Lock()
         self._local_rows: list[tuple] = []
         self._remote_rows: list[tuple] = []
+        self._agreed_rows: list[tuple] = []
+        self._ahead: dict[str, tuple] = {}
+        self._ahead_scope: Optional[tuple[str, str]] = None
+        self._ahead_from: Optional[str] = None
+        self._ahead_to: Optional[str] = None  # every row with from <= key <= to is in _ahead
         self._connection = self._open()
 
     def _open(self) -> sqlite3.Connection:
@@ -87,6 +103,7 @@ class ChecksumState:
             cutoff = int(time.time()) - PRUNE_AFTER_SECONDS
             with connection:
                 connection.execute("DELETE FROM local_checksum_v1 WHERE stored_at < ?", (cutoff,))
+                connection.execute("DELETE FROM agreed_v1 WHERE stored_at < ?", (cutoff,))
         except sqlite3.DatabaseError:
             connection.close()
             raise
@@ -143,17 +160,48 @@ class ChecksumState:
             with self._connection:
                 self._connection.execute("DELETE FROM remote_checksum_v1 WHERE endpoint=? AND bucket=? AND key=?",
                                          (endpoint, bucket, key))
+                self._connection.execute("DELETE FROM agreed_v1 WHERE endpoint=? AND bucket=? AND key=?",
+                                         (endpoint, bucket, key))
+
+    # paths found equal ---------------------------------------------------------------------------
+    def agreed(self, endpoint: str, bucket: str, key: str) -> Optional[tuple]:
+        """``(etag, size, last_modified or None, device, inode, mtime_ns, ctime_ns)`` recorded for
+        ``key``, or ``None``. Keys asked in increasing order cost one query per ``READ_AHEAD_ROWS``."""
+        with self._lock:
+            scope = (endpoint, bucket)
+            covered = (self._ahead_scope == scope and self._ahead_from is not None
+                       and self._ahead_from <= key and (self._ahead_to is None or key <= self._ahead_to))
+            if not covered:
+                rows = self._connection.execute(
+                    "SELECT key, etag, size, last_modified, device, inode, mtime_ns, ctime_ns FROM agreed_v1 "
+                    "WHERE endpoint=? AND bucket=? AND key>=? ORDER BY key LIMIT ?",
+                    (endpoint, bucket, key, READ_AHEAD_ROWS)).fetchall()
+                self._ahead = {row[0]: row[1:] for row in rows}
+                self._ahead_scope, self._ahead_from = scope, key
+                self._ahead_to = rows[-1][0] if len(rows) == READ_AHEAD_ROWS else None
+            return self._ahead.get(key)
+
+    def remember_agreed(self, endpoint: str, bucket: str, key: str, etag: str, size: int,
+                        last_modified: Optional[str], device: int, inode: int, mtime_ns: int,
+                        ctime_ns: int) -> None:
+        with self._lock:
+            self._agreed_rows.append((endpoint, bucket, key, etag, size, last_modified, device, inode,
+                                      mtime_ns, ctime_ns, int(time.time())))
+            if len(self._agreed_rows) >= FLUSH_EVERY:
+                self._flush()
 
     # ------------------------------------------------------------------------------------------
     def _flush(self) -> None:
-        if not (self._local_rows or self._remote_rows):
+        if not (self._local_rows or self._remote_rows or self._agreed_rows):
             return
         with self._connection:
             self._connection.executemany("INSERT OR REPLACE INTO local_checksum_v1 VALUES (?,?,?,?,?,?,?,?,?)",
                                          self._local_rows)
             self._connection.executemany("INSERT OR REPLACE INTO remote_checksum_v1 VALUES (?,?,?,?,?,?,?,?,?,?)",
                                          self._remote_rows)
-        self._local_rows, self._remote_rows = [], []
+            self._connection.executemany("INSERT OR REPLACE INTO agreed_v1 VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                                         self._agreed_rows)
+        self._local_rows, self._remote_rows, self._agreed_rows = [], [], []
 
     def flush(self) -> None:
         with self._lock:

@@ -26,6 +26,7 @@ from .batch import Filter, selected
 
 
 LIST_PAGE_SIZE = 1000
+READ_AHEAD_PAGES = 1
 """Keys per ListObjectsV2 page (S3's maximum). The largest thing a sync holds is about two parsed
 pages (~3.5 MiB at 1,000)."""
 
@@ -144,16 +145,71 @@ def _listed(client: Any, bucket: str, prefix: str, policy: Any) -> Iterator[tupl
     call = policy.call if policy is not None else (lambda operation: operation())
     direct = DirectObjects.for_client(client, bucket, "ListObjectsV2")
     if direct is not None:
-        token: Optional[str] = None
-        while True:
-            entries, token = call(lambda: direct.list_page(prefix, token, LIST_PAGE_SIZE))
+        def pages() -> Iterator[list]:
+            token: Optional[str] = None
+            while True:
+                entries, token = call(lambda: direct.list_page(prefix, token, LIST_PAGE_SIZE))
+                yield entries
+                if token is None:
+                    return
+
+        for entries in _read_ahead(pages()):
             yield from entries
-            if token is None:
-                return
+        return
     paginator = client.get_paginator("list_objects_v2")
     for page in paginator.paginate(Bucket=bucket, Prefix=prefix, PaginationConfig={"PageSize": LIST_PAGE_SIZE}):
         for entry in page.get("Contents", ()):
             yield entry["Key"], int(entry.get("Size", 0)), entry.get("ETag", ""), entry["LastModified"]
+
+
+def _read_ahead(pages: Iterator[list], depth: int = READ_AHEAD_PAGES) -> Iterator[list]:
+    """``pages`` fetched on a thread of their own, at most ``depth`` ahead of the consumer: the
+    server's time to answer a page overlaps the walk of the local tree instead of adding to it.
+    An error while fetching is raised here, in the consumer; closing this generator stops the
+    fetcher at its next page."""
+    import queue
+    import threading
+
+    handoff: "queue.Queue[tuple[str, Any]]" = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def fetch() -> None:
+        try:
+            for page in pages:
+                while not stop.is_set():
+                    try:
+                        handoff.put(("page", page), timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            while not stop.is_set():
+                try:
+                    handoff.put(("end", None), timeout=0.2)
+                    return
+                except queue.Full:
+                    continue
+        except BaseException as error:  # noqa: BLE001 - handed to the consumer
+            while not stop.is_set():
+                try:
+                    handoff.put(("error", error), timeout=0.2)
+                    return
+                except queue.Full:
+                    continue
+
+    threading.Thread(target=fetch, name="securestore-list", daemon=True).start()
+    try:
+        while True:
+            kind, value = handoff.get()
+            if kind == "page":
+                yield value
+            elif kind == "end":
+                return
+            else:
+                raise value
+    finally:
+        stop.set()
 
 
 def pair(local: Iterable[LocalFile], remote: Iterable[RemoteObject]
