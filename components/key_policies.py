@@ -49,7 +49,14 @@ S3_USE_ACTIONS = (
 )
 """What S3 needs from the key for SSE-KMS, multipart uploads (Decrypt) and bucket keys."""
 S3_CONTEXT_KEY = "kms:EncryptionContext:aws:s3:arn"
-"""With S3 Bucket Keys on, S3 asks KMS with the bucket ARN as this context (not the object's)."""
+"""With S3 Bucket Keys on, S3 asks KMS with the bucket ARN as this context; for an object
+written with the bucket key off (a request may say so), with the object's ARN."""
+
+
+def s3_contexts(bucket_arn: str) -> list[str]:
+    """The ``aws:s3:arn`` contexts S3 uses for ``bucket_arn``: the bucket (bucket keys) and its
+    objects (bucket key off for that object); nothing of another bucket matches."""
+    return [bucket_arn, f"{bucket_arn}/*"]
 
 
 def account_root_arn(account_id: str, partition: str = "aws") -> str:
@@ -143,7 +150,7 @@ def data_key_isolation_statements(*, bucket_arn: str, region: str, workload_role
             "Principal": "*",
             "Action": tenant_use,
             "Resource": "*",
-            "Condition": {**tagged, "StringNotEquals": {S3_CONTEXT_KEY: bucket_arn}},
+            "Condition": {**tagged, "StringNotLike": {S3_CONTEXT_KEY: s3_contexts(bucket_arn)}},
         },
         deny_workload_roles(workload_role_arns, backend_use, "TheDataKey"),
     ] + ([deny_workload_roles(read_only_role_arns, read_use, "TheDataKeyReadOnly")] if read_only_role_arns else [])
@@ -173,7 +180,8 @@ def key_policy(
             "Principal": {"AWS": root},
             "Action": crypto if bucket_arn else list(S3_USE_ACTIONS),
             "Resource": "*",
-            "Condition": {"StringEquals": {**via_s3, **({S3_CONTEXT_KEY: bucket_arn} if bucket_arn else {})}},
+            "Condition": {"StringEquals": via_s3,
+                          **({"StringLike": {S3_CONTEXT_KEY: s3_contexts(bucket_arn)}} if bucket_arn else {})},
         }
     )
     if bucket_arn:

@@ -73,10 +73,10 @@ def _kms_via_s3(sid: str, actions: Sequence[str], kms_key_arn: str, region: str,
         "Effect": "Allow",
         "Action": sorted(actions),
         "Resource": kms_key_arn,
-        "Condition": {"StringEquals": {
-            "kms:ViaService": f"s3.{region}.amazonaws.com",
-            "kms:EncryptionContext:aws:s3:arn": bucket_arn,
-        }},
+        "Condition": {
+            "StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"},
+            "StringLike": {"kms:EncryptionContext:aws:s3:arn": [bucket_arn, f"{bucket_arn}/*"]},
+        },
     }
 
 

@@ -82,7 +82,8 @@ def test_key_use_only_through_s3_in_this_region(graph):
     assert set(use["Action"]) | {describe["Action"]} == set(S3_USE_ACTIONS)
     assert use["Condition"]["StringEquals"]["kms:ViaService"] == "s3.eu-west-1.amazonaws.com"
     assert use["Condition"]["StringEquals"]["kms:CallerAccount"] == "123456789012"
-    assert use["Condition"]["StringEquals"]["kms:EncryptionContext:aws:s3:arn"] == graph.exports["bucketArn"]
+    bucket = graph.exports["bucketArn"]
+    assert use["Condition"]["StringLike"]["kms:EncryptionContext:aws:s3:arn"] == [bucket, f"{bucket}/*"]
     for other in document["Statement"]:
         if other not in (use, describe) and other["Effect"] == "Allow" and other["Principal"].get("AWS"):
             assert not CRYPTO_ACTIONS & set(other["Action"]), other["Sid"]

@@ -105,8 +105,8 @@ def test_kms_use_only_through_s3_on_our_key(graph):
                 if any(a.startswith("kms:") for a in _list(statement["Action"])):
                     assert statement["Resource"] == access.kms_key_arn, name
                     assert statement["Condition"] == {
-                        "StringEquals": {"kms:ViaService": f"s3.{access.region}.amazonaws.com",
-                                         "kms:EncryptionContext:aws:s3:arn": access.bucket_arn}
+                        "StringEquals": {"kms:ViaService": f"s3.{access.region}.amazonaws.com"},
+                        "StringLike": {"kms:EncryptionContext:aws:s3:arn": [access.bucket_arn, f"{access.bucket_arn}/*"]},
                     }, name
 
 

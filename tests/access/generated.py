@@ -367,7 +367,11 @@ def _variants(target: Target, action: str, account: str, data_bucket: str, regio
         via = {"kms:ViaService": f"s3.{region}.amazonaws.com", "kms:CallerAccount": profile.caller.account or ""}
         yield "direct", target.arn, {}, None, None
         yield "via S3 for the data bucket", target.arn, {**via, "kms:EncryptionContext:aws:s3:arn": data_bucket}, None, "s3"
+        yield ("via S3 for an object of the data bucket (bucket key off)", target.arn,
+               {**via, "kms:EncryptionContext:aws:s3:arn": f"{data_bucket}/{TENANT}/x"}, None, "s3")
         yield "via S3 for another bucket", target.arn, {**via, "kms:EncryptionContext:aws:s3:arn": OTHER_BUCKET_ARN}, None, "s3-other"
+        yield ("via S3 for an object of another bucket", target.arn,
+               {**via, "kms:EncryptionContext:aws:s3:arn": f"{OTHER_BUCKET_ARN}/x"}, None, "s3-other")
         return
     if target.service == "sts":
         for tenant in (profile.tenant or TENANT, OTHER_TENANT):

@@ -103,9 +103,11 @@ def test_nobody_running_workload_code_administers_a_key(stack_cells):
 
 def test_the_data_key_serves_s3_for_the_data_bucket_only(stack_cells):
     """Attack class: the data key used through S3 for another bucket of the account (S3
-    sends that bucket's ARN as encryption context): refused to every profile."""
-    other = [str(c) for c in stack_cells if c.allowed and c.variant == "via S3 for another bucket"]
+    sends that bucket's or that object's ARN as encryption context): refused to every
+    profile; this bucket's objects written with the bucket key off stay readable."""
+    other = [str(c) for c in stack_cells if c.allowed and c.variant.startswith("via S3 for") and "another bucket" in c.variant]
     assert other == []
+    assert any(c.allowed and c.variant.endswith("(bucket key off)") and c.profile == "tenant-acme" for c in stack_cells)
     assert any(c.allowed and c.variant == "via S3 for the data bucket" and c.profile == "tenant-acme" for c in stack_cells)
 
 

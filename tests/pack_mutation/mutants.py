@@ -180,8 +180,9 @@ MUTANTS: list[Mutant] = [
     doc_mutant("key-usage-without-viaservice", KEY_POLICY, "key-policy",
                "account principals may use the data key directly (kms:ViaService and the bucket's "
                "encryption context dropped)",
-               lambda d: [_drop_cond_key("AllowAccountPrincipalsToUseTheKeyThroughS3Only", "StringEquals", k)(d)
-                          for k in ("kms:ViaService", "kms:EncryptionContext:aws:s3:arn")],
+               lambda d: [_drop_cond_key("AllowAccountPrincipalsToUseTheKeyThroughS3Only", op, k)(d)
+                          for op, k in (("StringEquals", "kms:ViaService"),
+                                        ("StringLike", "kms:EncryptionContext:aws:s3:arn"))],
                lambda d: "kms:ViaService" not in str(_in(d, "AllowAccountPrincipalsToUseTheKeyThroughS3Only"))),
     doc_mutant("key-viaservice-any-service", KEY_POLICY, "key-policy",
                "kms:ViaService matches any service in the region",

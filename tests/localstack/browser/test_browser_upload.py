@@ -173,13 +173,13 @@ def test_a_tenant_cannot_obtain_a_url_for_another_tenants_key_through_the_backen
     escalation through the signing API (IDOR)."""
     page.open("alice")
     assert page.tenant == "T001"
-    own = page.api("/api/uploads/put", {"filename": "mine.pdf", "content_type": "application/pdf"})
+    own = page.api("/api/uploads/put", {"filename": "mine.pdf", "content_type": "application/pdf", "size": 10})
     assert own["status"] == 200 and own["body"]["key"].startswith("T001/uploads/")
     for endpoint in ("/api/uploads/put", "/api/uploads/post"):
         answer = page.api(endpoint, {"filename": "x.pdf", "tenant_id": "T002"})
         assert answer["status"] == 400 and "tenant comes from your sign-in" in answer["body"]["error"], answer
         for filename in ("../T002/uploads/x.pdf", "T002/uploads/2026/01/01/x.pdf", ".."):
-            answer = page.api(endpoint, {"filename": filename})
+            answer = page.api(endpoint, {"filename": filename, **({"size": 10} if endpoint.endswith("put") else {})})
             assert answer["status"] == 400, (endpoint, filename, answer)
     # Bob's upload in progress: Alice knows (guesses, steals) its key and id.
     bobs = app_server.backend.multipart.start("T002", "uploads", "secret plan.pdf",
