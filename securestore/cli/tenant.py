@@ -132,10 +132,7 @@ def run_erase(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return EXIT_INTERRUPTED
     summary = report.summary()
-    if args.json:
-        print(json.dumps(summary, sort_keys=True))
-    else:
-        print(_erase_text(summary))
+    _print(args, summary, _erase_text)
     if args.dry_run:
         return 0
     return 0 if report.complete else EXIT_FAILED
@@ -198,18 +195,16 @@ def run_export(args: argparse.Namespace) -> int:
         print("securestore tenant export: interrupted; files already written are complete and verified",
               file=sys.stderr)
         return EXIT_INTERRUPTED
-    summary = report.summary()
-    if args.json:
-        print(json.dumps(summary, sort_keys=True))
-    else:
-        print(f"exported {summary['files']} files ({summary['bytes']} bytes) of tenant {tenant} to "
-              f"{summary['directory']}: {summary['verified']} verified against their stored checksum, "
-              f"{len(summary['not_verified'])} without one")
-        for failure in summary["failed"]:
-            print(f"FAILED: {failure['key']}: {failure['error']}", file=sys.stderr)
-        for skipped in summary["skipped"]:
-            print(f"SKIPPED: {skipped}", file=sys.stderr)
+    _print(args, report.summary(), _export_text)
     return 0 if report.complete else EXIT_FAILED
+
+
+def _export_text(s: dict) -> str:
+    lines = [f"exported {s['files']} files ({s['bytes']} bytes) of tenant {s['tenant']} to {s['directory']}: "
+             f"{s['verified']} verified against their stored checksum, {len(s['not_verified'])} without one"]
+    lines += [f"FAILED: {failure['key']}: {failure['error']}" for failure in s["failed"]]
+    lines += [f"SKIPPED: {skipped}" for skipped in s["skipped"]]
+    return "\n".join(lines)
 
 
 # ------------------------------------------------------------------ usage
@@ -231,15 +226,22 @@ def run_usage(args: argparse.Namespace) -> int:
 
         usages = usage_from_listing(client, bucket, tenant)
         summary = {"source": "listing", "bucket": bucket, "tenants": [u.summary() for u in usages.values()]}
-    if args.json:
-        print(json.dumps(summary, sort_keys=True))
-        return 0
-    print(f"{'tenant':<24} {'objects':>10} {'bytes':>14} {'noncurrent':>10} {'nc bytes':>14} "
-          f"{'markers':>8} {'uploads':>8}")
-    for row in summary["tenants"]:
-        print(f"{row['tenant'] or '(outside tenants)':<24} {row['current_objects']:>10} {row['current_bytes']:>14} "
-              f"{row['noncurrent_versions']:>10} {row['noncurrent_bytes']:>14} {row['delete_markers']:>8} "
-              f"{row['open_uploads']:>8}")
-    where = summary.get("manifest") or f"listing s3://{bucket}"
-    print(f"source: {summary['source']} ({where})", file=sys.stderr)
+    _print(args, summary, _usage_text)
+    if not args.json:
+        print(f"source: {summary['source']} ({summary.get('manifest') or f'listing s3://{bucket}'})", file=sys.stderr)
     return 0
+
+
+def _usage_text(summary: dict) -> str:
+    lines = [f"{'tenant':<24} {'objects':>10} {'bytes':>14} {'noncurrent':>10} {'nc bytes':>14} "
+             f"{'markers':>8} {'uploads':>8}"]
+    for row in summary["tenants"]:
+        lines.append(f"{row['tenant'] or '(outside tenants)':<24} {row['current_objects']:>10} "
+                     f"{row['current_bytes']:>14} {row['noncurrent_versions']:>10} {row['noncurrent_bytes']:>14} "
+                     f"{row['delete_markers']:>8} {row['open_uploads']:>8}")
+    return "\n".join(lines)
+
+
+def _print(args: argparse.Namespace, summary: dict, text) -> None:
+    """The report on stdout: one JSON object with --json, else ``text(summary)``."""
+    print(json.dumps(summary, sort_keys=True) if args.json else text(summary))

@@ -86,6 +86,39 @@ def listing(client: Any, bucket: str, prefix: str = "") -> tuple[set, set, set]:
     return versions, markers, uploads
 
 
+def write_inventory(s3, bucket, log_bucket, *, corrupt=False, file_format="CSV"):
+    """Write what S3 Inventory writes for ``bucket`` into ``log_bucket``: two dated manifest.json
+    (the newer one is read) naming one gzip CSV data file with its MD5, keys URL-encoded;
+    ``corrupt`` appends a byte to the data file after its MD5 was taken. Returns the URL the
+    stack output ``inventoryDestination`` would hold."""
+    import csv
+    import gzip
+    import hashlib
+    import io
+    import json
+    from urllib.parse import quote_plus
+
+    rows = []
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+        for v in page.get("Versions", []):
+            rows.append([bucket, quote_plus(v["Key"]), v["VersionId"], str(v["IsLatest"]).lower(), "false", str(v["Size"])])
+        for m in page.get("DeleteMarkers", []):
+            rows.append([bucket, quote_plus(m["Key"]), m["VersionId"], str(m["IsLatest"]).lower(), "true", ""])
+    text = io.StringIO()
+    csv.writer(text, quoting=csv.QUOTE_ALL).writerows(rows)
+    data = gzip.compress(text.getvalue().encode())
+    base = f"inventory/{bucket}/tenant-usage"
+    data_key = f"{base}/data/0001.csv.gz"
+    s3.put_object(Bucket=log_bucket, Key=data_key, Body=data + (b"x" if corrupt else b""))
+    for day in ("2026-12-04T01-00Z", "2026-12-05T01-00Z"):
+        manifest = {"sourceBucket": bucket, "destinationBucket": f"arn:aws:s3:::{log_bucket}",
+                    "version": "2016-11-30", "creationTimestamp": "1764896400000", "fileFormat": file_format,
+                    "fileSchema": "Bucket, Key, VersionId, IsLatest, IsDeleteMarker, Size",
+                    "files": [{"key": data_key, "size": len(data), "MD5checksum": hashlib.md5(data).hexdigest()}]}
+        s3.put_object(Bucket=log_bucket, Key=f"{base}/{day}/manifest.json", Body=json.dumps(manifest).encode())
+    return f"s3://{log_bucket}/inventory/{bucket}/tenant-usage/"
+
+
 class CallLog:
     """Wraps an S3 client: records every call's name and parameters, optionally changes them.
 

@@ -155,3 +155,44 @@ def test_usage_command_lists_every_tenant_and_one(world):
 def test_usage_with_a_missing_inventory_is_one_line_exit_1(world):
     code, _, err = run("tenant", "usage", "--inventory", f"s3://{BUCKET}/inventory/")
     assert code == 1 and "no inventory manifest" in err and len(err.strip().splitlines()) == 1
+
+
+def test_usage_reads_the_inventory_the_stack_outputs_name(world, monkeypatch):
+    """``securestore env`` writes SECURESTORE_INVENTORY_URL from the stack output
+    ``inventoryDestination``; ``tenant usage`` then reads the report instead of listing, and
+    gives the same figures; ``--listing`` forces the listing."""
+    from support.tenant_data import write_inventory
+
+    client, _, _ = world
+    try:
+        client.create_bucket(Bucket="tenant-cli-logs")
+    except client.exceptions.BucketAlreadyOwnedByYou:
+        pass
+    url = write_inventory(client, BUCKET, "tenant-cli-logs")
+    code, listed, _ = run("tenant", "usage", "--json", "--listing")
+    monkeypatch.setenv("SECURESTORE_INVENTORY_URL", url)
+    code, out, err = run("tenant", "usage", "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["source"] == "inventory" and report["manifest"].startswith(url)
+    assert report["tenants"] == json.loads(listed)["tenants"]
+
+
+@pytest.mark.parametrize("raised,status,words", [
+    ("temporary", 75, "temporary failure"), ("permanent", 1, "failed"), ("interrupt", 130, "resume"),
+])
+def test_erase_failures_map_to_exit_statuses_and_say_how_to_continue(world, monkeypatch, raised, status, words):
+    """Retries ran out on throttling (75), a permanent refusal (1), Ctrl-C (130): one line on
+    stderr that says the journal is kept and the same command continues."""
+    import securestore.tenant.erase as erase
+
+    def fail(*args, **kwargs):
+        if raised == "interrupt":
+            raise KeyboardInterrupt()
+        raise erase.EraseFailed("erasure of acme/ stopped: SlowDown: slow down; run it again to continue",
+                                temporary=raised == "temporary", journal="/state/acme.erase.jsonl")
+
+    monkeypatch.setattr(erase, "erase_tenant", fail)
+    code, out, err = run("tenant", "erase", "acme", "--confirm", "acme")
+    assert code == status and out == ""
+    assert words in err and ("again" in err) and len(err.strip().splitlines()) == 1

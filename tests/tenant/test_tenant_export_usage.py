@@ -3,19 +3,12 @@ listing and from an S3 Inventory report (CSV; Parquet refused clearly without py
 
 from __future__ import annotations
 
-import csv
-import gzip
-import hashlib
-import io
-import json
-from urllib.parse import quote_plus
-
 import pytest
 
 from securestore.tenant.export import export_tenant
 from securestore.tenant.inventory import InventoryError, usage_from_inventory
 from securestore.tenant.usage import usage_from_listing
-from support.tenant_data import LOOK_ALIKES, seed
+from support.tenant_data import LOOK_ALIKES, seed, write_inventory
 
 
 def test_export_writes_every_current_object_of_the_tenant_and_nothing_else(s3, bucket, tmp_path):
@@ -60,29 +53,6 @@ def test_usage_from_listing_per_tenant(s3, bucket):
     assert usage_from_listing(s3, bucket, "acme") == {"acme": acme}
 
 
-def _inventory(s3, bucket, log_bucket, *, corrupt=False, file_format="CSV"):
-    """Write what S3 Inventory writes: a dated manifest.json and one gzip CSV data file."""
-    rows = []
-    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
-        for v in page.get("Versions", []):
-            rows.append([bucket, quote_plus(v["Key"]), v["VersionId"], str(v["IsLatest"]).lower(), "false", str(v["Size"])])
-        for m in page.get("DeleteMarkers", []):
-            rows.append([bucket, quote_plus(m["Key"]), m["VersionId"], str(m["IsLatest"]).lower(), "true", ""])
-    text = io.StringIO()
-    csv.writer(text, quoting=csv.QUOTE_ALL).writerows(rows)
-    data = gzip.compress(text.getvalue().encode())
-    base = f"inventory/{bucket}/tenant-usage"
-    data_key = f"{base}/data/0001.csv.gz"
-    s3.put_object(Bucket=log_bucket, Key=data_key, Body=data + (b"x" if corrupt else b""))
-    for day in ("2026-12-04T01-00Z", "2026-12-05T01-00Z"):
-        manifest = {"sourceBucket": bucket, "destinationBucket": f"arn:aws:s3:::{log_bucket}",
-                    "version": "2016-11-30", "creationTimestamp": "1764896400000", "fileFormat": file_format,
-                    "fileSchema": "Bucket, Key, VersionId, IsLatest, IsDeleteMarker, Size",
-                    "files": [{"key": data_key, "size": len(data), "MD5checksum": hashlib.md5(data).hexdigest()}]}
-        s3.put_object(Bucket=log_bucket, Key=f"{base}/{day}/manifest.json", Body=json.dumps(manifest).encode())
-    return f"s3://{log_bucket}/inventory/{bucket}/tenant-usage/"
-
-
 @pytest.fixture
 def log_bucket(s3):
     s3.create_bucket(Bucket="tenants-logs")
@@ -94,7 +64,7 @@ def test_usage_from_inventory_equals_usage_from_listing(s3, bucket, log_bucket):
     figures per tenant as the listing path, keys with spaces included."""
     seed(s3, bucket)
     s3.put_object(Bucket=bucket, Key="acme/invoices/2026/01/31/with space+plus.pdf", Body=b"12345")
-    url = _inventory(s3, bucket, log_bucket)
+    url = write_inventory(s3, bucket, log_bucket)
     from_inventory = usage_from_inventory(s3, url, data_bucket=bucket)
     assert from_inventory.tenants == usage_from_listing(s3, bucket)
     assert from_inventory.manifest.endswith("2026-12-05T01-00Z/manifest.json")
@@ -105,7 +75,7 @@ def test_usage_from_inventory_equals_usage_from_listing(s3, bucket, log_bucket):
 def test_inventory_file_not_matching_its_manifest_md5_is_refused(s3, bucket, log_bucket):
     seed(s3, bucket, ["acme"])
     with pytest.raises(InventoryError, match="MD5"):
-        usage_from_inventory(s3, _inventory(s3, bucket, log_bucket, corrupt=True))
+        usage_from_inventory(s3, write_inventory(s3, bucket, log_bucket, corrupt=True))
 
 
 def test_parquet_inventory_without_pyarrow_says_what_to_do(s3, bucket, log_bucket, monkeypatch):
@@ -115,7 +85,7 @@ def test_parquet_inventory_without_pyarrow_says_what_to_do(s3, bucket, log_bucke
     monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
     seed(s3, bucket, ["acme"])
     with pytest.raises(InventoryError, match="pyarrow"):
-        usage_from_inventory(s3, _inventory(s3, bucket, log_bucket, file_format="Parquet"))
+        usage_from_inventory(s3, write_inventory(s3, bucket, log_bucket, file_format="Parquet"))
 
 
 def test_no_inventory_yet_is_one_clear_error(s3, log_bucket):
