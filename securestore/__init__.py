@@ -1,8 +1,15 @@
-"""securestore: the runtime and tooling side of secure multi-tenant file storage on AWS.
+"""securestore: the runtime library of secure multi-tenant file storage on AWS, and its tools.
 
-The base package depends only on boto3 and cryptography, so that a backend can import the
-client without pulling in Pulumi. The Pulumi program lives at the project root
-(``__main__.py`` and ``components/``); ``securestore.offline`` evaluates it without the CLI.
+* the library, what a backend imports (boto3, cryptography, crc32c, awscrt; never Pulumi, a test
+  checks in a fresh interpreter): ``keys``, ``s3presign``, ``cloudfront``, ``sts``,
+  ``s3multipart``, ``transfer``;
+* the command line, ``securestore.cli`` (argparse only; it drives the library and never the other
+  way round);
+* the tooling, which needs the ``infra`` extra and imports Pulumi only when it runs (``infra``
+  names the extra when it is missing): ``offline`` (the engine behind ``securestore preview``)
+  and ``provider`` (the component package for other languages).
+
+The Pulumi program lives at the project root (``__main__.py`` and ``components/``).
 """
 
 
