@@ -10,7 +10,7 @@ from __future__ import annotations
 from pulumi_policy import Policy
 
 from . import (cloudfront, cloudtrail, destruction, evidence, flow, iam, kms, malware_scan, reach, resource_policies,
-               s3, s3_policy, sns)
+               s3, s3_policy, sns, transport)
 
 PACK_NAME = "securestore-storage"
 PACK_DESCRIPTION = (
@@ -32,6 +32,7 @@ ALL_POLICIES: list[Policy] = [
     *flow.POLICIES,
     *evidence.POLICIES,
     *destruction.POLICIES,
+    *transport.POLICIES,
     *malware_scan.POLICIES,
 ]
 

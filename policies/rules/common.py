@@ -28,6 +28,7 @@ from pulumi_policy import (
 from pulumi_policy.proxy import UnknownValueError, _is_unknown
 from pulumi_policy.secret import Secret
 
+from . import encoding
 from . import iam_engine as engine
 
 FRAMEWORK_NAME = "AWS Foundational Security Best Practices"
@@ -140,14 +141,16 @@ class UnparseablePolicy(ValueError):
 def load_document(value: Any) -> Any:
     """The document as a dict, ``None`` when absent, ``UNKNOWN`` when not known yet.
 
-    Documents arrive as JSON strings (``json.dumps`` in an ``apply``) or as dicts.
+    Documents arrive as JSON strings (``json.dumps`` in an ``apply``) or as dicts; every rule
+    reads them in one spelling (``encoding.canonical``), so equivalent documents get equal
+    verdicts.
     """
     if value is None or value == "":
         return None
     if is_unknown(value):
         return UNKNOWN
     if isinstance(value, Mapping):
-        return plain(value)
+        return encoding.canonical(plain(value))
     if isinstance(value, str):
         try:
             parsed = json.loads(value)
@@ -155,7 +158,7 @@ def load_document(value: Any) -> Any:
             raise UnparseablePolicy(f"policy is not valid JSON ({exc.msg})") from exc
         if not isinstance(parsed, dict):
             raise UnparseablePolicy("policy JSON is not an object")
-        return parsed
+        return encoding.canonical(parsed)
     raise UnparseablePolicy(f"policy is a {type(value).__name__}, not JSON or an object")
 
 

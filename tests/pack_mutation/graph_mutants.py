@@ -54,8 +54,11 @@ class GraphMutant:
     edit: Callable[[StackGraph], None]
     """Edits the (copied) graph in place."""
     kind: str = "access"
-    """``access`` (judged by ``changes_access``), ``flow``/``evidence``/``integrity``
-    (a change by construction) or ``equivalent`` (must pass)."""
+    """``access`` (judged by ``changes_access``), ``refusal`` (a Deny weakened: judged by
+    ``changes_refusals``), ``flow``/``evidence``/``integrity`` (a change by construction) or
+    ``equivalent`` (must pass)."""
+    statement: Optional[dict] = None
+    """For ``refusal``: the Deny statement as it was, to build the requests it refused."""
 
 
 @lru_cache(maxsize=None)
