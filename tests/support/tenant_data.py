@@ -86,11 +86,12 @@ def listing(client: Any, bucket: str, prefix: str = "") -> tuple[set, set, set]:
     return versions, markers, uploads
 
 
-def write_inventory(s3, bucket, log_bucket, *, corrupt=False, file_format="CSV"):
+def write_inventory(s3, bucket, log_bucket, *, corrupt=False, file_format="CSV", parquet_rows=False):
     """Write what S3 Inventory writes for ``bucket`` into ``log_bucket``: two dated manifest.json
     (the newer one is read) naming one gzip CSV data file with its MD5, keys URL-encoded;
-    ``corrupt`` appends a byte to the data file after its MD5 was taken. Returns the URL the
-    stack output ``inventoryDestination`` would hold."""
+    ``corrupt`` appends a byte to the data file after its MD5 was taken; ``parquet_rows`` writes
+    a real Parquet data file (needs pyarrow). Returns the URL the stack output
+    ``inventoryDestination`` would hold."""
     import csv
     import gzip
     import hashlib
@@ -104,11 +105,24 @@ def write_inventory(s3, bucket, log_bucket, *, corrupt=False, file_format="CSV")
             rows.append([bucket, quote_plus(v["Key"]), v["VersionId"], str(v["IsLatest"]).lower(), "false", str(v["Size"])])
         for m in page.get("DeleteMarkers", []):
             rows.append([bucket, quote_plus(m["Key"]), m["VersionId"], str(m["IsLatest"]).lower(), "true", ""])
-    text = io.StringIO()
-    csv.writer(text, quoting=csv.QUOTE_ALL).writerows(rows)
-    data = gzip.compress(text.getvalue().encode())
     base = f"inventory/{bucket}/tenant-usage"
-    data_key = f"{base}/data/0001.csv.gz"
+    if file_format == "Parquet" and parquet_rows:
+        # S3's Parquet inventory: snake_case columns, keys not URL-encoded, typed values
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+        from urllib.parse import unquote_plus
+
+        table = pa.table({"bucket": [r[0] for r in rows], "key": [unquote_plus(r[1]) for r in rows],
+                          "version_id": [r[2] for r in rows], "is_latest": [r[3] == "true" for r in rows],
+                          "is_delete_marker": [r[4] == "true" for r in rows],
+                          "size": [int(r[5]) if r[5] else None for r in rows]})
+        sink = io.BytesIO()
+        pq.write_table(table, sink)
+        data, data_key = sink.getvalue(), f"{base}/data/0001.parquet"
+    else:
+        text = io.StringIO()
+        csv.writer(text, quoting=csv.QUOTE_ALL).writerows(rows)
+        data, data_key = gzip.compress(text.getvalue().encode()), f"{base}/data/0001.csv.gz"
     s3.put_object(Bucket=log_bucket, Key=data_key, Body=data + (b"x" if corrupt else b""))
     for day in ("2026-12-04T01-00Z", "2026-12-05T01-00Z"):
         manifest = {"sourceBucket": bucket, "destinationBucket": f"arn:aws:s3:::{log_bucket}",

@@ -88,6 +88,16 @@ def test_parquet_inventory_without_pyarrow_says_what_to_do(s3, bucket, log_bucke
         usage_from_inventory(s3, write_inventory(s3, bucket, log_bucket, file_format="Parquet"))
 
 
+def test_parquet_inventory_equals_the_listing(s3, bucket, log_bucket):
+    """With pyarrow installed, a Parquet report (snake_case columns, plain keys) gives the
+    listing's figures. Skipped without pyarrow, which is optional (the test above covers that
+    case's message)."""
+    pytest.importorskip("pyarrow")
+    seed(s3, bucket)
+    url = write_inventory(s3, bucket, log_bucket, file_format="Parquet", parquet_rows=True)
+    assert usage_from_inventory(s3, url, data_bucket=bucket).tenants == usage_from_listing(s3, bucket)
+
+
 def test_no_inventory_yet_is_one_clear_error(s3, log_bucket):
     with pytest.raises(InventoryError, match="no inventory manifest"):
         usage_from_inventory(s3, f"s3://{log_bucket}/inventory/")
