@@ -118,6 +118,10 @@ def awscli() -> str:
 def environment(endpoint: str) -> dict[str, str]:
     env = {**os.environ, **CREDENTIALS,
            "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    # Python's default bytecode cache for every client (as bench/cdk_env.py ENV): this machine
+    # sets PYTHONDONTWRITEBYTECODE=1, which no user has; aws-cli's modules were compiled when
+    # pip installed them, ours (outside site-packages) would be compiled on every run.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.pop("AWS_PROFILE", None)
     env.pop("AWS_CA_BUNDLE", None)  # plain-HTTP sink; rclone refuses a CA bundle there
     env.update({"RCLONE_CONFIG_SINK_TYPE": "s3", "RCLONE_CONFIG_SINK_PROVIDER": "Other",

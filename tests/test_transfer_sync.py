@@ -154,6 +154,25 @@ def test_the_direct_listing_reads_what_botocore_reads(client, s3_direct, bucket,
     assert direct == paginated and len(direct) == len(keys)
 
 
+def test_the_direct_head_reads_what_botocore_reads(client, s3_direct, bucket):
+    """HeadObject past botocore gives the members a sync uses as botocore does, and 412 for an
+    ETag that is no longer the object's."""
+    from botocore.exceptions import ClientError
+
+    from securestore.transfer.direct_objects import DirectObjects
+
+    put = s3_direct.put_object(Bucket=bucket, Key="h/é x", Body=b"abc", ChecksumAlgorithm="SHA256",
+                               Metadata={"securestore-part-size": "5242880"})
+    direct = DirectObjects.for_client(client, bucket, "HeadObject")
+    ours = direct.head_object("h/é x", put["ETag"])
+    theirs = s3_direct.head_object(Bucket=bucket, Key="h/é x", ChecksumMode="ENABLED")
+    for name in ("ContentLength", "ETag", "VersionId", "ChecksumSHA256", "Metadata"):
+        assert ours.get(name) == theirs.get(name), name
+    with pytest.raises(ClientError) as refused:
+        direct.head_object("h/é x", '"not-the-etag"')
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 412
+
+
 # ------------------------------------------------------------------ what differs
 def test_sync_up_copies_everything_then_nothing_and_reads_no_file_the_second_time(
         tmp_path, client, s3_direct, bucket, state, monkeypatch):
@@ -172,7 +191,8 @@ def test_sync_up_copies_everything_then_nothing_and_reads_no_file_the_second_tim
 
     monkeypatch.setattr(sync_module, "file_checksum", no_reading)
     heads = []
-    client.meta.events.register("before-call.s3.HeadObject", lambda **kw: heads.append(1))
+    head = sync_module._Sync._head
+    monkeypatch.setattr(sync_module._Sync, "_head", lambda self, remote: heads.append(1) or head(self, remote))
     second = sync_up(client, str(root), bucket, "pre", state=state)
     assert (second.copied, second.skipped, second.failed, second.decided_by["checksum"]) == (0, 20, 0, 20)
     assert heads == []

@@ -139,6 +139,42 @@ class DirectObjects(PersistentConnections):
             return result
         raise _client_error(status, answer, data, "PutObject")
 
+    def head_object(self, key: str, if_match: Optional[str] = None) -> dict[str, Any]:
+        """HeadObject with ``ChecksumMode=ENABLED`` (and ``If-Match``): the members of botocore's
+        answer a sync reads (``ContentLength``, ``ETag``, ``VersionId``, ``Checksum<ALG>``,
+        ``ChecksumType``, ``Metadata``), or ``ClientError`` (``404``, ``412``...) as botocore
+        raises for a HEAD. Why: ~1.5 ms of botocore per HEAD is what a first sync against
+        objects others wrote spends its time on."""
+        headers = {"x-amz-checksum-mode": "ENABLED"}
+        if if_match:
+            headers["if-match"] = if_match
+        url = self._signer.presign_url(self._credentials.current(), "HEAD", self._endpoint, key,
+                                       expires_in=URL_EXPIRES_SECONDS, now=self.clock(), headers=headers)
+        target = url[len(f"{self._endpoint.scheme}://{self._endpoint.host}"):]
+        connection = self._connection()
+        try:
+            status, answer, data = self._exchange(connection, target, headers, memoryview(b""), method="HEAD")
+        except ssl.SSLCertVerificationError:
+            self._drop(connection)
+            raise
+        except (OSError, http.client.HTTPException) as error:
+            self._drop(connection)
+            raise ConnectionError(f"HeadObject on {self._endpoint.host}: {error!r}") from error
+        if not 200 <= status < 300:
+            raise _client_error(status, answer, data, "HeadObject")
+        head: dict[str, Any] = {"ContentLength": int(answer.get("content-length", "0")),
+                                "ETag": answer.get("etag"), "Metadata": {}}
+        for name, value in answer.items():
+            if name == "x-amz-version-id":
+                head["VersionId"] = value
+            elif name == "x-amz-checksum-type":
+                head["ChecksumType"] = value
+            elif name.startswith("x-amz-checksum-"):
+                head["Checksum" + name[len("x-amz-checksum-"):].upper()] = value
+            elif name.startswith("x-amz-meta-"):
+                head["Metadata"][name[len("x-amz-meta-"):]] = value
+        return head
+
     def list_page(self, prefix: str, token: Optional[str], page_size: int
                   ) -> tuple[list[tuple[str, int, str, _dt.datetime]], Optional[str]]:
         """One ListObjectsV2 page: ``([(key, size, etag, last_modified)], next token or None)``.
@@ -176,11 +212,11 @@ class DirectObjects(PersistentConnections):
             connection.sock.settimeout(self._read_timeout)
         connection.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
         connection.putheader("Host", self._endpoint.host)
-        if method != "GET":
+        if method not in ("GET", "HEAD"):
             connection.putheader("Content-Length", str(len(body)))
         for name, value in headers.items():
             connection.putheader(name, value)
-        if method == "GET":
+        if method in ("GET", "HEAD"):
             connection.endheaders()
         elif len(body) <= COALESCE_BYTES:
             connection.endheaders(bytes(body))  # head and body in one send

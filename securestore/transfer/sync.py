@@ -45,6 +45,7 @@ from .tree import LocalFile, RemoteObject, directory_prefix, list_remote, pair, 
 
 MAX_ERRORS_KEPT = 100
 _MISS = object()
+_CHANGED = object()
 """What a cache lookup with ``cached_only`` returns when the answer needs a HEAD or a read."""
 DELETE_BATCH = 1000
 HASH_CHUNK = 1024 * 1024
@@ -172,6 +173,8 @@ class _Sync:
             found = self.remote_checksum(remote, cached_only)
             if found is _MISS:
                 return None
+            if found is _CHANGED:
+                return True, "checksum", None  # replaced or removed since the listing: copy
             if found is not None and found[2] is not None:
                 algorithm, value, layout = found
                 local_value = self.local_checksum(local, get_algorithm(algorithm), layout, cached_only)
@@ -195,9 +198,9 @@ class _Sync:
             return _MISS
         from .download import _composite_part_count, _part_ranges
 
-        pin = {"IfMatch": remote.etag} if remote.etag else {}
-        head = self.policy.call(lambda: self.client.head_object(
-            Bucket=self.bucket, Key=remote.key, ChecksumMode="ENABLED", **pin), cancelled=self.cancelled)
+        head = self._head(remote)
+        if head is None:
+            return _CHANGED
         found = stored_checksum(head)
         if found is None:
             self.state.remember_remote(self.endpoint, self.bucket, remote.key, remote.etag, remote.size,
@@ -220,6 +223,27 @@ class _Sync:
             self.state.remember_remote(self.endpoint, self.bucket, remote.key, remote.etag, remote.size,
                                        modified, algorithm.name, value, layout)
         return algorithm.name, value, layout
+
+    def _head(self, remote: RemoteObject) -> Optional[dict]:
+        """HeadObject of the listed version (``If-Match`` its ETag), past botocore when the
+        client allows; ``None`` when the object changed or went since it was listed."""
+        from botocore.exceptions import ClientError
+
+        from .direct_objects import DirectObjects
+
+        direct = DirectObjects.for_client(self.client, self.bucket, "HeadObject")
+        try:
+            if direct is not None:
+                return self.policy.call(lambda: direct.head_object(remote.key, remote.etag or None),
+                                        cancelled=self.cancelled)
+            pin = {"IfMatch": remote.etag} if remote.etag else {}
+            return self.policy.call(lambda: self.client.head_object(
+                Bucket=self.bucket, Key=remote.key, ChecksumMode="ENABLED", **pin), cancelled=self.cancelled)
+        except ClientError as error:
+            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if status in (404, 412):
+                return None
+            raise
 
     def local_checksum(self, local: LocalFile, algorithm: ChecksumAlgorithm, layout: str,
                        cached_only: bool = False) -> Any:
