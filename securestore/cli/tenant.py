@@ -171,7 +171,8 @@ def _erase_text(s: dict) -> str:
                      f"(mode {locked['retention_mode'] or '-'}, until {locked['retain_until'] or '-'}, "
                      f"legal hold {locked['legal_hold'] or '-'})")
     for error in s["errors"]:
-        lines.append(f"NOT removed: {error['key']} version {error['version_id']}: {error['code']} {error['message']}")
+        what = f"version {error['version_id']}" if "version_id" in error else f"upload {error['upload_id']}"
+        lines.append(f"NOT removed: {error['key']} {what}: {error['code']} {error['message']}")
     for key in s["refused_foreign_keys"]:
         lines.append(f"REFUSED (not under {s['prefix']}): {key}")
     if not s["dry_run"]:

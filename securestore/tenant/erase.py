@@ -249,6 +249,7 @@ class _Eraser:
                              removed_by_earlier_runs=len(state.removed))
         self.report = report
         self._failed: dict[tuple[str, str], tuple[str, str]] = {}
+        self._upload_errors: list[dict] = []
         try:
             pending = sorted(state.pending.items())
             report.replayed_batches = len(pending)
@@ -294,6 +295,7 @@ class _Eraser:
         locked_refs = {(lv.key, lv.version_id) for lv in locked}
         report.errors = [{"key": k, "version_id": v, "code": code, "message": message}
                          for (k, v), (code, message) in sorted(failed.items()) if (k, v) not in locked_refs]
+        report.errors += sorted(self._upload_errors, key=lambda e: (e["key"], e["upload_id"]))
 
     def _entry(self, raw) -> StoredVersion:
         key, version_id, kind, size = raw
@@ -329,13 +331,21 @@ class _Eraser:
         done = self.state.uploads
 
         def abort(upload: OpenUpload) -> None:
-            size = upload_bytes(self.client, self.bucket, upload, policy=self.policy)
             try:
+                size = upload_bytes(self.client, self.bucket, upload, policy=self.policy)
                 self.policy.call(lambda: self.client.abort_multipart_upload(
                     Bucket=self.bucket, Key=upload.key, UploadId=upload.upload_id))
-            except Exception as error:  # noqa: BLE001 - gone already is what we wanted
-                if error_code(error) != "NoSuchUpload":
-                    raise
+            except Exception as error:  # noqa: BLE001 - classified below
+                code = error_code(error)
+                if code == "NoSuchUpload":  # gone already (completed or aborted meanwhile)
+                    size = 0
+                elif is_retryable(error):
+                    raise  # retries ran out: stop, keep the journal (exit 75)
+                else:  # refused for this upload alone: reported, the erasure goes on
+                    with self._mutex:
+                        self._upload_errors.append({"key": upload.key, "upload_id": upload.upload_id,
+                                                    "code": code, "message": describe_error(error)})
+                    return
             self.journal.upload(upload.key, upload.upload_id, size)
             with self._mutex:
                 done[(upload.key, upload.upload_id)] = size

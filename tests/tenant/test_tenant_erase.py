@@ -277,3 +277,40 @@ def test_a_permanent_request_failure_stops_with_the_journal_kept(s3, bucket, sta
     assert not failure.value.temporary and failure.value.journal
     report = erase_tenant(s3, bucket, "acme", state_dir=state_dir)
     assert report.resumed and report.complete
+
+
+def test_an_upload_s3_refuses_to_abort_is_reported_and_the_rest_goes(s3, bucket, state_dir):
+    """Per-upload errors: an abort refused with AccessDenied is reported with the upload id;
+    every version and the other uploads are removed; the erasure says it is not complete."""
+    stored = seed(s3, bucket, ["acme"], uploads=2)["acme"]
+    refused_key, refused_id = sorted(stored.uploads)[0]
+
+    def refuse(number, params, real):
+        if params["UploadId"] == refused_id:
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"},
+                               "ResponseMetadata": {"HTTPStatusCode": 403}}, "AbortMultipartUpload")
+        return real()
+
+    report = erase_tenant(CallLog(s3, {"abort_multipart_upload": refuse}), bucket, "acme", state_dir=state_dir)
+    assert [(e["key"], e["upload_id"], e["code"]) for e in report.errors] == [(refused_key, refused_id, "AccessDenied")]
+    assert report.uploads == 1 and report.remaining_uploads == 1 and not report.complete
+    assert listing(s3, bucket, "acme/") == (set(), set(), {(refused_key, refused_id)})
+    assert report.versions == len(stored.versions)
+
+
+def test_throttled_listings_are_retried(s3, bucket, state_dir):
+    """Class: throttling on the listing side. ListObjectVersions answered 503 SlowDown twice
+    is sent again; the erasure completes."""
+    from securestore.transfer.retry import RetryPolicy
+
+    seed(s3, bucket, ["acme"], uploads=0)
+
+    def slow(number, params, real):
+        if number <= 2:
+            raise ClientError({"Error": {"Code": "SlowDown", "Message": "slow down"},
+                               "ResponseMetadata": {"HTTPStatusCode": 503}}, "ListObjectVersions")
+        return real()
+
+    report = erase_tenant(CallLog(s3, {"list_object_versions": slow}), bucket, "acme", state_dir=state_dir,
+                          policy=RetryPolicy(None, 0.01, 0.05, 30.0))
+    assert report.complete and listing(s3, bucket, "acme/") == (set(), set(), set())
