@@ -38,6 +38,11 @@ DEFAULT_RETRY_FOR_SECONDS = 180.0
 """How long one request may keep failing transiently before the transfer stops (and keeps the upload).
 Three minutes rides out the 2-minute outage the README promises with a margin for the last,
 capped wait and for a request that itself hangs until its timeout."""
+DEFAULT_FIRST_ANSWER_SECONDS = 10.0
+"""How long an endpoint that has never answered is retried before the transfer fails (a typo in
+the endpoint or region fails in seconds, as ``aws s3 cp`` does; an outage after the first answer
+keeps ``retry_for_seconds``). With the client's 10 s connect timeout, a blackholed endpoint
+fails after one or two tries."""
 DEFAULT_BACKOFF_BASE_SECONDS = 0.25
 DEFAULT_BACKOFF_MAX_SECONDS = 8.0
 DEFAULT_PROGRESS_INTERVAL_SECONDS = 0.1
@@ -111,6 +116,8 @@ class TransferConfig:
     """Tries per request at most; ``None``: only ``retry_for_seconds`` bounds retries."""
     retry_for_seconds: float = DEFAULT_RETRY_FOR_SECONDS
     """How long a request may keep failing on a transient cause before the transfer gives up."""
+    first_answer_seconds: float = DEFAULT_FIRST_ANSWER_SECONDS
+    """How long to keep trying an endpoint that has not answered once (then: a permanent error)."""
     backoff_base_seconds: float = DEFAULT_BACKOFF_BASE_SECONDS
     backoff_max_seconds: float = DEFAULT_BACKOFF_MAX_SECONDS
     progress_interval_seconds: float = DEFAULT_PROGRESS_INTERVAL_SECONDS
@@ -154,6 +161,9 @@ class TransferConfig:
         if isinstance(self.retry_for_seconds, bool) or not isinstance(self.retry_for_seconds, (int, float)) \
                 or not self.retry_for_seconds >= 0:
             raise ValueError(f"retry_for_seconds must be a number of seconds ≥ 0, got {self.retry_for_seconds!r}")
+        if isinstance(self.first_answer_seconds, bool) or not isinstance(self.first_answer_seconds, (int, float)) \
+                or not self.first_answer_seconds >= 0:
+            raise ValueError(f"first_answer_seconds must be a number of seconds ≥ 0, got {self.first_answer_seconds!r}")
         if not self.interrupt_seconds >= 0:
             raise ValueError(f"interrupt_seconds must be ≥ 0, got {self.interrupt_seconds!r}")
         if self.backoff_base_seconds < 0 or self.backoff_max_seconds < self.backoff_base_seconds:

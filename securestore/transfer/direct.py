@@ -36,7 +36,6 @@ builds in a way we do not recognise.
 
 from __future__ import annotations
 
-import datetime as _dt
 import http.client
 import re
 import select
@@ -50,6 +49,7 @@ from botocore.exceptions import ClientError
 
 from .._sigv4 import S3Endpoint, SigV4Signer
 from ..s3presign import CredentialSource
+from . import clock as _clock
 
 SEND_BLOCK_SIZE = 256 * 1024
 CONTINUE_WAIT_SECONDS = 1.0
@@ -57,6 +57,9 @@ URL_EXPIRES_SECONDS = 900
 MAX_HEAD_BYTES = 64 * 1024
 _XML_CODE = re.compile(rb"<Code>([^<]{1,200})</Code>")
 _XML_MESSAGE = re.compile(rb"<Message>([^<]{0,2000})</Message>")
+_XML_SERVER_TIME = re.compile(rb"<ServerTime>([^<]{1,64})</ServerTime>")
+REFUSAL_READ_SECONDS = 5.0
+"""After a send failed mid-body: how long to look for the answer the server sent before closing."""
 
 
 def _has_request_hooks(client: Any, operation: str = "UploadPart") -> bool:
@@ -179,7 +182,7 @@ class DirectParts(PersistentConnections):
         self._read_timeout = read_timeout
         self._ssl_context = ssl_context
         self._socket_options = tuple(socket_options)
-        self.clock = lambda: _dt.datetime.now(_dt.timezone.utc)
+        self.clock = _clock.now  # the server's time once a skew was learnt (``clock.py``)
         self._init_connections()
 
     @classmethod
@@ -225,13 +228,7 @@ class DirectParts(PersistentConnections):
             if echoed is not None:
                 result[self._checksum_parameter] = echoed
             return result
-        code = _XML_CODE.search(data)
-        message = _XML_MESSAGE.search(data)
-        raise ClientError({
-            "Error": {"Code": code.group(1).decode() if code else str(status),
-                      "Message": message.group(1).decode(errors="replace") if message else ""},
-            "ResponseMetadata": {"HTTPStatusCode": status, "HTTPHeaders": headers},
-        }, "UploadPart")
+        raise client_error(status, headers, data, "UploadPart")
 
     def _exchange(self, connection: http.client.HTTPConnection, target: str, body: memoryview,
                   checksum: str) -> tuple[int, dict[str, str], bytes]:
@@ -254,14 +251,59 @@ class DirectParts(PersistentConnections):
                 data = _read_body(sock, headers)
                 self._drop(connection)
                 return status, headers, data
-        for start in range(0, len(body), SEND_BLOCK_SIZE):
-            sock.sendall(body[start:start + SEND_BLOCK_SIZE])
+        refusal = send_body(connection, body, self._drop)
+        if refusal is not None:
+            return refusal
         response = connection.getresponse()
         data = response.read()
         headers = {name.lower(): value for name, value in response.getheaders()}
         if response.will_close:
             self._drop(connection)
         return response.status, headers, data
+
+
+def client_error(status: int, headers: dict, data: bytes, operation: str) -> ClientError:
+    """S3's error answer as the ``ClientError`` botocore would raise: code, message, status, and
+    the ``ServerTime`` of a ``RequestTimeTooSkewed`` (``clock.py`` corrects with it)."""
+    code = _XML_CODE.search(data)
+    message = _XML_MESSAGE.search(data)
+    error = {"Code": code.group(1).decode() if code else str(status),
+             "Message": message.group(1).decode(errors="replace") if message else ""}
+    server_time = _XML_SERVER_TIME.search(data)
+    if server_time:
+        error["ServerTime"] = server_time.group(1).decode()
+    return ClientError({"Error": error, "ResponseMetadata": {"HTTPStatusCode": status,
+                                                             "HTTPHeaders": dict(headers)}}, operation)
+
+
+def send_body(connection: http.client.HTTPConnection, body: memoryview,
+              drop) -> Optional[tuple[int, dict[str, str], bytes]]:
+    """Send ``body`` in blocks after the head; ``None`` when all went out, or the answer of a
+    server that refused mid-body (it answers, then closes: our next write fails with a broken
+    pipe or a reset, and its answer may be waiting to be read). Re-raises when there is none."""
+    try:
+        for start in range(0, len(body), SEND_BLOCK_SIZE):
+            connection.sock.sendall(body[start:start + SEND_BLOCK_SIZE])
+    except OSError:
+        refusal = _answer_after_failed_send(connection)
+        drop(connection)
+        if refusal is None:
+            raise
+        return refusal
+    return None
+
+
+def _answer_after_failed_send(connection: http.client.HTTPConnection) -> Optional[tuple[int, dict[str, str], bytes]]:
+    """The answer the server sent before our body write failed, or ``None`` if none can be read."""
+    try:
+        connection.sock.settimeout(REFUSAL_READ_SECONDS)
+        response = connection.getresponse()
+        data = response.read()
+    except (OSError, http.client.HTTPException, AttributeError):
+        return None
+    if response.status < 300:
+        return None  # not a refusal: the body did not arrive whole, whatever the status says
+    return response.status, {name.lower(): value for name, value in response.getheaders()}, data
 
 
 def _read_head(sock) -> tuple[int, dict[str, str]]:

@@ -27,13 +27,12 @@ import threading
 import weakref
 from typing import Any, Mapping, Optional
 
-from botocore.exceptions import ClientError
 
 from .._sigv4 import S3Endpoint, SigV4Signer
 from ..s3presign import CredentialSource
+from . import clock as _clock
 from .direct import (
-    SEND_BLOCK_SIZE, URL_EXPIRES_SECONDS, _XML_CODE, _XML_MESSAGE, PersistentConnections, _has_request_hooks,
-    direct_settings,
+    URL_EXPIRES_SECONDS, PersistentConnections, _has_request_hooks, client_error, direct_settings, send_body,
 )
 
 COALESCE_BYTES = 64 * 1024
@@ -65,7 +64,7 @@ class DirectObjects(PersistentConnections):
         self._read_timeout = read_timeout
         self._ssl_context = ssl_context
         self._socket_options = tuple(socket_options)
-        self.clock = lambda: _dt.datetime.now(_dt.timezone.utc)
+        self.clock = _clock.now  # the server's time once a skew was learnt (``clock.py``)
         self._init_connections()
 
     @classmethod
@@ -137,7 +136,7 @@ class DirectObjects(PersistentConnections):
                 if name.startswith("x-amz-checksum-") and name != "x-amz-checksum-type":
                     result["Checksum" + name[len("x-amz-checksum-"):].upper()] = value
             return result
-        raise _client_error(status, answer, data, "PutObject")
+        raise client_error(status, answer, data, "PutObject")
 
     def head_object(self, key: str, if_match: Optional[str] = None) -> dict[str, Any]:
         """HeadObject with ``ChecksumMode=ENABLED`` (and ``If-Match``): the members of botocore's
@@ -200,7 +199,7 @@ class DirectObjects(PersistentConnections):
             self._drop(connection)
             raise ConnectionError(f"ListObjectsV2 on {self._endpoint.host}: {error!r}") from error
         if not 200 <= status < 300:
-            raise _client_error(status, answer, data, "ListObjectsV2")
+            raise client_error(status, answer, data, "ListObjectsV2")
         return _parse_listing(data)
 
     def _exchange(self, connection: http.client.HTTPConnection, target: str, headers: Mapping[str, str],
@@ -222,25 +221,15 @@ class DirectObjects(PersistentConnections):
             connection.endheaders(bytes(body))  # head and body in one send
         else:
             connection.endheaders()
-            for start in range(0, len(body), SEND_BLOCK_SIZE):
-                connection.sock.sendall(body[start:start + SEND_BLOCK_SIZE])
+            refusal = send_body(connection, body, self._drop)
+            if refusal is not None:
+                return refusal
         response = connection.getresponse()
         data = response.read()
         answer = {name.lower(): value for name, value in response.getheaders()}
         if response.will_close:
             self._drop(connection)
         return response.status, answer, data
-
-
-def _client_error(status: int, headers: Mapping[str, str], data: bytes, operation: str) -> ClientError:
-    """S3's error answer as the ``ClientError`` botocore would raise (code, message, status)."""
-    code = _XML_CODE.search(data)
-    message = _XML_MESSAGE.search(data)
-    return ClientError({
-        "Error": {"Code": code.group(1).decode() if code else str(status),
-                  "Message": message.group(1).decode(errors="replace") if message else ""},
-        "ResponseMetadata": {"HTTPStatusCode": status, "HTTPHeaders": dict(headers)},
-    }, operation)
 
 
 def _parse_listing(data: bytes) -> tuple[list[tuple[str, int, str, _dt.datetime]], Optional[str]]:

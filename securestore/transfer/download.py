@@ -41,13 +41,13 @@ import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any, Callable, Optional, Union
 
 from .checksums import ChecksumAlgorithm, split_composite, stored_checksum
 from .config import MiB, TransferConfig
 from .errors import ChecksumMismatchError, TransferError, describe_error as _describe
 from .progress import ProgressCallback, ThrottledProgress
-from .retry import RetryPolicy, TransferCancelled
+from .retry import Link, RetryPolicy, TransferCancelled
 from .workers import run_parallel
 from .upload import PART_SIZE_METADATA_KEY
 
@@ -100,6 +100,7 @@ def download_file(
     progress: Optional[ProgressCallback] = None,
     verify: bool = True,
     require_checksum: bool = False,
+    notify: Optional[Callable[[str], None]] = None,
 ) -> DownloadResult:
     """Download ``s3://bucket/key`` to ``dest`` (a file path, or a directory to put it in).
 
@@ -111,7 +112,8 @@ def download_file(
     if not bucket or not key:
         raise ValueError("bucket and key must not be empty")
     policy = RetryPolicy(config.max_attempts, config.backoff_base_seconds, config.backoff_max_seconds,
-                         config.retry_for_seconds)
+                         config.retry_for_seconds, config.first_answer_seconds,
+                         Link.for_client(client, notify))
     target = Path(dest)
     # "dir/" names a directory even before it exists (Path() drops the slash): never a file "dir"
     if target.is_dir() or str(dest).endswith(("/", os.sep)):
@@ -126,6 +128,8 @@ def download_file(
     try:
         head = policy.call(lambda: client.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED",
                                                       **version))
+    except TransferError:
+        raise
     except Exception as error:
         raise TransferError(f"cannot read s3://{bucket}/{key}: {_describe(error)}") from error
     size = head["ContentLength"]

@@ -71,6 +71,10 @@ class TemporaryTransferError(TransferError):
         self.pending = pending
 
 
+class EndpointUnreachableError(TransferError):
+    """The endpoint never answered (any HTTP status) within the first-answer budget."""
+
+
 class JournalBusyError(TransferError):
     """Another process holds the journal of the same file, bucket and key."""
 

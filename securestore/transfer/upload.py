@@ -57,7 +57,7 @@ from .errors import (
 from .inflight import InFlight, bounded
 from .progress import ProgressCallback, ThrottledProgress
 from .resume import UploadIdentity, UploadJournal, UploadState, default_state_path
-from .retry import RetryPolicy, TransferCancelled, is_retryable
+from .retry import Link, RetryPolicy, TransferCancelled, is_retryable
 from .workers import run_parallel
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -196,20 +196,21 @@ def upload_file(
     user_metadata = dict(metadata or {})
 
     started = time.monotonic()
+    link = Link.for_client(client, notify)
     with open(path, "rb") as handle:
         status = os.fstat(handle.fileno())
         reporter = ThrottledProgress(status.st_size, progress,
                                      interval_seconds=config.progress_interval_seconds)
         if status.st_size < config.multipart_threshold:
             result = _put_single(client, handle.fileno(), status.st_size, bucket, key, config,
-                                 algorithm, {**extra_args, "Metadata": user_metadata}, reporter)
+                                 algorithm, {**extra_args, "Metadata": user_metadata}, reporter, link)
         else:
             identity_path = os.path.abspath(os.fspath(path))
             if state_path is None:
                 state_path = default_state_path(identity_path, bucket, key)
             job = _MultipartUpload(client, handle.fileno(), status, identity_path, bucket, key,
                                    config, algorithm, extra_args, user_metadata, reporter,
-                                   UploadJournal(state_path), resume=resume, notify=notify)
+                                   UploadJournal(state_path), resume=resume, link=link)
             try:
                 result = job.run()
             except UploadInterrupted as interrupted:
@@ -234,9 +235,9 @@ def _read_exactly(fd: int, buffer, offset: int) -> None:
         filled += count
 
 
-def _policy(config: TransferConfig) -> RetryPolicy:
+def _policy(config: TransferConfig, link: Optional[Link] = None) -> RetryPolicy:
     return RetryPolicy(config.max_attempts, config.backoff_base_seconds, config.backoff_max_seconds,
-                       config.retry_for_seconds)
+                       config.retry_for_seconds, config.first_answer_seconds, link)
 
 
 def _file_signature(status: os.stat_result) -> tuple[int, int, int]:
@@ -262,7 +263,7 @@ def _check_unchanged(fd: int, path: Optional[str], before: os.stat_result) -> No
 
 
 def _put_single(client, fd, size, bucket, key, config, algorithm: ChecksumAlgorithm,
-                extra_args, reporter: ThrottledProgress) -> dict[str, Any]:
+                extra_args, reporter: ThrottledProgress, link: Optional[Link] = None) -> dict[str, Any]:
     status = os.fstat(fd)
     body = bytearray(size)
     _read_exactly(fd, body, 0)
@@ -277,12 +278,16 @@ def _put_single(client, fd, size, bucket, key, config, algorithm: ChecksumAlgori
     else:
         send = lambda: client.put_object(Body=BlockBody(body) if body else b"", **params)  # noqa: E731
     try:
-        response = _policy(config).call(send)
+        response = _policy(config, link).call(send)
     except Exception as error:
+        if isinstance(error, TransferError):
+            raise
         if is_retryable(error):
-            raise TemporaryTransferError(
+            failure = TemporaryTransferError(
                 f"PUT s3://{bucket}/{key} failed for {config.retry_for_seconds:g}s on a transient "
-                f"cause ({_describe(error)}); nothing was stored, run it again") from error
+                f"cause ({_describe(error)}); nothing was stored, run it again")
+            failure.outcome = NOT_STORED
+            raise failure from error
         raise TransferError(f"PUT s3://{bucket}/{key} failed: {_describe(error)}") from error
     stored = response.get(algorithm.parameter)
     if stored is not None and stored != checksum:
@@ -321,7 +326,7 @@ class _MultipartUpload:
     def __init__(self, client, fd, status, path, bucket, key, config: TransferConfig,
                  algorithm: ChecksumAlgorithm, extra_args, metadata, reporter: ThrottledProgress,
                  journal: UploadJournal, *, resume: bool = True,
-                 notify: Optional[Callable[[str], None]] = None) -> None:
+                 link: Optional[Link] = None) -> None:
         self.client = client
         self.fd = fd
         self.path = path
@@ -335,7 +340,8 @@ class _MultipartUpload:
         self.reporter = reporter
         self.journal = journal
         self.resume = resume
-        self.policy = _policy(config)
+        self.link = link or Link.for_client(client)
+        self.policy = _policy(config, self.link)
         self.plan: PartPlan = plan_parts(status.st_size, config.part_size)
         self.identity = UploadIdentity(bucket=bucket, key=key, path=path, file_size=status.st_size,
                                        mtime_ns=status.st_mtime_ns, part_size=self.plan.part_size,
@@ -349,7 +355,7 @@ class _MultipartUpload:
         self._adopting = False  # while resuming: a failure never aborts the journalled upload
         self._direct: Optional[DirectParts] = None
         self._direct_for: Optional[str] = None  # the upload id _direct was built for
-        self.notify = notify or (lambda line: None)
+        self.notify = self.link.notify
         self._in_flight: Optional[InFlight] = None  # Create/Complete when an interrupt came
 
     # the whole upload ---------------------------------------------------------------------------

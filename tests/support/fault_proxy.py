@@ -317,7 +317,11 @@ class FaultProxy:
                 body, pending = self._read_body(connection, pending, length)
                 if action.startswith("error:"):
                     _, status, code = action.split(":")
-                    connection.sendall(_error_response(int(status), code.encode(), skewed, self.clock_offset))
+                    answer = _error_response(int(status), code.encode(), skewed, self.clock_offset)
+                    if method == "HEAD":  # S3 answers a HEAD with headers only
+                        answer = answer.split(b"\r\n\r\n", 1)[0].replace(
+                            b"Content-Length: ", b"X-Length: ") + b"\r\nContent-Length: 0\r\n\r\n"
+                    connection.sendall(answer)
                     continue
                 if action == "corrupt_request_body" and body:
                     middle = len(body) // 2
