@@ -25,7 +25,7 @@ import http.client
 import ssl
 import threading
 import weakref
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping, Optional, Sequence
 
 
 from .._sigv4 import S3Endpoint, SigV4Signer
@@ -115,28 +115,15 @@ class DirectObjects(PersistentConnections):
         """PUT ``body`` at ``key`` with ``headers`` (from ``headers_for``); returns the parts of
         botocore's answer the uploader reads (``ETag``, ``VersionId``, ``Checksum<ALG>``), or
         raises ``ClientError`` / ``ConnectionError`` as botocore would."""
-        signed = {name.lower(): value for name, value in headers.items()}
-        url = self._signer.presign_url(self._credentials.current(), "PUT", self._endpoint, key,
-                                       expires_in=URL_EXPIRES_SECONDS, now=self.clock(), headers=signed)
-        target = url[len(f"{self._endpoint.scheme}://{self._endpoint.host}"):]
-        connection = self._connection()
-        try:
-            status, answer, data = self._exchange(connection, target, signed, memoryview(body))
-        except ssl.SSLCertVerificationError:
-            self._drop(connection)
-            raise
-        except (OSError, http.client.HTTPException) as error:
-            self._drop(connection)
-            raise ConnectionError(f"PutObject to {self._endpoint.host}: {error!r}") from error
-        if 200 <= status < 300:
-            result: dict[str, Any] = {"ETag": answer.get("etag")}
-            if answer.get("x-amz-version-id"):
-                result["VersionId"] = answer["x-amz-version-id"]
-            for name, value in answer.items():
-                if name.startswith("x-amz-checksum-") and name != "x-amz-checksum-type":
-                    result["Checksum" + name[len("x-amz-checksum-"):].upper()] = value
-            return result
-        raise client_error(status, answer, data, "PutObject")
+        answer, _ = self._request("PUT", key, {name.lower(): value for name, value in headers.items()},
+                                  memoryview(body), "PutObject")
+        result: dict[str, Any] = {"ETag": answer.get("etag")}
+        if answer.get("x-amz-version-id"):
+            result["VersionId"] = answer["x-amz-version-id"]
+        for name, value in answer.items():
+            if name.startswith("x-amz-checksum-") and name != "x-amz-checksum-type":
+                result["Checksum" + name[len("x-amz-checksum-"):].upper()] = value
+        return result
 
     def head_object(self, key: str, if_match: Optional[str] = None) -> dict[str, Any]:
         """HeadObject with ``ChecksumMode=ENABLED`` (and ``If-Match``): the members of botocore's
@@ -147,20 +134,7 @@ class DirectObjects(PersistentConnections):
         headers = {"x-amz-checksum-mode": "ENABLED"}
         if if_match:
             headers["if-match"] = if_match
-        url = self._signer.presign_url(self._credentials.current(), "HEAD", self._endpoint, key,
-                                       expires_in=URL_EXPIRES_SECONDS, now=self.clock(), headers=headers)
-        target = url[len(f"{self._endpoint.scheme}://{self._endpoint.host}"):]
-        connection = self._connection()
-        try:
-            status, answer, data = self._exchange(connection, target, headers, memoryview(b""), method="HEAD")
-        except ssl.SSLCertVerificationError:
-            self._drop(connection)
-            raise
-        except (OSError, http.client.HTTPException) as error:
-            self._drop(connection)
-            raise ConnectionError(f"HeadObject on {self._endpoint.host}: {error!r}") from error
-        if not 200 <= status < 300:
-            raise _client_error(status, answer, data, "HeadObject")
+        answer, _ = self._request("HEAD", key, headers, memoryview(b""), "HeadObject")
         head: dict[str, Any] = {"ContentLength": int(answer.get("content-length", "0")),
                                 "ETag": answer.get("etag"), "Metadata": {}}
         for name, value in answer.items():
@@ -186,24 +160,32 @@ class DirectObjects(PersistentConnections):
                  ("prefix", prefix)]
         if token:
             query.append(("continuation-token", token))
-        url = self._signer.presign_url(self._credentials.current(), "GET", self._endpoint, "",
-                                       expires_in=URL_EXPIRES_SECONDS, now=self.clock(), query=query)
+        _, data = self._request("GET", "", {}, memoryview(b""), "ListObjectsV2", query)
+        return _parse_listing(data)
+
+    def _request(self, method: str, key: str, headers: Mapping[str, str], body: memoryview,
+                 operation: str, query: Sequence[tuple[str, str]] = ()) -> tuple[dict[str, str], bytes]:
+        """Sign (every header in ``headers`` is signed), send on this thread's connection, and
+        return ``(lower-cased response headers, body)`` of a 2xx; raise as botocore would."""
+        url = self._signer.presign_url(self._credentials.current(), method, self._endpoint, key,
+                                       expires_in=URL_EXPIRES_SECONDS, now=self.clock(), headers=headers,
+                                       query=query)
         target = url[len(f"{self._endpoint.scheme}://{self._endpoint.host}"):]
         connection = self._connection()
         try:
-            status, answer, data = self._exchange(connection, target, {}, memoryview(b""), method="GET")
+            status, answer, data = self._exchange(connection, target, headers, body, method)
         except ssl.SSLCertVerificationError:
             self._drop(connection)
             raise
         except (OSError, http.client.HTTPException) as error:
             self._drop(connection)
-            raise ConnectionError(f"ListObjectsV2 on {self._endpoint.host}: {error!r}") from error
+            raise ConnectionError(f"{operation} on {self._endpoint.host}: {error!r}") from error
         if not 200 <= status < 300:
-            raise client_error(status, answer, data, "ListObjectsV2")
-        return _parse_listing(data)
+            raise client_error(status, answer, data, operation)
+        return answer, data
 
     def _exchange(self, connection: http.client.HTTPConnection, target: str, headers: Mapping[str, str],
-                  body: memoryview, method: str = "PUT") -> tuple[int, dict[str, str], bytes]:
+                  body: memoryview, method: str) -> tuple[int, dict[str, str], bytes]:
         if connection.sock is None:
             connection.connect()
             for level, option, value in self._socket_options:
