@@ -38,8 +38,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 @pytest.fixture(autouse=True, scope="session")
 def _upload_journals_stay_in_the_test_session(tmp_path_factory):
-    """Every multipart upload is journalled under $XDG_CACHE_HOME: keep tests' journals (and
-    those of the CLI processes they start) out of the user's ~/.cache."""
+    """Every multipart upload is journalled under $XDG_STATE_HOME (older ones under
+    $XDG_CACHE_HOME): keep tests' journals (and those of the CLI processes they start) out of
+    the user's home."""
     os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
     os.environ["XDG_STATE_HOME"] = str(tmp_path_factory.mktemp("xdg-state"))  # erase journals, manifests
 

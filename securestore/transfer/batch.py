@@ -117,7 +117,23 @@ def plan_directory_download(listing: Iterable[dict], prefix: str, destination: s
             items.append(Item(local_path_for(key, prefix, destination), key, int(entry.get("Size", 0))))
         except ValueError as exc:
             problems.append(str(exc))
-    return items, problems
+    return _without_collisions(items, problems)
+
+
+def _without_collisions(items: list[Item], problems: list[str]) -> tuple[list[Item], list[str]]:
+    """Keys that need one local path as both a file and a directory (``p/a`` and ``p/a/x``) are
+    a problem each, never merged or dropped in silence: neither is downloaded."""
+    files = {item.local: item for item in items}
+    dropped: set[str] = set()
+    for item in items:
+        parent = os.path.dirname(item.local)
+        while parent and parent != os.path.dirname(parent):
+            if parent in files:
+                problems.append(f"keys {files[parent].key!r} and {item.key!r} collide: {parent} would "
+                                "have to be both a file and a directory; neither was downloaded")
+                dropped |= {parent, item.local}
+            parent = os.path.dirname(parent)
+    return [item for item in items if item.local not in dropped], problems
 
 
 @dataclass

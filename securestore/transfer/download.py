@@ -306,6 +306,7 @@ def _fetch_ranges(client, policy: RetryPolicy, bucket, key, pinned, ranges, desc
             hasher = algorithm.new_hasher() if algorithm else None
             response = client.get_object(Bucket=bucket, Key=key, Range=piece.header, **pinned)
             body = response["Body"]
+            _check_range(response, piece, body, bucket, key)
             position, end = piece.start, piece.start + piece.length
             try:
                 while position < end:
@@ -331,6 +332,25 @@ def _fetch_ranges(client, policy: RetryPolicy, bucket, key, pinned, ranges, desc
     run_parallel(ranges, fetch, workers=concurrency, cancelled=cancelled,
                  grace_seconds=grace_seconds, name="securestore-range")
     return digests
+
+
+class RangeIgnoredError(TransferError):
+    """The server answered a ranged GET with something other than that range."""
+
+
+def _check_range(response: dict, piece: _Range, body, bucket: str, key: str) -> None:
+    """Refuse an answer that is not the range asked for: a server (or proxy, or cache) that
+    ignores ``Range`` answers 200 with the whole object, whose first bytes would otherwise be
+    written at this range's offset, a corrupt file that only a stored checksum could catch."""
+    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    content_range = response.get("ContentRange")
+    expected = f"bytes {piece.start}-{piece.start + piece.length - 1}/"
+    if status not in (None, 206) or (content_range is not None and not content_range.startswith(expected)):
+        body.close()
+        raise RangeIgnoredError(
+            f"s3://{bucket}/{key}: the server answered GET Range: {piece.header} with HTTP {status} "
+            f"and Content-Range {content_range!r}, not that range: it does not honour ranges, so "
+            "the object cannot be fetched in parts; nothing was written")
 
 
 def _file_digest(descriptor: int, size: int, algorithm: ChecksumAlgorithm) -> bytes:

@@ -6,6 +6,14 @@ resumed), then one line per completed part with its ETag and checksum. A line is
 each part completes, so the cost stays constant per part however many parts there are, and a
 line cut short by ``kill -9`` is simply ignored when the journal is read back.
 
+Where it lives: ``$XDG_STATE_HOME/securestore/uploads`` (``~/.local/state/...``; state, not a
+cache: deleting it orphans uploads), else, when that cannot be made or written (a read-only
+HOME in a container, no HOME and no passwd entry for the uid), a directory of this uid's own
+under the system's temporary directory (mode 0700, refused if someone else owns it); or
+``--state-file``. A journal left in the old place (``~/.cache/securestore/uploads``) is still
+found. A journal that cannot be read (cut, overwritten, not ours) is set aside as
+``<name>.corrupt-<time>`` with a message naming both, and the upload goes on.
+
 The journal only records; the uploader decides. On success or a confirmed abort the file is
 removed. It is kept when the upload is kept (retries ran out on a transient cause, or an
 interrupt could not confirm the abort), and when a process dies without running its cleanup.
@@ -25,10 +33,12 @@ import fcntl
 import hashlib
 import json
 import os
+import stat
+import tempfile
 import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Optional, Union
+from typing import Callable, Optional, Union
 
 from .errors import JournalBusyError
 
@@ -59,16 +69,72 @@ class UploadState:
     parts: dict[int, tuple[str, str]] = field(default_factory=dict)  # number -> (etag, checksum b64)
 
 
+def _home() -> Optional[Path]:
+    """``$HOME``, else the passwd entry's; ``None`` when neither exists (a container's uid)."""
+    try:
+        return Path.home()
+    except (RuntimeError, KeyError):
+        return None
+
+
+def _xdg_dir(variable: str, fallback: str) -> Optional[Path]:
+    value = os.environ.get(variable)
+    if value and os.path.isabs(value):  # the XDG spec: relative values are ignored
+        return Path(value)
+    home = _home()
+    return home / fallback if home is not None else None
+
+
+def _usable(directory: Path) -> bool:
+    try:
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError:
+        return False
+    return os.access(directory, os.W_OK | os.X_OK)
+
+
+def _private_temporary_dir() -> Path:
+    """``<tmp>/securestore-<uid>/uploads``, ours alone: created 0700, refused if another user
+    owns it or it is a link (someone could otherwise read or plant journals)."""
+    base = Path(tempfile.gettempdir()) / f"securestore-{os.getuid()}"
+    try:
+        base.mkdir(mode=0o700, exist_ok=True)
+        info = os.lstat(base)
+    except OSError as error:
+        raise OSError(f"no writable place for upload journals ({base}: {error.strerror}); "
+                      "pass --state-file, or set XDG_STATE_HOME to a writable directory") from None
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        raise OSError(f"{base} is not a private directory of this user: refusing to keep upload "
+                      "journals there; pass --state-file, or set XDG_STATE_HOME")
+    folder = base / "uploads"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    return folder
+
+
+def legacy_journal_dir() -> Optional[Path]:
+    """Where journals were kept before (``$XDG_CACHE_HOME/securestore/uploads``)."""
+    cache = _xdg_dir("XDG_CACHE_HOME", ".cache")
+    return cache / "securestore" / "uploads" if cache is not None else None
+
+
 def default_journal_dir() -> Path:
-    """``$XDG_CACHE_HOME/securestore/uploads`` (``~/.cache/...`` when the variable is unset)."""
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "securestore" / "uploads"
+    """``$XDG_STATE_HOME/securestore/uploads`` (``~/.local/state/...``), or the private temporary
+    fallback when that cannot be created or written."""
+    state = _xdg_dir("XDG_STATE_HOME", ".local/state")
+    if state is not None and _usable(state / "securestore" / "uploads"):
+        return state / "securestore" / "uploads"
+    return _private_temporary_dir()
 
 
 def default_state_path(path: PathLike, bucket: str, key: str, cache_dir: Optional[PathLike] = None) -> Path:
-    """``$XDG_CACHE_HOME/securestore/uploads/<hash of file, bucket, key>.state.json``."""
-    if cache_dir is None:
-        cache_dir = default_journal_dir()
+    """``<journal dir>/<hash of file, bucket, key>.state.json`` (``default_journal_dir()``); a
+    journal of the same upload left in the legacy directory is used where it is."""
     name = hashlib.sha256("\0".join((os.path.abspath(path), bucket, key)).encode()).hexdigest()[:32]
+    if cache_dir is None:
+        legacy = legacy_journal_dir()
+        if legacy is not None and (legacy / f"{name}{STATE_SUFFIX}").is_file():
+            return legacy / f"{name}{STATE_SUFFIX}"
+        cache_dir = default_journal_dir()
     return Path(cache_dir) / f"{name}{STATE_SUFFIX}"
 
 
@@ -112,25 +178,29 @@ class UploadJournal:
             self._lock_handle.close()  # closing the descriptor releases the flock
             self._lock_handle = None
 
-    def load(self) -> Optional[UploadState]:
-        """The recorded upload, or ``None`` when there is no usable journal."""
+    def load(self, notify: Optional[Callable[[str], None]] = None) -> Optional[UploadState]:
+        """The recorded upload, or ``None`` when there is none. A journal that cannot be read is
+        set aside (``set_aside``) when ``notify`` is given, and reported through it."""
         try:
             text = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return None
-        lines = text.splitlines()
-        if not lines:
-            return None
-        try:
+            lines = text.splitlines()
             header = json.loads(lines[0])
             if header.get("version") != STATE_FORMAT_VERSION:
-                return None
+                raise ValueError(f"format version {header.get('version')!r}, not {STATE_FORMAT_VERSION}")
             state = UploadState(
                 identity=UploadIdentity(**header["identity"]),
-                upload_id=header["upload_id"],
-                created_at=header["created_at"],
+                upload_id=str(header["upload_id"]),
+                created_at=str(header["created_at"]),
             )
-        except (ValueError, KeyError, TypeError):
+        except FileNotFoundError:
+            return None
+        except (ValueError, KeyError, TypeError, IndexError, AttributeError) as error:
+            if notify is not None:
+                why = "it is empty" if isinstance(error, IndexError) else f"{type(error).__name__}: {error}"
+                aside = self.set_aside()
+                notify(f"the upload journal {self.path} could not be read ({why}); it was set aside as "
+                       f"{aside}, and this upload starts afresh (an upload it described, if any, is "
+                       "shown by `securestore uploads list`)")
             return None
         for line in lines[1:]:
             try:
@@ -139,6 +209,13 @@ class UploadJournal:
             except (ValueError, KeyError, TypeError):
                 continue  # a line cut short when the process was killed
         return state
+
+    def set_aside(self) -> Path:
+        """Rename the journal to ``<name>.corrupt-<UTC time>`` (kept for a human, never deleted)."""
+        stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        os.replace(self.path, aside)
+        return aside
 
     def start(self, identity: UploadIdentity, upload_id: str) -> None:
         """Write a fresh header (replacing any old journal) and keep the file open for appends."""
@@ -197,11 +274,15 @@ class UploadJournal:
 def journals_in(directory: Optional[PathLike] = None) -> dict[str, tuple[Path, UploadState]]:
     """The readable journals in ``directory`` (default: ``default_journal_dir()``), by upload id."""
     found: dict[str, tuple[Path, UploadState]] = {}
-    folder = Path(directory) if directory is not None else default_journal_dir()
-    if not folder.is_dir():
-        return found
-    for candidate in sorted(folder.glob(f"*{STATE_SUFFIX}")):
-        state = UploadJournal(candidate).load()
-        if state is not None:
-            found[state.upload_id] = (candidate, state)
+    if directory is not None:
+        folders = [Path(directory)]
+    else:
+        folders = [folder for folder in (legacy_journal_dir(), default_journal_dir()) if folder is not None]
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for candidate in sorted(folder.glob(f"*{STATE_SUFFIX}")):
+            state = UploadJournal(candidate).load()
+            if state is not None:
+                found[state.upload_id] = (candidate, state)
     return found

@@ -601,7 +601,7 @@ class _MultipartUpload:
 
     # resume -------------------------------------------------------------------------------------
     def _resumable_state(self) -> Optional[UploadState]:
-        state = self.journal.load()
+        state = self.journal.load(notify=self.notify)
         if state is None:
             return None
         theirs = state.identity
