@@ -84,7 +84,7 @@ def test_every_client_command_reads_the_variables_env_writes(tmp_path):
         f"{sys.executable} -m securestore.cli upload {tmp_path}/a.txt --key a.txt --dryrun",
         f"{sys.executable} -m securestore.cli download a.txt {tmp_path} --dryrun",
         f"{sys.executable} -m securestore.cli presign get T001 T001/docs/2026/01/02/a.pdf",
-        f"{sys.executable} -m securestore.cli presign put T001 docs a.pdf --content-type application/pdf --json",
+        f"{sys.executable} -m securestore.cli presign put T001 docs a.pdf --content-type application/pdf --content-length 10 --json",
     ])
     result = subprocess.run(["bash", "-c", script], capture_output=True, text=True, cwd=REPO, timeout=120)
     assert result.returncode == 0, result.stderr
