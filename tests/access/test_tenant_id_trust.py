@@ -16,6 +16,7 @@ import unicodedata
 import pytest
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
+from access import pmapper
 from access.evaluator import Caller, Check, authorize
 from access.stack_access import stack_access
 from securestore.keys import validate_tenant_id
@@ -35,7 +36,7 @@ def _key_builder_accepts(value: str) -> bool:
     return True
 
 
-def _trusts_accept(access, value: str) -> dict[str, bool]:
+def _trusts_accept(access, value: str, judge=authorize) -> dict[str, bool]:
     """The tenant role asked by the Lambda role (a broker), the uploader asked by a tagged
     user for its own tag value (with the external id and MFA)."""
     lambda_role = access.roles["lambda"]
@@ -49,7 +50,7 @@ def _trusts_accept(access, value: str) -> dict[str, bool]:
     verdicts = {}
     for role, caller in (("tenant", broker), ("uploader", user)):
         document = access.roles[role]
-        verdicts[role] = all(authorize(caller, Check(a, document.arn, context, document.trust, access.account))
+        verdicts[role] = all(judge(caller, Check(a, document.arn, context, document.trust, access.account))
                              for a in ("sts:AssumeRole", "sts:TagSession"))
     return verdicts
 
@@ -68,6 +69,13 @@ FIXED = ["acme", "T001", "a", "A" * 63, "A" * 64, "Public", "PUBLIC", "public", 
 def test_trusts_agree_with_the_key_builder_on_named_ids(accesses, value):
     for stack, access in accesses.items():
         assert _trusts_accept(access, value) == dict.fromkeys(("tenant", "uploader"), _key_builder_accepts(value)), stack
+
+
+@pytest.mark.parametrize("value", FIXED)
+def test_principalmapper_agrees_on_named_ids(accesses, value):
+    """The second evaluator gives the same verdict on every named id (with the pattern
+    escaping of ``access.pmapper``: its own matcher read ``*+*`` as a regular expression)."""
+    assert _trusts_accept(accesses["prod"], value, pmapper.pm_authorize) == _trusts_accept(accesses["prod"], value)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
