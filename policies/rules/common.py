@@ -258,7 +258,8 @@ def public_allow_statements(
         if why:
             found.append((index, statement, why))
             continue
-        services = [s for s in service_principals(statement) if s not in allowed_unpinned]
+        services = [s for s in service_principals(statement)
+                    if s not in allowed_unpinned and s.split(".", 1)[0] + ".*" not in allowed_unpinned]
         if services:
             problem = service_pin_problem(statement)
             if problem:

@@ -28,6 +28,8 @@ from .common import (
     plain,
     principal_values,
     public_allow_statements,
+    service_pin_problem,
+    service_principals,
     resource_policy,
     resources,
     statement_label,
@@ -144,9 +146,60 @@ def _validate_trust(args: ResourceValidationArgs, report: ReportViolation) -> No
         return
     props = plain(args.props)
     unpinned = config_value(args, "unpinnedServices", DEFAULT_UNPINNED_SERVICES)
+    unpinned = (unpinned if isinstance(unpinned, list) else DEFAULT_UNPINNED_SERVICES) + list(PASS_ROLE_SERVICES)
     check_document(TRUST_INFO, report, subject(args.resource_type, args.name),
-                   props.get("assumeRolePolicy"),
-                   lambda d: trust_problems(d, unpinned if isinstance(unpinned, list) else DEFAULT_UNPINNED_SERVICES))
+                   props.get("assumeRolePolicy"), lambda d: trust_problems(d, unpinned))
+
+
+# ---------------------------------------------------------------------------------------
+
+PASS_ROLE_SERVICES = ("lambda.amazonaws.com", "ecs-tasks.amazonaws.com", "states.*", "apigateway.amazonaws.com",
+                      "events.amazonaws.com", "scheduler.amazonaws.com", "codebuild.amazonaws.com",
+                      "glue.amazonaws.com", "batch.amazonaws.com", "sagemaker.amazonaws.com",
+                      "firehose.amazonaws.com", "edgelambda.amazonaws.com")
+"""Services that take a role only when a principal of this account passes it to them
+(``iam:PassRole``: IAM User Guide, "Granting a user permissions to pass a role to an AWS
+service", https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html). Another
+account's resource of the service cannot use the role without that pass, and AWS's own
+examples of these trusts carry no source condition (Lambda execution role,
+https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html; ECS task
+execution role, https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html),
+so pinning them is defence in depth (the confused-deputy guidance,
+https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html), not a gap: the
+finding is advisory unless a stack's config makes it mandatory (the project's stacks do)."""
+
+SERVICE_TRUST_INFO = RuleInfo(
+    name="iam-service-trust-pinned",
+    summary="A role that a service takes when passed to it (Lambda, ECS tasks, Step Functions, ...) is pinned "
+    "to this account or resource by aws:SourceAccount/aws:SourceArn as defence in depth; advisory by "
+    "default, since iam:PassRole already confines it.",
+    controls=(),
+    severity=Severity.LOW,
+    enforcement=EnforcementLevel.ADVISORY,
+    remediation="Add Condition StringEquals aws:SourceAccount <this account> (or aws:SourceArn) to the "
+    "service's statement in the trust policy.",
+)
+
+
+def service_trust_problems(document: Any) -> list[str]:
+    found = []
+    for index, statement in enumerate(statements(document)):
+        if statement.get("Effect") != "Allow":
+            continue
+        services = [s for s in service_principals(statement)
+                    if s in PASS_ROLE_SERVICES or s.split(".", 1)[0] + ".*" in PASS_ROLE_SERVICES]
+        problem = service_pin_problem(statement) if services else None
+        if problem:
+            found.append(f"{statement_label(index, statement)}: Allow to service {', '.join(services)} {problem}; "
+                         "iam:PassRole confines it to this account's principals, pinning is defence in depth.")
+    return found
+
+
+def _validate_service_trust(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type != ROLE:
+        return
+    check_document(SERVICE_TRUST_INFO, report, subject(args.resource_type, args.name),
+                   plain(args.props).get("assumeRolePolicy"), service_trust_problems)
 
 
 # ---------------------------------------------------------------------------------------
@@ -388,6 +441,7 @@ def _validate_sessions(args: ResourceValidationArgs, report: ReportViolation) ->
 POLICIES = [
     resource_policy(WILDCARD_INFO, _validate_wildcards),
     resource_policy(TRUST_INFO, _validate_trust, config_schema=TRUST_SCHEMA),
+    resource_policy(SERVICE_TRUST_INFO, _validate_service_trust),
     resource_policy(BROAD_WRITE_INFO, _validate_broad_write),
     resource_policy(TENANT_SCOPE_INFO, _validate_tenant_scope),
     resource_policy(SESSION_INFO, _validate_sessions, config_schema=SESSION_SCHEMA),

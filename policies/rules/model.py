@@ -39,6 +39,9 @@ from .joins import Node, StackIndex
 OTHER_ACCOUNT = "999999999999"
 """The account the "other account" outsider lives in (any account that is not this one)."""
 OTHER_DISTRIBUTION = "EOTHERDISTRIBUTION"
+UNKNOWN_ACCOUNT = "000000000000"
+"""This account when no ARN of the program names it (a program of buckets only): reach is
+still judged, with the program's own account standing in as this id."""
 ANY_KEY = "zz-another-prefix/zz-any-object"
 OWN_TAG_VALUE = "tenant-a"
 """The tag value a tagged session is evaluated with; its "own prefix" is ``tenant-a/``."""
@@ -609,6 +612,8 @@ class StackModel:
         self.outsiders = _outsiders(index, own)
         self._views: dict[int, Any] = {}
         self._actions_cache: dict[tuple, frozenset[str]] = {}
+        self._sessions_cache: dict[int, list[Session]] = {}
+        self._reach_cache: dict[int, list[Access]] = {}
 
     # -- documents as the caller sees them -------------------------------------------------
     def view(self, document: Any) -> Any:
@@ -675,6 +680,12 @@ class StackModel:
 
     def sessions(self, origin: Principal) -> list[Session]:
         """``origin`` itself and every role it can become, with the tags it can carry."""
+        cached = self._sessions_cache.get(id(origin))
+        if cached is None:
+            cached = self._sessions_cache[id(origin)] = self._sessions(origin)
+        return cached
+
+    def _sessions(self, origin: Principal) -> list[Session]:
         out = self._starts(origin)
         frontier = list(out)
         seen = {(s.role.name, tuple(sorted(s.tags.items()))) for s in out}
@@ -767,6 +778,12 @@ class StackModel:
 
     def reach(self, origin: Principal) -> list[Access]:
         """Every store ``origin`` can act on, with the actions and the path."""
+        cached = self._reach_cache.get(id(origin))
+        if cached is None:
+            cached = self._reach_cache[id(origin)] = self._reach(origin)
+        return cached
+
+    def _reach(self, origin: Principal) -> list[Access]:
         found = []
         for session in self.sessions(origin):
             for store in self.stores:
@@ -796,8 +813,9 @@ class StackModel:
 
 def _narrow(document: Any, resource: str, merged: Mapping[str, Any],
             caller: Optional[engine.Caller] = None) -> Any:
-    """Only the statements that can apply to ``resource`` (and, for a resource policy, name
-    ``caller``): the same verdicts for every action, fewer statements to try per action."""
+    """Only the statements that can apply to ``resource`` under ``merged`` (and, for a
+    resource policy, name ``caller``): the same verdicts for every action, fewer statements
+    to try per action."""
     if not isinstance(document, Mapping):
         return document
     kept = []
@@ -806,6 +824,8 @@ def _narrow(document: Any, resource: str, merged: Mapping[str, Any],
             continue
         if not engine._resource_matches(statement, resource, merged):
             continue
+        if not engine._condition_matches(statement.get("Condition") or {}, merged):
+            continue  # conditions do not depend on the action: one test for all of them
         kept.append(statement)
     return {"Version": "2012-10-17", "Statement": kept}
 
@@ -822,6 +842,6 @@ def stack_model(index: StackIndex, configured_account: Optional[str] = None) -> 
     receives the same resources)."""
     key = (tuple(id(n) for n in index.nodes), configured_account)
     if _MODEL_CACHE["key"] != key:
-        own = effective.own_account(index, configured_account)
-        _MODEL_CACHE.update(key=key, model=StackModel(index, own) if own else None)
+        own = effective.own_account(index, configured_account) or UNKNOWN_ACCOUNT
+        _MODEL_CACHE.update(key=key, model=StackModel(index, own))
     return _MODEL_CACHE["model"]

@@ -102,14 +102,19 @@ def violations(model: stack_model.StackModel, grants: Mapping[str, Any], declare
                public: list[str], trusted: set[str], exempt: set[str]) -> list[tuple[str, str, str]]:
     """``(urn, subject, problem)`` for every path the access model does not allow."""
     found: list[tuple[str, str, str]] = []
+    grouped: dict[tuple[str, frozenset[str]], list[stack_model.Access]] = {}
     for outsider in model.outsiders:
         for access in model.reach(outsider):
             if access.store.node.name in exempt:
                 continue
-            extra = access.actions - _outsider_allowed(access, public, trusted)
+            extra = frozenset(access.actions - _outsider_allowed(access, public, trusted))
             if extra:
-                found.append((access.store.node.urn, subject(access.store.node.type, access.store.node.name),
-                              f"{access.how()} can {_short(extra)} on store '{access.store.name}'."))
+                grouped.setdefault((access.store.name, extra), []).append(access)
+    for (store_name, extra), paths in grouped.items():
+        node = paths[0].store.node
+        who = "; ".join(a.how() for a in paths[:3]) + (f"; and {len(paths) - 3} more outsider(s)"
+                                                         if len(paths) > 3 else "")
+        found.append((node.urn, subject(node.type, node.name), f"{who} can {_short(extra)} on store '{store_name}'."))
     for principal in model.principals:
         if principal.name in exempt:
             continue
