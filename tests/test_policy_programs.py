@@ -151,7 +151,9 @@ def test_insecure_program_is_caught(program, tmp_path):
     body, expected = PROGRAMS[program]
     graph = evaluate_stack("probe", project_dir=_project(tmp_path, body))
     report = run_policies(graph, policies=ALL_POLICIES, pack_name=PACK_NAME)
-    got = {v.policy for v in report.violations}
+    # The model's analyses also judge these programs (a public policy is a reach by anyone):
+    # they are required where a case names them and otherwise checked in tests/pack_mutation.
+    got = {v.policy for v in report.violations if not v.policy.startswith("model-") or v.policy in expected}
     assert expected <= got, report.format_text()
     has_bucket = any(r.type.startswith("aws:s3/bucket") for r in graph.resources)
     assert got - expected <= (BARE_BUCKET_RULES if has_bucket else set()), report.format_text()
