@@ -22,7 +22,7 @@ from typing import Any, Mapping
 
 from securestore.transfer.config import (
     CHECKSUM_ALGORITHMS, DEFAULT_CHECKSUM_ALGORITHM, DEFAULT_CONCURRENCY, DEFAULT_MAX_ATTEMPTS, DEFAULT_PART_SIZE,
-    DEFAULT_RETRY_FOR_SECONDS, format_size, parse_size,
+    DEFAULT_FIRST_ANSWER_SECONDS, DEFAULT_RETRY_FOR_SECONDS, format_size, parse_size,
 )
 
 
@@ -181,6 +181,10 @@ RETRY_FOR = Option(("--retry-for",), {"default": f"{DEFAULT_RETRY_FOR_SECONDS:g}
                                       "help": "keep retrying a request that fails on a transient cause (network, "
                                       "5xx, throttling) for this long, e.g. 90s, 5m (default %(default)s); then "
                                       "stop, keeping the upload resumable (exit 75)"})
+FIRST_ANSWER_TIMEOUT = Option(("--first-answer-timeout",), {
+    "default": f"{DEFAULT_FIRST_ANSWER_SECONDS:g}s", "metavar": "DURATION",
+    "help": "an endpoint that has not answered once (a typo, a wrong region, no route) fails after "
+    "this long, e.g. 5s (default %(default)s); after a first answer, --retry-for applies (exit 1)"})
 CHECKSUM = Option(("--checksum",), {"choices": CHECKSUM_ALGORITHMS, "default": DEFAULT_CHECKSUM_ALGORITHM,
                                     "help": "checksum algorithm for every part (default %(default)s)"})
 EXPIRES_IN = Option(("--expires-in",), {"type": non_negative_int, "default": 15 * 60, "metavar": "SECONDS",
@@ -200,7 +204,7 @@ def add_aws(parser: argparse.ArgumentParser, *, role: bool = True, endpoint: boo
 
 def add_transfer_tuning(parser: argparse.ArgumentParser) -> None:
     """Part size, concurrency and retry bounds: the knobs of the transfer engine."""
-    add(parser, PART_SIZE, CONCURRENCY, MAX_ATTEMPTS, RETRY_FOR)
+    add(parser, PART_SIZE, CONCURRENCY, MAX_ATTEMPTS, RETRY_FOR, FIRST_ANSWER_TIMEOUT)
 
 
 def emit(args: argparse.Namespace, payload: Mapping[str, Any], text_lines: list[str]) -> int:

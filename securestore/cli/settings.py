@@ -242,7 +242,9 @@ def s3_address(args: argparse.Namespace, value: Optional[str], what: str) -> Opt
 def transfer_config(args: argparse.Namespace, checksum: Optional[str] = None):
     """The ``TransferConfig`` of a transfer command's tuning flags (``options.add_transfer_tuning``),
     a bad value reported with the flag's name."""
-    from securestore.transfer.config import DEFAULT_CHECKSUM_ALGORITHM, TransferConfig, parse_duration
+    from securestore.transfer.config import (
+        DEFAULT_CHECKSUM_ALGORITHM, DEFAULT_FIRST_ANSWER_SECONDS, TransferConfig, parse_duration,
+    )
 
     checksum = checksum or DEFAULT_CHECKSUM_ALGORITHM
 
@@ -250,15 +252,21 @@ def transfer_config(args: argparse.Namespace, checksum: Optional[str] = None):
         retry_for = parse_duration(args.retry_for)
     except ValueError as error:
         raise UsageError(f"--retry-for: {error}") from None
+    first_answer = getattr(args, "first_answer_timeout", None)
+    try:
+        first_answer = DEFAULT_FIRST_ANSWER_SECONDS if first_answer is None else parse_duration(first_answer)
+    except ValueError as error:
+        raise UsageError(f"--first-answer-timeout: {error}") from None
     try:
         return TransferConfig(part_size=args.part_size, concurrency=args.concurrency,
                               checksum_algorithm=checksum, max_attempts=args.max_attempts,
-                              retry_for_seconds=retry_for,
+                              retry_for_seconds=retry_for, first_answer_seconds=first_answer,
                               direct_parts=not getattr(args, "parts_via_botocore", False))
     except ValueError as exc:  # name the flag, not the field
         text = str(exc)
         for field, flag in (("part_size", "--part-size"), ("concurrency", "--concurrency"),
                             ("max_attempts", "--max-attempts"), ("multipart_threshold", "--part-size"),
-                            ("retry_for_seconds", "--retry-for")):
+                            ("retry_for_seconds", "--retry-for"),
+                            ("first_answer_seconds", "--first-answer-timeout")):
             text = text.replace(field, flag)
         raise UsageError(text) from None

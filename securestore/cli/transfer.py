@@ -67,8 +67,9 @@ def register(subparsers: Any) -> None:
     upload.add_argument("--resume", action="store_true",
                         help="continue the unfinished upload of this file to this key, if one is "
                         "journalled (every multipart upload is); without it such an upload is an error")
-    upload.add_argument("--state-file", help="the upload's journal "
-                        "(default: under $XDG_CACHE_HOME/securestore/uploads)")
+    upload.add_argument("--state-file", help="the upload's journal (default: under "
+                        "$XDG_STATE_HOME/securestore/uploads, ~/.local/state/... when unset, else a "
+                        "private directory under the temporary directory); one upload per file")
     upload.add_argument("--parts-via-botocore", action="store_true",
                         help="send each part through botocore's upload_part instead of the "
                         "transfer's own pre-signed connections (slower; for a middlebox or a "
@@ -169,6 +170,21 @@ def _say(args: argparse.Namespace, line: str) -> None:
         print(line, file=sys.stderr)
 
 
+def _notifier(args: argparse.Namespace, command: str, bar: Any = None):
+    """What the engine says while it runs (retries, journal repairs, an interrupt's wait), one
+    line each on stderr, above the progress bar when there is one; nothing with --quiet."""
+    def notify(line: str) -> None:
+        if args.quiet:
+            return
+        text = f"securestore {command}: {line}"
+        target = bar() if callable(bar) and not hasattr(bar, "note") else bar
+        if target is not None and hasattr(target, "note"):
+            target.note(text)
+        else:
+            print(text, file=sys.stderr)
+    return notify
+
+
 def _bar(args: argparse.Namespace, label: str, total: int):
     from securestore.transfer.bar import progress_bar
 
@@ -187,6 +203,9 @@ class _LazyBar:
         self._args, self._label = args, label
         self._bar: Any = None
         self._opened = False
+
+    def current(self) -> Any:
+        return self._bar
 
     def __call__(self, done: int, total: int) -> None:
         if not self._opened:
@@ -335,11 +354,15 @@ def _upload_one(args, config, metadata, object_args) -> int:
             result = upload_file(client, args.file, args.bucket, key, config=config,
                                  sse_kms_key_id=args.kms_key_id, content_type=content_type,
                                  metadata=metadata, object_args=object_args,
-                                 progress=bar, state_path=args.state_file, resume=args.resume)
+                                 progress=bar, state_path=args.state_file, resume=args.resume,
+                                 notify=_notifier(args, "upload", bar))
     except UploadInterrupted as interrupted:
         _close(bar)
-        steps = _next_steps(args, key, interrupted.pending) if interrupted.kept else ""
-        print(f"securestore upload: {interrupted.message}{steps}", file=sys.stderr)
+        steps = _next_steps(args, key, interrupted.pending) if interrupted.kept and \
+            getattr(interrupted.pending, "upload_id", None) else ""
+        print(f"securestore upload: {interrupted.message} [{interrupted.outcome}]{steps}", file=sys.stderr)
+        if args.json and interrupted.result is not None:
+            print(json.dumps(interrupted.result.summary(), sort_keys=True))
         return EXIT_INTERRUPTED
     except KeyboardInterrupt:
         _close(bar)
@@ -352,12 +375,13 @@ def _upload_one(args, config, metadata, object_args) -> int:
         return EXIT_USAGE
     except TemporaryTransferError as error:
         _close(bar)
-        print(f"securestore upload: temporary failure: {error}{_next_steps(args, key, error.pending)}",
-              file=sys.stderr)
+        print(f"securestore upload: temporary failure: {error} [{error.outcome}]"
+              f"{_next_steps(args, key, error.pending)}", file=sys.stderr)
         return EXIT_TEMPFAIL
     except (TransferError, OSError) as error:
         _close(bar)
-        print(f"securestore upload: failed: {error}", file=sys.stderr)
+        outcome = getattr(error, "outcome", "not-stored-and-cleaned")
+        print(f"securestore upload: failed: {error} [{outcome}]", file=sys.stderr)
         return EXIT_FAILED
     _close(bar)
     refused = _await_scan(args, client, key, result.version_id)
@@ -369,7 +393,7 @@ def _upload_one(args, config, metadata, object_args) -> int:
     verified = "" if result.verified else "; whole-object checksum not re-read: another writer " \
         "replaced the key first (each part's checksum was checked by S3)"
     _say(args, f"uploaded {result.size} bytes to s3://{result.bucket}/{result.key} in "
-         f"{result.seconds:.2f}s ({result.checksum_algorithm} {result.checksum}{verified})")
+         f"{result.seconds:.2f}s ({result.checksum_algorithm} {result.checksum}{verified}) [{result.outcome}]")
     return 0
 
 
@@ -427,7 +451,7 @@ def _upload_directory(args, config, metadata, object_args) -> int:
     items, problems = plan_directory_upload(args.file, _key_namer(args), args.filters)
     where = f"s3://{args.bucket}/{args.key if args.key is not None else args.tenant + '/' + args.module + '/'}"
     if _planned(args, "upload", where, items, problems):
-        return EXIT_FAILED if problems else 0
+        return _problems_status(problems)
     client = _client(args, tenant_id=args.tenant)
 
     def transfer(item, item_config, progress):
@@ -448,7 +472,8 @@ def _planned(args, action: str, where: str, items, problems) -> bool:
     """Report the files a --recursive plan skipped; with --dryrun print the plan and say so
     (True: nothing more to do)."""
     for problem in problems:
-        print(f"securestore {action}: skipped: {problem}", file=sys.stderr)
+        warning = "warning: " if type(problem).__name__ == "Skipped" else ""
+        print(f"securestore {action}: {warning}skipped: {problem}", file=sys.stderr)
     if not args.dryrun:
         return False
     for item in items:
@@ -487,7 +512,15 @@ def _run_many(args, action: str, where: str, items, transfer, config, problems) 
     _emit_summary(args, action, where, outcome)
     if outcome.failed and not problems and all(f.get("temporary") for f in outcome.failed):
         return EXIT_TEMPFAIL  # every failure was transient: running the same command again may finish
-    return EXIT_FAILED if (outcome.failed or problems) else 0
+    return EXIT_FAILED if outcome.failed else _problems_status(problems)
+
+
+def _problems_status(problems) -> int:
+    """1 when something could not be planned (a key clash), 2 when files were only skipped
+    (FIFOs, dangling links, link loops, unreadable files: ``aws s3 cp`` warns and exits 2), else 0."""
+    if any(type(problem).__name__ != "Skipped" for problem in problems):
+        return EXIT_FAILED
+    return EXIT_USAGE if problems else 0
 
 
 def _emit_summary(args, action: str, where: str, outcome, dry: Optional[int] = None) -> None:
@@ -587,7 +620,8 @@ def _download_one(args, config, key: str) -> int:
         with _TerminateAsInterrupt():
             result = download_file(client, args.bucket, key, args.dest, config=config,
                                    version_id=args.version_id, progress=progress,
-                                   verify=not args.no_verify, require_checksum=args.require_checksum)
+                                   verify=not args.no_verify, require_checksum=args.require_checksum,
+                                   notify=_notifier(args, "download", progress.current))
         os.chmod(result.path, _umask_mode())
     except KeyboardInterrupt:
         progress.close()

@@ -76,6 +76,12 @@ class TerminalBar:
         self.stream.write("\r\x1b[K" + line)
         self.stream.flush()
 
+    def note(self, line: str) -> None:
+        """Print ``line`` above the bar (a retry, a warning), then draw the bar again."""
+        with self._lock:
+            self.stream.write("\r\x1b[K" + line + "\n")
+            self._draw()
+
     def close(self) -> None:
         with self._lock:
             if not self._closed:

@@ -16,9 +16,11 @@ tests check key mapping and filters without a server.
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import os
 import posixpath
+import stat
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -49,13 +51,42 @@ def target_key(key_or_prefix: str, filename: str) -> str:
     return key_or_prefix + filename if key_or_prefix.endswith("/") else key_or_prefix
 
 
+class Skipped(str):
+    """A problem that is a file left out on purpose (``aws s3 cp`` warns and exits 2), not a failure."""
+
+
+def _unsendable(local: str) -> Optional[str]:
+    """Why ``local`` (a directory entry) cannot be uploaded as a file, or ``None`` if it can."""
+    try:
+        info = os.stat(local)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return "is a symbolic link loop"
+        if os.path.islink(local):
+            return "is a symbolic link to nothing (dangling)"
+        return f"cannot be read ({error.strerror})"
+    if stat.S_ISFIFO(info.st_mode):
+        return "is a FIFO (named pipe)"
+    if stat.S_ISSOCK(info.st_mode):
+        return "is a socket"
+    if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode):
+        return "is a device"
+    if not stat.S_ISREG(info.st_mode):
+        return "is not a regular file"
+    if not os.access(local, os.R_OK):
+        return "is not readable (permission denied)"
+    return None
+
+
 def plan_directory_upload(directory: str, key_for: Callable[[str], str],
                           filters: Sequence[Filter]) -> tuple[list[Item], list[str]]:
     """([items], [problems]) for every regular file under ``directory`` the filters keep.
 
     ``key_for(relative_posix_path)`` names each object. Symlinked directories are not followed
-    (a link loop cannot make the walk endless); symlinked files are read like ``cp`` does.
-    Two files mapping to one key are a problem, never a silent overwrite.
+    (a link loop cannot make the walk endless) and are reported as skipped; symlinked files are
+    read like ``cp`` does. FIFOs, sockets, devices, dangling links, link loops and unreadable
+    files are each a ``Skipped`` problem (the command warns and exits 2, as ``aws s3 cp``); two
+    files mapping to one key are a problem, never a silent overwrite.
     """
     items: list[Item] = []
     problems: list[str] = []
@@ -63,14 +94,20 @@ def plan_directory_upload(directory: str, key_for: Callable[[str], str],
     for root, dirs, files in os.walk(directory, onerror=lambda e: problems.append(
             f"{e.filename}: cannot list it ({e.strerror})")):
         dirs.sort()
+        for name in [d for d in dirs if os.path.islink(os.path.join(root, d))]:
+            local = os.path.join(root, name)
+            if selected(os.path.relpath(local, directory).replace(os.sep, "/"), filters):
+                problems.append(Skipped(f"{local}: is a symbolic link to a directory, not followed"))
         for name in sorted(files):
             local = os.path.join(root, name)
             relative = os.path.relpath(local, directory).replace(os.sep, "/")
             if not selected(relative, filters):
                 continue
+            why = _unsendable(local)
+            if why is not None:
+                problems.append(Skipped(f"{local}: {why}"))
+                continue
             try:
-                if not os.path.isfile(local):
-                    continue  # sockets, fifos, dangling links
                 size = os.path.getsize(local)
                 key = key_for(relative)
             except OSError as exc:
