@@ -139,13 +139,15 @@ def edges(index: StackIndex) -> Iterator[Edge]:
                         yield Edge(writers[-1], "access-point delegation", "policy", value)
 
 
-def _identities(index: StackIndex) -> set[str]:
-    found: set[str] = set()
+def _identities(index: StackIndex) -> dict[str, set[str]]:
+    """``{identity: URNs of the resources known by it}`` (an edge's own resource is not its
+    destination: an EventTarget's ``arn`` input is where it sends)."""
+    found: dict[str, set[str]] = {}
     for node in index.nodes:
         for key in ("arn", "id", "name", "bucket", "url", "queueUrl"):
             value = node.props.get(key)
             if isinstance(value, str) and value and not is_unknown(value):
-                found.add(value)
+                found.setdefault(value, set()).add(node.urn)
     return found
 
 
@@ -161,7 +163,7 @@ def _forms(value: str) -> set[str]:
     return forms
 
 
-def _destination_problem(index: StackIndex, edge: Edge, own: str, identities: set[str],
+def _destination_problem(index: StackIndex, edge: Edge, own: str, identities: dict[str, set[str]],
                          allowed: list[str]) -> Optional[str]:
     value = edge.destination
     if value is None or value == "":
@@ -170,7 +172,7 @@ def _destination_problem(index: StackIndex, edge: Edge, own: str, identities: se
         if any(u in index.by_urn for u in edge.via.property_dependencies.get(edge.key, [])):
             return None
         return f"{edge.what} goes to a destination that is not known at preview and does not come from this program"
-    if _forms(value) & identities:
+    if any(identities.get(form, set()) - {edge.via.urn} for form in _forms(value)):
         return None
     if re.fullmatch(r"\d{12}", value) and value == own:
         return None

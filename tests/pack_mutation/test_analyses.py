@@ -43,6 +43,9 @@ CASES = {
             g, "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter", "ship",
             {"logGroup": "/aws/cloudtrail/x", "filterPattern": "",
              "destinationArn": f"arn:aws:logs:eu-west-1:{OTHER}:destination:collector"})),
+        ("EventBridge target on another account's bus", lambda g: add_resource(
+            g, "aws:cloudwatch/eventTarget:EventTarget", "forward",
+            {"rule": "object-created", "arn": f"arn:aws:events:eu-west-1:{OTHER}:event-bus/default"})),
     ],
     "model-evidence-retained": [
         ("trail log group kept 7 days", lambda g: replace_props(
