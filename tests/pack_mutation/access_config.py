@@ -48,10 +48,12 @@ def _store_globs(store: str, action: str, scope: str) -> list[str]:
         return [store]
     if "object" not in types:
         return [store]
-    if scope in (declared.ANY, declared.ANY_TENANT_PREFIX):
-        # The pack's stores have no "every tenant prefix but public/" glob: the offboarding
-        # role's reach is checked there as any object; tests/access proves the public/ deny.
+    if scope == declared.ANY:
         return [f"{store}/objects*"]
+    if scope == declared.ANY_TENANT_PREFIX:
+        # Any tenant's prefix: any key and a tagged session's own prefix, but not a shared
+        # prefix the graph names (public/), whose store is objects:<prefix>/.
+        return [f"{store}/objects", f"{store}/objects:own:*"]
     if scope == declared.OWN_PREFIX:
         return [f"{store}/objects:own:*"]
     return [f"{store}/objects:{scope.removeprefix('prefix:')}"]
