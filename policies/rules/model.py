@@ -328,6 +328,8 @@ def _stores(index: StackIndex, own: str) -> list[Store]:
         if arn:
             base = arn[:-2] if arn.endswith(":*") else arn
             out.append(Store(group.name, group, "logs", "log-group", base, log_policy, own))
+            out.append(Store(f"{group.name}/streams", group, "logs", "log-stream",
+                             f"{base}:log-stream:zz-any-stream", log_policy, own))
     for point in index.of_type(ACCESS_POINT):
         arn = _arn(point)
         if arn:

@@ -26,9 +26,14 @@ ROLE_CLASSES = {
     "*-access-uploader": lambda stack: declared.UPLOADER,
     "*-scan-role": lambda stack: declared.MALWARE_SCANNER,
     "*-access-offboarding": lambda stack: declared.OFFBOARDING,
+    "*-audit-trail-logs-role": lambda stack: declared.CLOUDTRAIL,
 }
 """Which declared principal class each stack role's sessions are (ec2AccessMode is
-read-write in dev, read-only in prod; the scanner role exists where malwareScan is on)."""
+read-write in dev, read-only in prod; the scanner role exists where malwareScan is on; the
+trail's log-delivery role is CloudTrail's, on the trail's log group only)."""
+
+ROLE_RESOURCES = {"*-audit-trail-logs-role": (declared.LOG_GROUP,)}
+"""Roles that act for a class on some of its resources only."""
 
 STORES = {declared.DATA_BUCKET: "*-storage-data", declared.LOG_BUCKET: "*-storage-logs",
           declared.TRAIL_BUCKET: "*-audit-trail-bucket", declared.DATA_KEY: "*-key-cmk",
@@ -36,6 +41,7 @@ STORES = {declared.DATA_BUCKET: "*-storage-data", declared.LOG_BUCKET: "*-storag
           declared.LOG_GROUP: "*-audit-trail-logs"}
 
 LAMBDA_BASIC_EXECUTION = {"*": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]}
+# (a log group's streams are the store "<group>/streams"; "*" covers both)
 """AWSLambdaBasicExecutionRole (attached to the Lambda role for its own logs) grants these on
 every log group; creating a group that exists fails, and the declared model has no class
 for a function's own log groups. Kept visible here rather than hidden in a glob."""
@@ -44,6 +50,8 @@ for a function's own log groups. Kept visible here rather than hidden in a glob.
 def _store_globs(store: str, action: str, scope: str) -> list[str]:
     info = engine.action_info(action)
     types = info[1] if info else ()
+    if "log-stream" in types:
+        return [f"{store}/streams"]
     if not store.startswith("*-storage") and not store.startswith("*-audit-trail-bucket"):
         return [store]
     if "object" not in types:
@@ -64,6 +72,8 @@ def derive_grants(stack: str) -> dict:
     for role, class_of in ROLE_CLASSES.items():
         cls = class_of(stack)
         for resource, store in STORES.items():
+            if resource not in ROLE_RESOURCES.get(role, (resource,)):
+                continue
             for grant in declared.grants(resource, cls):
                 if grant.via is not None:
                     continue  # only through S3: never a direct reach
