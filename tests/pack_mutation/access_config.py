@@ -40,13 +40,6 @@ STORES = {declared.DATA_BUCKET: "*-storage-data", declared.LOG_BUCKET: "*-storag
           declared.AUDIT_KEY: "*-audit-key", declared.TOPIC: "*-audit-object-created",
           declared.LOG_GROUP: "*-audit-trail-logs"}
 
-LAMBDA_BASIC_EXECUTION = {"*": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]}
-# (a log group's streams are the store "<group>/streams"; "*" covers both)
-"""AWSLambdaBasicExecutionRole (attached to the Lambda role for its own logs) grants these on
-every log group; creating a group that exists fails, and the declared model has no class
-for a function's own log groups. Kept visible here rather than hidden in a glob."""
-
-
 def _store_globs(store: str, action: str, scope: str) -> list[str]:
     info = engine.action_info(action)
     types = info[1] if info else ()
@@ -80,7 +73,6 @@ def derive_grants(stack: str) -> dict:
                 for action in grant.actions:
                     for glob in _store_globs(store, action, grant.scope):
                         grants.setdefault(role, {}).setdefault(glob, []).append(action)
-    grants["*-access-lambda"].update(LAMBDA_BASIC_EXECUTION)
     return {r: {s: sorted(set(a)) for s, a in sorted(d.items())} for r, d in sorted(grants.items())}
 
 
