@@ -398,8 +398,8 @@ def _upload_one(args, config, metadata, object_args) -> int:
 
 
 def _upload_stdin(args, config, metadata, object_args) -> int:
-    from securestore.transfer.errors import TransferError
-    from securestore.transfer.stream import upload_stream
+    from securestore.transfer.errors import TemporaryTransferError, TransferError, UploadInterrupted
+    from securestore.transfer.stream_upload import upload_stream
 
     if args.recursive or args.resume:
         raise UsageError("upload - (stdin) cannot be --recursive or --resume")
@@ -416,25 +416,35 @@ def _upload_stdin(args, config, metadata, object_args) -> int:
     bar = _bar(args, "upload -", args.expected_size or 0)
     try:
         with _TerminateAsInterrupt():
-            summary = upload_stream(client, sys.stdin.buffer, args.bucket, key, config=config,
-                                    expected_size=args.expected_size, extra_args=extra, metadata=metadata,
-                                    progress=bar)
+            result = upload_stream(client, sys.stdin.buffer, args.bucket, key, config=config,
+                                   expected_size=args.expected_size, extra_args=extra, metadata=metadata,
+                                   progress=bar, notify=_notifier(args, "upload", bar))
+    except UploadInterrupted as interrupted:
+        _close(bar)
+        print(f"securestore upload: {interrupted.message} [{interrupted.outcome}]", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except KeyboardInterrupt:
         _close(bar)
-        print("securestore upload: interrupted; the multipart upload (if any) was aborted", file=sys.stderr)
+        print("securestore upload: interrupted; nothing was stored [not-stored-and-cleaned]", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except TemporaryTransferError as error:
+        _close(bar)
+        print(f"securestore upload: temporary failure: {error} [{error.outcome}]", file=sys.stderr)
+        return EXIT_TEMPFAIL
     except (TransferError, OSError, ValueError) as error:
         _close(bar)
-        print(f"securestore upload: failed: {error}", file=sys.stderr)
+        print(f"securestore upload: failed: {error} [{getattr(error, 'outcome', 'not-stored-and-cleaned')}]",
+              file=sys.stderr)
         return EXIT_FAILED
     _close(bar)
-    refused = _await_scan(args, client, key, summary.get("version_id"))
+    refused = _await_scan(args, client, key, result.version_id)
     if refused is not None:
         return refused
     if args.json:
-        print(json.dumps(summary, sort_keys=True))
+        print(json.dumps(result.summary(), sort_keys=True))
         return 0
-    _say(args, f"uploaded {summary['bytes']} bytes from stdin to s3://{args.bucket}/{key}")
+    _say(args, f"uploaded {result.size} bytes from stdin to s3://{args.bucket}/{key} "
+         f"({result.checksum_algorithm} {result.checksum}) [{result.outcome}]")
     return 0
 
 

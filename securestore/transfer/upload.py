@@ -268,6 +268,13 @@ def _put_single(client, fd, size, bucket, key, config, algorithm: ChecksumAlgori
     body = bytearray(size)
     _read_exactly(fd, body, 0)
     _check_unchanged(fd, None, status)
+    return put_body(client, body, bucket, key, config, algorithm, extra_args, reporter, link)
+
+
+def put_body(client, body, bucket, key, config, algorithm: ChecksumAlgorithm,
+             extra_args, reporter: ThrottledProgress, link: Optional[Link] = None) -> dict[str, Any]:
+    """One PUT of ``body`` (a file's bytes or a short stream), checksummed and retried."""
+    size = len(body)
     checksum = algorithm.encode(algorithm.digest(body))
     params = {"Bucket": bucket, "Key": key, "ChecksumAlgorithm": algorithm.s3_name,
               algorithm.parameter: checksum, **extra_args}
@@ -323,6 +330,9 @@ class _BufferPool:
 
 
 class _MultipartUpload:
+    resumable = True
+    """A file can be read again: a transient failure keeps the upload for ``--resume``."""
+
     def __init__(self, client, fd, status, path, bucket, key, config: TransferConfig,
                  algorithm: ChecksumAlgorithm, extra_args, metadata, reporter: ThrottledProgress,
                  journal: UploadJournal, *, resume: bool = True,
@@ -392,7 +402,7 @@ class _MultipartUpload:
                 if self.digests:
                     self.reporter.advance(sum(self.plan.length(n) for n in self.digests))
                 self._send_missing_parts()
-                _check_unchanged(self.fd, self.path, self.status)
+                self._source_unchanged()
                 response = self._complete()
         except BaseException as error:
             raise self._failure(error) from error
@@ -433,6 +443,9 @@ class _MultipartUpload:
         call_done, self._in_flight = self._in_flight, None
         return call_done.result()
 
+    def _source_unchanged(self) -> None:
+        _check_unchanged(self.fd, self.path, self.status)
+
     def _pending(self) -> PendingUpload:
         return PendingUpload(self.bucket, self.key, self.upload_id, str(self.journal.path),
                              parts_done=len(self.etags))
@@ -461,7 +474,7 @@ class _MultipartUpload:
                 return failure
             return TransferError(f"upload of {where} failed: {_describe(error)}; "
                                  "no multipart upload was created")
-        if self._adopting or is_retryable(error) or isinstance(error, TransferCancelled):
+        if self.resumable and (self._adopting or is_retryable(error) or isinstance(error, TransferCancelled)):
             self.journal.close()
             return TemporaryTransferError(
                 f"upload of {where} stopped: {_describe(error)} (still failing after "
@@ -471,6 +484,10 @@ class _MultipartUpload:
         note, cleaned = self._abort()
         if isinstance(error, TransferError):
             failure = type(error)(f"{error}; {note}")
+        elif is_retryable(error) or isinstance(error, TransferCancelled):  # not resumable (a stream)
+            failure = TemporaryTransferError(f"upload of {where} stopped: {_describe(error)} (still failing "
+                                             f"after {self.config.retry_for_seconds:g}s of retries); a stream "
+                                             f"cannot be resumed, so {note}: run it again")
         else:
             failure = TransferError(f"upload of {where} failed: {_describe(error)}; {note}")
         failure.outcome = NOT_STORED if cleaned else KEPT
@@ -728,8 +745,11 @@ class _MultipartUpload:
 
     # parts --------------------------------------------------------------------------------------
     def _send_missing_parts(self) -> None:
-        missing = [n for n in range(1, self.plan.count + 1) if n not in self.digests]
-        run_parallel(missing, self._send_part, workers=self.config.concurrency,
+        self._send_missing_parts_of([n for n in range(1, self.plan.count + 1) if n not in self.digests],
+                                    self._send_part)
+
+    def _send_missing_parts_of(self, numbers, send) -> None:
+        run_parallel(numbers, send, workers=self.config.concurrency,
                      cancelled=self.cancelled, grace_seconds=self.config.grace_seconds,
                      interrupt_grace_seconds=min(self.config.grace_seconds,
                                                  self.config.interrupt_seconds / 3),
@@ -742,6 +762,15 @@ class _MultipartUpload:
         buffer, view = self._buffers.take(length)
         try:
             _read_exactly(self.fd, view, self.plan.offset(number))
+        except BaseException:
+            self._buffers.give_back(buffer)
+            raise
+        self._send_buffer(number, buffer, view)
+
+    def _send_buffer(self, number: int, buffer: bytearray, view: memoryview) -> None:
+        """Checksum and send part ``number`` from ``view`` (over ``buffer``, given back after)."""
+        length = len(view)
+        try:
             digest = self.algorithm.digest(view)
             checksum = self.algorithm.encode(digest)
             direct = self._direct_sender()
