@@ -25,6 +25,16 @@ SINGLE_VALUED_KEYS = frozenset(k.lower() for k in (
 ))
 """Keys with one value per request (IAM User Guide, "single-valued vs. multivalued context
 keys"): on them ``ForAnyValue:`` with a positive operator means the plain operator."""
+SINGLE_VALUED_PREFIXES = ("kms:encryptioncontext:", "aws:principaltag/", "aws:resourcetag/", "aws:requesttag/",
+                          "s3:existingobjecttag/")
+"""Key families with one value per request (one tag, one encryption-context entry)."""
+
+
+def single_valued(key: str) -> bool:
+    key = key.lower()
+    return key in SINGLE_VALUED_KEYS or key.startswith(SINGLE_VALUED_PREFIXES)
+
+
 _POSITIVE = ("StringEquals", "StringEqualsIgnoreCase", "StringLike", "ArnEquals", "ArnLike", "NumericEquals",
              "Bool", "IpAddress")
 
@@ -57,7 +67,7 @@ def _condition(condition: Any) -> Any:
         for key, values in clauses.items():
             target = operator
             qualifier, _, plain = str(operator).rpartition(":")
-            if qualifier == "ForAnyValue" and plain in _POSITIVE and str(key).lower() in SINGLE_VALUED_KEYS:
+            if qualifier == "ForAnyValue" and plain in _POSITIVE and single_valued(str(key)):
                 target = plain
             items = values if isinstance(values, list) else [values]
             merged = out.setdefault(target, {})
@@ -131,7 +141,7 @@ def equivalent_forms(document: Mapping[str, Any], own_account: str) -> Iterator[
         if isinstance(condition, Mapping):
             for operator, clauses in condition.items():
                 if operator in _POSITIVE and isinstance(clauses, Mapping) and \
-                        any(str(k).lower() in SINGLE_VALUED_KEYS for k in clauses) and \
+                        all(single_valued(str(k)) for k in clauses) and \
                         f"ForAnyValue:{operator}" not in condition:
                     new = dict(condition)
                     new[f"ForAnyValue:{operator}"] = new.pop(operator)
