@@ -615,6 +615,8 @@ class StackModel:
         self._views: dict[int, Any] = {}
         self._actions_cache: dict[tuple, frozenset[str]] = {}
         self._sessions_cache: dict[int, list[Session]] = {}
+        self._action_sets: dict[int, frozenset[str]] = {}
+        self._keep: list[Any] = []
         self._reach_cache: dict[int, list[Access]] = {}
 
     # -- documents as the caller sees them -------------------------------------------------
@@ -632,14 +634,16 @@ class StackModel:
                              caller.service, caller.anonymous)
 
     # -- trust chains ---------------------------------------------------------------------
-    def _assume_tags(self, assumer: engine.Caller, context: Mapping[str, Any], role: Principal) -> list[dict[str, str]]:
-        """Session-tag sets ``assumer`` may start ``role`` with (``[]``: it cannot assume)."""
+    def _assume_tags(self, assumer: engine.Caller, context: Mapping[str, Any], role: Principal,
+                     values: Optional[tuple[str, ...]] = None) -> list[dict[str, str]]:
+        """Session-tag sets ``assumer`` may start ``role`` with (``[]``: it cannot assume);
+        ``values``: the request-tag values to try (default: every candidate)."""
         if not isinstance(role.trust, dict) or not role.caller.arn:
             return []
         keys = self._request_tag_keys(role)
         keep = frozenset({"aws:tagkeys"} | {f"aws:requesttag/{k}".lower() for k in keys})
         trust = attacker_view(role.trust, keep)
-        candidates = _TAG_CANDIDATES + tuple(sorted(self.prefix_names))
+        candidates = values if values is not None else _TAG_CANDIDATES + tuple(sorted(self.prefix_names))
         variants: list[dict[str, str]] = [{}]
         for key in sorted(keys):
             variants = [dict(v, **{key: value}) for v in variants for value in candidates] + variants
@@ -668,7 +672,7 @@ class StackModel:
                 tags = {k: value for k in self._request_tag_keys(origin)}
                 assumer = engine.Caller("delegated", self.own, f"arn:aws:iam::{self.own}:role/zz-delegated",
                                         (ADMIN,), tags)
-                for found in self._assume_tags(assumer, {}, origin):
+                for found in self._assume_tags(assumer, {}, origin, (value,)):
                     if found not in tag_sets:
                         tag_sets.append(found)
             if tag_sets:
@@ -713,13 +717,16 @@ class StackModel:
                 if role.kind != "role" or role is current.role:
                     continue
                 assumers = [caller]
+                values: list[Optional[tuple[str, ...]]] = [None]
                 if current.role.kind in ("other-account", "this-account"):
-                    # An outsider tags its own principals as it likes.
+                    # An outsider tags its own principals as it likes (the tag it asks for).
+                    pool = _TAG_CANDIDATES + tuple(sorted(self.prefix_names))
                     assumers = [self._caller(current.role, {k: value for k in self._request_tag_keys(role)})
-                                for value in _TAG_CANDIDATES]
+                                for value in pool]
+                    values = [(value,) for value in pool]
                 found_tags: list[dict[str, str]] = []
-                for assumer in assumers:
-                    found_tags += [t for t in self._assume_tags(assumer, context, role) if t not in found_tags]
+                for assumer, only in zip(assumers, values):
+                    found_tags += [t for t in self._assume_tags(assumer, context, role, only) if t not in found_tags]
                 for tags in found_tags:
                     key = (role.name, tuple(sorted(tags.items())))
                     if key in seen:
@@ -729,6 +736,14 @@ class StackModel:
                     out.append(session)
                     frontier.append(session)
         return out
+
+    def _action_set(self, statement: Mapping[str, Any]) -> frozenset[str]:
+        key = id(statement)
+        found = self._action_sets.get(key)
+        if found is None:
+            found = self._action_sets[key] = engine.statement_action_set(statement)
+            self._keep.append(statement)  # ids stay valid while the model lives
+        return found
 
     def _invocable(self, current: "Session") -> list[tuple[str, Principal]]:
         """Functions an outsider can invoke directly (a function URL with auth NONE, a
@@ -772,9 +787,16 @@ class StackModel:
         else:
             narrowed = engine.Caller(caller.name, caller.account, caller.arn, identity, caller.tags, boundary,
                                      caller.service, caller.anonymous)
+            # Only actions some applicable Allow names can be allowed: try those alone.
+            candidates: set[str] = set()
+            for document in identity + (resource_policy,):
+                for statement in statements(document):
+                    if statement.get("Effect") == "Allow":
+                        candidates |= self._action_set(statement)
             allowed = frozenset(a for a in store_actions(store.service, store.resource_type)
-                                if engine.authorize(narrowed, engine.Check(a, resource, context, resource_policy,
-                                                                           store.owner)))
+                                if a in candidates and
+                                engine.authorize(narrowed, engine.Check(a, resource, context, resource_policy,
+                                                                        store.owner)))
         self._actions_cache[key] = allowed
         return allowed
 
