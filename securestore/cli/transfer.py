@@ -339,7 +339,6 @@ def run_upload(args: argparse.Namespace) -> int:
 
 
 def _upload_one(args, config, metadata, object_args) -> int:
-    from securestore.transfer.errors import TemporaryTransferError, TransferError, UploadInterrupted, UploadPendingError
     from securestore.transfer.upload import upload_file
 
     key = _object_key(args)
@@ -349,56 +348,13 @@ def _upload_one(args, config, metadata, object_args) -> int:
         return 0
     client = _client(args, tenant_id=args.tenant)
     bar = _bar(args, f"upload {os.path.basename(args.file)}", os.path.getsize(args.file))
-    try:
-        with _TerminateAsInterrupt():
-            result = upload_file(client, args.file, args.bucket, key, config=config,
-                                 sse_kms_key_id=args.kms_key_id, content_type=content_type,
-                                 metadata=metadata, object_args=object_args,
-                                 progress=bar, state_path=args.state_file, resume=args.resume,
-                                 notify=_notifier(args, "upload", bar))
-    except UploadInterrupted as interrupted:
-        _close(bar)
-        steps = _next_steps(args, key, interrupted.pending) if interrupted.kept and \
-            getattr(interrupted.pending, "upload_id", None) else ""
-        print(f"securestore upload: {interrupted.message} [{interrupted.outcome}]{steps}", file=sys.stderr)
-        if args.json and interrupted.result is not None:
-            print(json.dumps(interrupted.result.summary(), sort_keys=True))
-        return EXIT_INTERRUPTED
-    except KeyboardInterrupt:
-        _close(bar)
-        print("securestore upload: interrupted; no multipart upload was left open", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except UploadPendingError as pending:
-        _close(bar)
-        print(f"securestore upload: error: {pending}{_next_steps(args, key, pending.pending)}",
-              file=sys.stderr)
-        return EXIT_USAGE
-    except TemporaryTransferError as error:
-        _close(bar)
-        print(f"securestore upload: temporary failure: {error} [{error.outcome}]"
-              f"{_next_steps(args, key, error.pending)}", file=sys.stderr)
-        return EXIT_TEMPFAIL
-    except (TransferError, OSError) as error:
-        _close(bar)
-        outcome = getattr(error, "outcome", "not-stored-and-cleaned")
-        print(f"securestore upload: failed: {error} [{outcome}]", file=sys.stderr)
-        return EXIT_FAILED
-    _close(bar)
-    refused = _await_scan(args, client, key, result.version_id)
-    if refused is not None:
-        return refused
-    if args.json:
-        print(json.dumps(result.summary(), sort_keys=True))
-        return 0
-    verified = "" if result.verified else "; whole-object checksum not re-read: another writer " \
-        "replaced the key first (each part's checksum was checked by S3)"
-    _say(args, f"uploaded {result.size} bytes to s3://{result.bucket}/{result.key} in "
-         f"{result.seconds:.2f}s ({result.checksum_algorithm} {result.checksum}{verified}) [{result.outcome}]")
-    return 0
+    return _run_upload(args, client, key, bar, lambda: upload_file(
+        client, args.file, args.bucket, key, config=config, sse_kms_key_id=args.kms_key_id,
+        content_type=content_type, metadata=metadata, object_args=object_args, progress=bar,
+        state_path=args.state_file, resume=args.resume, notify=_notifier(args, "upload", bar)))
 
 
 def _upload_stdin(args, config, metadata, object_args) -> int:
-    from securestore.transfer.errors import TemporaryTransferError, TransferError, UploadInterrupted
     from securestore.transfer.stream_upload import upload_stream
 
     if args.recursive or args.resume:
@@ -414,27 +370,47 @@ def _upload_stdin(args, config, metadata, object_args) -> int:
     if args.content_type:
         extra["ContentType"] = args.content_type
     bar = _bar(args, "upload -", args.expected_size or 0)
+    return _run_upload(args, client, key, bar, lambda: upload_stream(
+        client, sys.stdin.buffer, args.bucket, key, config=config, expected_size=args.expected_size,
+        extra_args=extra, metadata=metadata, progress=bar, notify=_notifier(args, "upload", bar)))
+
+
+def _run_upload(args, client, key: str, bar, start) -> int:
+    """Run one upload (``start()``) and say how it ended: the outcome in brackets on every line,
+    and the one mapping of its errors to exit statuses (0/1/2/75/130)."""
+    from securestore.transfer.errors import TemporaryTransferError, TransferError, UploadInterrupted, UploadPendingError
+
+    resumable = args.file != "-"  # a stream cannot be continued: no resume command to print
     try:
         with _TerminateAsInterrupt():
-            result = upload_stream(client, sys.stdin.buffer, args.bucket, key, config=config,
-                                   expected_size=args.expected_size, extra_args=extra, metadata=metadata,
-                                   progress=bar, notify=_notifier(args, "upload", bar))
+            result = start()
     except UploadInterrupted as interrupted:
         _close(bar)
-        print(f"securestore upload: {interrupted.message} [{interrupted.outcome}]", file=sys.stderr)
+        steps = _next_steps(args, key, interrupted.pending) if resumable and interrupted.kept and \
+            getattr(interrupted.pending, "upload_id", None) else ""
+        print(f"securestore upload: {interrupted.message} [{interrupted.outcome}]{steps}", file=sys.stderr)
+        if args.json and interrupted.result is not None:
+            print(json.dumps(interrupted.result.summary(), sort_keys=True))
         return EXIT_INTERRUPTED
     except KeyboardInterrupt:
         _close(bar)
-        print("securestore upload: interrupted; nothing was stored [not-stored-and-cleaned]", file=sys.stderr)
+        print("securestore upload: interrupted; no multipart upload was left open [not-stored-and-cleaned]",
+              file=sys.stderr)
         return EXIT_INTERRUPTED
+    except UploadPendingError as pending:
+        _close(bar)
+        print(f"securestore upload: error: {pending}{_next_steps(args, key, pending.pending)}",
+              file=sys.stderr)
+        return EXIT_USAGE
     except TemporaryTransferError as error:
         _close(bar)
-        print(f"securestore upload: temporary failure: {error} [{error.outcome}]", file=sys.stderr)
+        steps = _next_steps(args, key, error.pending) if resumable else ""
+        print(f"securestore upload: temporary failure: {error} [{error.outcome}]{steps}", file=sys.stderr)
         return EXIT_TEMPFAIL
-    except (TransferError, OSError, ValueError) as error:
+    except (TransferError, OSError) as error:
         _close(bar)
-        print(f"securestore upload: failed: {error} [{getattr(error, 'outcome', 'not-stored-and-cleaned')}]",
-              file=sys.stderr)
+        outcome = getattr(error, "outcome", "not-stored-and-cleaned")
+        print(f"securestore upload: failed: {error} [{outcome}]", file=sys.stderr)
         return EXIT_FAILED
     _close(bar)
     refused = _await_scan(args, client, key, result.version_id)
@@ -443,8 +419,11 @@ def _upload_stdin(args, config, metadata, object_args) -> int:
     if args.json:
         print(json.dumps(result.summary(), sort_keys=True))
         return 0
-    _say(args, f"uploaded {result.size} bytes from stdin to s3://{args.bucket}/{key} "
-         f"({result.checksum_algorithm} {result.checksum}) [{result.outcome}]")
+    verified = "" if result.verified else "; whole-object checksum not re-read: another writer " \
+        "replaced the key first (each part's checksum was checked by S3)"
+    source = "stdin" if args.file == "-" else args.file
+    _say(args, f"uploaded {result.size} bytes from {source} to s3://{result.bucket}/{result.key} in "
+         f"{result.seconds:.2f}s ({result.checksum_algorithm} {result.checksum}{verified}) [{result.outcome}]")
     return 0
 
 

@@ -157,6 +157,22 @@ class PersistentConnections:
     def _drop(self, connection: http.client.HTTPConnection) -> None:
         connection.close()  # the next request on this thread connects afresh
 
+    def _answer(self, connection: http.client.HTTPConnection) -> tuple[int, dict[str, str], bytes]:
+        """The response to the request just sent (status, lower-cased headers, body); the
+        connection is dropped when the server will close it."""
+        response = connection.getresponse()
+        data = response.read()
+        headers = {name.lower(): value for name, value in response.getheaders()}
+        if response.will_close:
+            self._drop(connection)
+        return response.status, headers, data
+
+    def _send_body_and_answer(self, connection: http.client.HTTPConnection,
+                              body: memoryview) -> tuple[int, dict[str, str], bytes]:
+        """Send ``body`` after the head, then the answer, or a mid-body refusal's (``send_body``)."""
+        refusal = send_body(connection, body, self._drop)
+        return refusal if refusal is not None else self._answer(connection)
+
     def close(self) -> None:
         with self._lock:
             connections, self._connections = self._connections, []
@@ -251,15 +267,7 @@ class DirectParts(PersistentConnections):
                 data = _read_body(sock, headers)
                 self._drop(connection)
                 return status, headers, data
-        refusal = send_body(connection, body, self._drop)
-        if refusal is not None:
-            return refusal
-        response = connection.getresponse()
-        data = response.read()
-        headers = {name.lower(): value for name, value in response.getheaders()}
-        if response.will_close:
-            self._drop(connection)
-        return response.status, headers, data
+        return self._send_body_and_answer(connection, body)
 
 
 def client_error(status: int, headers: dict, data: bytes, operation: str) -> ClientError:

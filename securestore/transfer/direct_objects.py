@@ -32,7 +32,7 @@ from .._sigv4 import S3Endpoint, SigV4Signer
 from ..s3presign import CredentialSource
 from . import clock as _clock
 from .direct import (
-    URL_EXPIRES_SECONDS, PersistentConnections, _has_request_hooks, client_error, direct_settings, send_body,
+    URL_EXPIRES_SECONDS, PersistentConnections, _has_request_hooks, client_error, direct_settings,
 )
 
 COALESCE_BYTES = 64 * 1024
@@ -203,15 +203,8 @@ class DirectObjects(PersistentConnections):
             connection.endheaders(bytes(body))  # head and body in one send
         else:
             connection.endheaders()
-            refusal = send_body(connection, body, self._drop)
-            if refusal is not None:
-                return refusal
-        response = connection.getresponse()
-        data = response.read()
-        answer = {name.lower(): value for name, value in response.getheaders()}
-        if response.will_close:
-            self._drop(connection)
-        return response.status, answer, data
+            return self._send_body_and_answer(connection, body)
+        return self._answer(connection)
 
 
 def _parse_listing(data: bytes) -> tuple[list[tuple[str, int, str, _dt.datetime]], Optional[str]]:
