@@ -40,6 +40,7 @@ STORES = {declared.DATA_BUCKET: "*-storage-data", declared.LOG_BUCKET: "*-storag
           declared.AUDIT_KEY: "*-audit-key", declared.TOPIC: "*-audit-object-created",
           declared.LOG_GROUP: "*-audit-trail-logs"}
 
+
 def _store_globs(store: str, action: str, scope: str) -> list[str]:
     info = engine.action_info(action)
     types = info[1] if info else ()
