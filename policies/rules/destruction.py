@@ -1,7 +1,7 @@
 """What can destroy data? In a stack marked production, no switch makes loss easy or silent.
 
 Asked of every store the graph has, whatever its shape: buckets that ``pulumi destroy``
-would empty (``forceDestroy``), lifecycle rules that expire current data (or replaced
+would empty (``forceDestroy``) or that keep no versions (an overwrite or delete is final), lifecycle rules that expire current data (or replaced
 versions) before the configured days, object-lock configurations without a default
 retention, tables and databases without deletion protection or final snapshot, log
 groups destroyed with the stack, and protections that are present but do not act: a web
@@ -17,8 +17,8 @@ from typing import Any, Optional
 from pulumi_policy import EnforcementLevel, ReportViolation, Severity, StackValidationArgs
 
 from . import effective
-from .common import RuleInfo, as_list, config_value, exemptions_schema, stack_policy, subject, truthy
-from .joins import LIFECYCLE, Node, StackIndex
+from .common import RuleInfo, as_list, config_value, dig, exemptions_schema, stack_policy, subject, truthy
+from .joins import LIFECYCLE, VERSIONING, Node, StackIndex
 
 INFO = RuleInfo(
     name="model-destruction-guarded",
@@ -119,6 +119,12 @@ def problems(index: StackIndex, args: Any) -> list[tuple[Node, str]]:
     for bucket in index.buckets:
         if truthy(bucket.props.get("forceDestroy")):
             found.append((bucket, "forceDestroy lets a destroy delete every object and version"))
+        statuses = [dig(v.props, "versioningConfiguration", "status") for v in index.settings_of(bucket, VERSIONING)]
+        inline = bucket.props.get("versioning")
+        if isinstance(inline, dict) and "enabled" in inline:
+            statuses.append("Enabled" if truthy(inline.get("enabled")) else "Suspended")
+        if not statuses or statuses[-1] != "Enabled":
+            found.append((bucket, "versioning is not enabled, so an overwrite or delete loses the data for good"))
     # Audit sinks' retention is model-evidence-retained's question (minimumRetentionDays).
     found += _lifecycle(index, int(config_value(args, "minimumCurrentDays", 365)),
                         int(config_value(args, "minimumNoncurrentDays", 30)), index.log_target_buckets())

@@ -395,6 +395,10 @@ def store_mutants(stack: str) -> Iterator[GraphMutant]:
                 lambda g, n=lifecycle.name: replace_props(g, n, lambda p: p["rules"].append(
                     {"id": "early", "status": "Enabled", "filter": {"prefix": ""}, "expiration": {"days": 7}}))),
                 "integrity")
+        for versioning in graph.of_type("aws:s3/bucketVersioning:BucketVersioning"):
+            yield GraphMutant(f"{stack}:{versioning.name}:destroy-versioning-suspended", stack, "versioning suspended", (
+                lambda g, n=versioning.name: replace_props(
+                    g, n, lambda p: p["versioningConfiguration"].update(status="Suspended"))), "integrity")
         for key in graph.of_type("aws:kms/key:Key"):
             yield GraphMutant(f"{stack}:{key.name}:destroy-deletion-window", stack, "deletion window 7 days", (
                 lambda g, n=key.name: replace_props(g, n, lambda p: p.update(deletionWindowInDays=7))), "integrity")

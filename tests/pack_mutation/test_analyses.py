@@ -67,6 +67,9 @@ CASES = {
         ("current objects expire after 30 days", lambda g: replace_props(
             g, _named(g, "storage-data-lifecycle").name,
             lambda p: p["rules"][0].update(expiration={"days": 30}))),
+        ("versioning suspended on the trail bucket", lambda g: replace_props(
+            g, _named(g, "trail-bucket-versioning").name,
+            lambda p: p["versioningConfiguration"].update(status="Suspended"))),
         ("a WAF rule only counts", lambda g: replace_props(
             g, _named(g, "edge-waf").name, lambda p: p["rules"][1].update(overrideAction={"count": {}}))),
     ],
