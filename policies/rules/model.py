@@ -535,6 +535,31 @@ def _foreign_principals(index: StackIndex, own: str) -> set[tuple[str, str]]:
     return found
 
 
+def _program_services(index: StackIndex, own: str) -> list[Principal]:
+    """AWS services acting for this program's own resources: each service a resource
+    policy grants, with the fixed source ARN it is pinned to (or this account). They are
+    principals of the program; the access model says what each may do."""
+    found: dict[tuple[str, str], Principal] = {}
+    for document in _all_documents(index):
+        for statement in statements(document):
+            if statement.get("Effect") != "Allow":
+                continue
+            services = [v for k, v in engine.principal_entries(statement.get("Principal")) if k == "Service"]
+            if not services:
+                continue
+            pins = engine.restricting_conditions(statement)
+            sources = pins.get("aws:sourcearn", []) or [""]
+            for service in services:
+                for source in sources:
+                    context = {"aws:SourceAccount": own}
+                    if source:
+                        context["aws:SourceArn"] = source
+                    found.setdefault((service, source), Principal(
+                        f"svc:{service}", "program-service", engine.Caller(f"svc:{service}", service=service),
+                        context=context))
+    return list(found.values())
+
+
 def _outsiders(index: StackIndex, own: str) -> list[Principal]:
     out = [Principal("anonymous", "anonymous", engine.Caller("anonymous", anonymous=True))]
     for account, arn in sorted(_foreign_principals(index, own)):
@@ -612,6 +637,7 @@ class StackModel:
                              if ":" in s.name and not s.own_tag}
         self.principals = _graph_principals(index, own)
         self.outsiders = _outsiders(index, own)
+        self.services = _program_services(index, own)
         self._views: dict[int, Any] = {}
         self._actions_cache: dict[tuple, frozenset[str]] = {}
         self._sessions_cache: dict[int, list[Session]] = {}

@@ -115,10 +115,10 @@ def violations(model: stack_model.StackModel, grants: Mapping[str, Any], declare
         who = "; ".join(a.how() for a in paths[:3]) + (f"; and {len(paths) - 3} more outsider(s)"
                                                          if len(paths) > 3 else "")
         found.append((node.urn, subject(node.type, node.name), f"{who} can {_short(extra)} on store '{store_name}'."))
-    for principal in model.principals:
+    for principal in model.principals + (model.services if declared_only else []):
         if principal.name in exempt:
             continue
-        if declared_only and principal.unreadable:
+        if declared_only and principal.unreadable and principal.node is not None:
             found.append((principal.node.urn, subject(principal.node.type, principal.name),
                           f"attaches {', '.join(principal.unreadable)}, which the pack cannot read, so what "
                           "it grants is unknown."))

@@ -74,7 +74,18 @@ def derive_grants(stack: str) -> dict:
                 for action in grant.actions:
                     for glob in _store_globs(store, action, grant.scope):
                         grants.setdefault(role, {}).setdefault(glob, []).append(action)
+    for cls, service in declared.SERVICE_PRINCIPALS.items():
+        name = "svc:" + service.replace("{region}", "*")
+        for resource, store in STORES.items():
+            for grant in declared.grants(resource, cls):
+                for action in grant.actions:
+                    for glob in _store_globs(store, action, grant.scope):
+                        grants.setdefault(name, {}).setdefault(glob, []).append(action)
     return {r: {s: sorted(set(a)) for s, a in sorted(d.items())} for r, d in sorted(grants.items())}
+
+
+# AWS services acting for the program's own resources are principals too ("svc:<service>"),
+# with the grants the declared model gives their class.
 
 
 def expected_config(stack: str) -> dict:

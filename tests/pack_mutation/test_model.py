@@ -97,3 +97,17 @@ def test_a_kms_grant_to_another_account_is_reach():
     outcome = report(GraphMutant("kms-grant", "prod", "grant", edit))
     assert any(v.policy == "model-who-can-reach" and "kms:Decrypt" in v.problem for v in outcome.violations), \
         outcome.format_text()
+
+
+def test_a_service_of_the_program_may_do_only_what_its_class_may():
+    """CloudFront, for this program's own distribution, is a principal too: letting it write
+    to the data bucket (s3:PutObject added to its read grant) is a reach the access model
+    (cloudfront: s3:GetObject) does not grant."""
+    def edit(graph):
+        policy = next(r for r in graph.resources if r.name.endswith("storage-data-policy"))
+        edit_document(graph, policy.name, ("policy",), lambda d: [
+            s.update(Action=["s3:GetObject", "s3:PutObject"]) for s in d["Statement"]
+            if s.get("Sid") == "AllowCloudFrontReadForThisDistribution"])
+    outcome = report(GraphMutant("cloudfront-put", "prod", "CloudFront may write", edit))
+    assert any(v.policy == "model-who-can-reach" and "svc:cloudfront.amazonaws.com" in v.problem
+               and "s3:PutObject" in v.problem for v in outcome.violations), outcome.format_text()
