@@ -620,7 +620,8 @@ def _download_one(args, config, key: str) -> int:
         progress.close()
         reason = _explain_missing(client, args.bucket, key) if _is_not_found(error) else \
             _explain_refusal(client, args.bucket, key, args.version_id, error)
-        print(f"securestore download: failed: {reason or error}", file=sys.stderr)
+        print(f"securestore download: failed: {reason or error}; {args.dest} was not written "
+              "[not-stored-and-cleaned]", file=sys.stderr)
         return EXIT_FAILED
     progress.close()
     if args.json:
@@ -632,7 +633,8 @@ def _download_one(args, config, key: str) -> int:
         check = "checksum NOT checked: --no-verify"
     else:
         check = "checksum NOT checked: the object has no stored checksum"
-    _say(args, f"downloaded {result.size} bytes to {result.path} in {result.seconds:.2f}s ({check})")
+    _say(args, f"downloaded {result.size} bytes to {result.path} in {result.seconds:.2f}s ({check}) "
+         f"[{result.outcome}]")
     return 0
 
 

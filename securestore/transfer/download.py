@@ -45,7 +45,7 @@ from typing import Any, Callable, Optional, Union
 
 from .checksums import ChecksumAlgorithm, split_composite, stored_checksum
 from .config import MiB, TransferConfig
-from .errors import ChecksumMismatchError, TransferError, describe_error as _describe
+from .errors import STORED, ChecksumMismatchError, TransferError, describe_error as _describe
 from .progress import ProgressCallback, ThrottledProgress
 from .retry import Link, RetryPolicy, TransferCancelled
 from .workers import run_parallel
@@ -71,8 +71,16 @@ class DownloadResult:
     verified: bool = True
     """False when nothing was compared: the object has no stored checksum, or ``verify=False``."""
 
+    @property
+    def outcome(self) -> str:
+        """``stored-and-verified``, or ``stored-not-checked`` when no checksum was compared (the
+        object has none, or ``verify=False``): never called verified. A failure is an error,
+        which leaves ``dest`` untouched (``not-stored-and-cleaned``)."""
+        return STORED if self.verified else "stored-not-checked"
+
     def summary(self) -> dict[str, Any]:
         data = asdict(self)
+        data["outcome"] = self.outcome
         data["bytes"] = data.pop("size")
         data["seconds"] = round(self.seconds, 3)
         return data
