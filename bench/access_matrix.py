@@ -7,7 +7,7 @@ access model), then the hand-written S3 matrix. The LAST line is the generated m
 outside its gaps on <n>, ours <t> us/cell, principalmapper <t> us/cell; <n> unexpected``.
 ``--quick``: dev only (the hand matrix every 7th cell); exit 1 if a cell is unexpected.
 
-Runs the same cells as ``tests/test_access_matrix.py`` (documents from each stack's offline
+Runs the same cells as ``tests/access/test_access_matrix.py`` (documents from each stack's offline
 graph, expectations from that test module) with our IAM evaluator and with principalmapper,
 and prints the figure on the last line:
 ``access matrix: <cells> cells (dev+prod), <n> unexpected (ours), principalmapper ...;
@@ -38,7 +38,7 @@ from access.matrix import (  # noqa: E402
 )
 from access.stack_access import stack_access  # noqa: E402
 from securestore.offline.engine import evaluate_stack  # noqa: E402
-from test_access_matrix import PUT_OBJECT_OPERATIONS, _pm_expected, ec2_mode, expected, trust_expected, trust_rows_for  # noqa: E402
+from access.test_access_matrix import PUT_OBJECT_OPERATIONS, _pm_expected, ec2_mode, expected, trust_expected, trust_rows_for  # noqa: E402
 
 
 def is_attack(cell) -> bool:

@@ -1,6 +1,6 @@
 """Our graph-test file against a CDK ``Template.from_stack`` file of the same promises.
 
-Ours: ``tests/test_secure_bucket.py`` (45 tests: the SecureBucket promises over both stacks'
+Ours: ``tests/stack/test_secure_bucket.py`` (45 tests: the SecureBucket promises over both stacks'
 offline graphs, plus two extra configurations). CDK: ``bench/cdk/test_secure_bucket_cdk.py``
 (the same 45 checks on the CDK app's synthesized templates). Each is one fresh
 ``python -m pytest -q -p no:cacheprovider FILE`` with the repository's pytest configuration,
@@ -29,7 +29,7 @@ import cdk_env  # noqa: E402
 ROOT = cdk_env.ROOT
 PYTEST = ["-m", "pytest", "-q", "-p", "no:cacheprovider"]
 SIDES = {
-    "ours": [str(ROOT / ".venv" / "bin" / "python"), *PYTEST, "tests/test_secure_bucket.py"],
+    "ours": [str(ROOT / ".venv" / "bin" / "python"), *PYTEST, "tests/stack/test_secure_bucket.py"],
     "cdk": [str(cdk_env.PYTHON), *PYTEST, "bench/cdk/test_secure_bucket_cdk.py"],
 }
 
@@ -90,7 +90,7 @@ def main() -> None:
 
     median = {name: statistics.median(values) for name, values in walls.items()}
     cpu = {name: statistics.median(values) for name, values in cpus.items()}
-    for name, label in (("ours", "tests/test_secure_bucket.py"),
+    for name, label in (("ours", "tests/stack/test_secure_bucket.py"),
                         ("cdk", "bench/cdk/test_secure_bucket_cdk.py")):
         print(f"{label}: {counts[name]} passed; wall median {median[name]:.2f} s, "
               f"min {min(walls[name]):.2f} s over {args.repeat}; CPU median {cpu[name]:.2f} s")

@@ -131,7 +131,7 @@ READ_OBJECT_ACTIONS = tuple(sorted((
 ) + SCAN_STATUS_ACTIONS))
 """What a download needs: GET/HEAD pinned to the version it saw (``GetObjectVersion``), and the
 part layout of an object another tool uploaded in parts, to verify its composite checksum
-(``GetObject(Version)Attributes``); ``tests/test_access_matrix.py`` records the requests; the
+(``GetObject(Version)Attributes``); ``tests/access/test_access_matrix.py`` records the requests; the
 scan verdict (``SCAN_STATUS_ACTIONS``) when a read is refused."""
 TENANT_OBJECT_ACTIONS = tuple(sorted(READ_OBJECT_ACTIONS + (
     "s3:AbortMultipartUpload",

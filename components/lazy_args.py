@@ -20,7 +20,7 @@ module is already loaded (someone paid for it) and *recorded* otherwise. An envi
 variable rather than a module attribute, because the program may import these components as
 ``components`` (this project) or ``securestore.components`` (an installed consumer): two module
 objects, one process. ``mode()`` overrides both for the tests. The tests hold the two modes to one promise
-(``tests/test_lazy_args.py``): the stack's registrations are identical in both, field for
+(``tests/stack/test_lazy_args.py``): the stack's registrations are identical in both, field for
 field, and the component built in typed mode refuses a misspelt input. So the check a typed
 class gives runs in the test suite, where a mistake must be caught, and not in every preview.
 Add a resource here only with its outputs copied from the generated class and a test.

@@ -2,7 +2,7 @@
 
 A condition key that a service does not send makes a grant fail closed: delivery stops, or
 the deploy fails. So each (principal, policy kind, condition keys) combination the stacks
-render is listed here with where AWS documents it, and ``tests/test_service_grants_documented.py``
+render is listed here with where AWS documents it, and ``tests/stack/test_service_grants_documented.py``
 fails when a stack renders a combination that is not listed. The README's table "Service
 grants and the AWS documentation behind them" is this list, for people.
 

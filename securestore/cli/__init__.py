@@ -13,7 +13,7 @@ Registration must stay cheap: a command module imports its heavy dependencies (p
 inside the handler, so that ``securestore key`` does not pay for loading Pulumi. Handlers return
 the process exit code (see ``errors`` for the documented set). Command modules import ``errors``,
 ``options`` and ``settings``, never this module nor each other: the import graph has no cycle
-(tests/test_cli_package.py).
+(tests/cli/test_cli_package.py).
 """
 
 from __future__ import annotations

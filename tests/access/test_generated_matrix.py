@@ -150,7 +150,7 @@ def _pm_gap(cell: Cell) -> str | None:
       such a resource cannot have; principalmapper judges it by the caller's own policy;
     * missing key: IAM's ``StringNotLike`` matches a missing ``s3:prefix`` (a listing without
       prefix by a tagged session is refused); principalmapper's does not (gap 3 of
-      ``tests/test_access_matrix.py``).
+      ``tests/access/test_access_matrix.py``).
     """
     if cell.caller.account not in (None, cell.check.resource_owner) and cell.check.resource_policy is None:
         return "cross-account without resource policy"

@@ -5,7 +5,7 @@ client flow only: the test tags the object in the scanner's place (as GuardDuty'
 would, a moment after the upload), and, for the download, makes S3 answer the read with
 403 AccessDenied as the bucket policy's gate would (a botocore hook on that one client).
 That AWS really refuses those reads, and that nobody but the scanner can write the tag, is
-the IAM engine's proof (tests/test_access_scan_matrix.py, the pack's s3-malware-scan-gate).
+the IAM engine's proof (tests/access/test_access_scan_matrix.py, the pack's s3-malware-scan-gate).
 """
 
 from __future__ import annotations

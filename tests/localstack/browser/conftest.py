@@ -7,7 +7,7 @@ The witness chain, and what each link enforces:
 * **LocalStack S3** answers that preflight from the bucket's CORS rules (an origin or a request
   header outside them: 403), checks SigV4 signatures and POST policies (``content-length-range``
   included). It does NOT enforce the bucket policy or ``aws:SecureTransport``; those are proved
-  by policy evaluation (tests/test_browser_upload_contract.py, the access matrix).
+  by policy evaluation (tests/stack/test_browser_upload_contract.py, the access matrix).
 * **The bucket** carries the CORS rules and default encryption that the dev stack's program
   records (read from the offline graph, never written here).
 * **The page** is served by the example backend (``examples/browser-upload/app.py``) on a free

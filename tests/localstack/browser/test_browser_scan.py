@@ -4,7 +4,7 @@ LocalStack has no GuardDuty and does not enforce the bucket policy: the test tag
 in the scanner's place a moment after it lands, and the backend reads that tag as it would
 read GuardDuty's. What this proves is the page's and the backend's flow (scanning, then
 done or quarantined, and only for the signed-in tenant's keys); that AWS refuses to serve the
-file until then is the IAM engine's proof (tests/test_access_scan_matrix.py).
+file until then is the IAM engine's proof (tests/access/test_access_scan_matrix.py).
 """
 
 from __future__ import annotations

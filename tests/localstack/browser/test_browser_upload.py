@@ -3,7 +3,7 @@
 Each test drives the reference page (examples/browser-upload) the way a user does, against a
 bucket that carries the dev stack's own CORS rules (see conftest.py for the witness chain and
 its gaps: LocalStack does not evaluate the bucket policy, so the SSE denies are proved by policy
-evaluation in tests/test_browser_upload_contract.py).
+evaluation in tests/stack/test_browser_upload_contract.py).
 """
 
 from __future__ import annotations
