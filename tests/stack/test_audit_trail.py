@@ -320,9 +320,28 @@ def test_outputs_name_the_topic_and_trail(graph):
     assert "auditTrailArn" in graph.exports
 
 
-def test_trail_variant_passes_the_policy_pack(trail_dev_graph):
-    """A dev trail without CloudWatch Logs and with an e-mail subscriber raises no violation."""
+def test_trail_variant_passes_the_policy_pack(trail_dev_graph, tmp_path):
+    """A dev trail without CloudWatch Logs and with an e-mail subscriber raises no violation once
+    the address is declared a destination (model-where-data-goes: upload notifications carry
+    every tenant's keys, so an address outside the account is reviewed once, in pack config)."""
+    import json
+    from pathlib import Path
+
+    from securestore.offline.policy_runner import check_stack_policies
+
+    config = json.loads((Path(__file__).resolve().parents[2] / "policies/config/dev.json").read_text())
+    config["model-where-data-goes"] = {"destinations": [EMAIL]}
+    path = tmp_path / "dev.json"
+    path.write_text(json.dumps(config))
+    report = check_stack_policies(trail_dev_graph, config_path=path)
+    assert report.violations == [], report.format_text()
+
+
+def test_an_undeclared_notification_address_is_a_flow_finding(trail_dev_graph):
+    """Class: data leaving the account along an edge nobody declared. The e-mail subscription
+    is the only finding of the variant, and it names the address."""
     from securestore.offline.policy_runner import check_stack_policies
 
     report = check_stack_policies(trail_dev_graph)
-    assert report.violations == [], report.format_text()
+    assert [v.policy for v in report.violations] == ["model-where-data-goes"], report.format_text()
+    assert EMAIL in report.violations[0].problem
