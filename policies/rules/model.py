@@ -794,7 +794,7 @@ class StackModel:
     # -- access -----------------------------------------------------------------------------
     def actions(self, session: Session, store: Store) -> frozenset[str]:
         """The store's actions ``session`` can perform on it."""
-        key = (session.role.name, tuple(sorted(session.tags.items())), store.name)
+        key = (id(session.role), tuple(sorted(session.tags.items())), store.name)
         cached = self._actions_cache.get(key)
         if cached is not None:
             return cached
