@@ -36,11 +36,11 @@ def node() -> str:
     return found
 
 
-def run_viewer_request(code: str, uris: Sequence[str]) -> list[dict[str, Any]]:
-    """``handler`` applied to a GET of each URI: ``{"status": n}`` or ``{"forwarded": True, "uri": ...}``."""
+def _run(code: str, harness: str, cases: Sequence[Any]) -> list[Any]:
+    """The function's code and one harness in one ``node`` process over every case."""
     completed = subprocess.run(
-        [node(), "-", json.dumps(list(uris))],
-        input=code + "\n" + _HARNESS,
+        [node(), "-", json.dumps(list(cases))],
+        input=code + "\n" + harness,
         capture_output=True,
         text=True,
         timeout=60,
@@ -49,6 +49,11 @@ def run_viewer_request(code: str, uris: Sequence[str]) -> list[dict[str, Any]]:
     if completed.returncode != 0:
         raise RuntimeError(f"node failed: {completed.stderr.strip()}")
     return json.loads(completed.stdout)
+
+
+def run_viewer_request(code: str, uris: Sequence[str]) -> list[dict[str, Any]]:
+    """``handler`` applied to a GET of each URI: ``{"status": n}`` or ``{"forwarded": True, "uri": ...}``."""
+    return _run(code, _HARNESS, uris)
 
 
 _RESPONSE_HARNESS = """
@@ -72,14 +77,4 @@ _RESPONSE_HARNESS = """
 def run_viewer_response(code: str, content_types: Sequence[Any]) -> list[dict[str, str]]:
     """``handler`` applied to a 200 response of each content type (None: no Content-Type
     header): the response headers it returns, ``{name: value}``."""
-    completed = subprocess.run(
-        [node(), "-", json.dumps(list(content_types))],
-        input=code + "\n" + _RESPONSE_HARNESS,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    if completed.returncode != 0:
-        raise RuntimeError(f"node failed: {completed.stderr.strip()}")
-    return json.loads(completed.stdout)
+    return _run(code, _RESPONSE_HARNESS, content_types)
