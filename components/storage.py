@@ -215,8 +215,11 @@ class SecureBucket(pulumi.ComponentResource):
                         expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
                             days=args["log_retention_days"]
                         ),
+                        # A log deleted or overwritten early is evidence too: its old version
+                        # lives as long as a current log would (it was one day: a deleted log was
+                        # gone the next day).
                         noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                            noncurrent_days=1
+                            noncurrent_days=args["log_retention_days"]
                         ),
                         abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
                             days_after_initiation=1

@@ -173,6 +173,15 @@ def test_log_bucket_expires_logs(graphs):
         assert rule["abortIncompleteMultipartUpload"]["daysAfterInitiation"] == 1
 
 
+def test_a_deleted_or_overwritten_log_lives_as_long_as_a_current_one(graphs):
+    """Class: evidence destroyed by deleting it early. Logs are versioned; the old version of a
+    deleted or overwritten log expires no sooner than a current log would."""
+    for stack in ("dev", "prod"):
+        graph = graphs[stack]
+        rule = one_setting(graph, log_bucket(graph), LIFECYCLE).inputs["rules"][0]
+        assert rule["noncurrentVersionExpiration"]["noncurrentDays"] >= rule["expiration"]["days"], stack
+
+
 def test_cors_allows_browser_presigned_transfers_from_configured_origins(graphs):
     """PUT/POST/GET/HEAD from exactly the configured origins; ETag exposed; no wildcard."""
     expected = {
