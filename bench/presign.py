@@ -75,12 +75,14 @@ def main() -> int:
         bucket=BUCKET, region_name=REGION, kms_key_id=KMS_KEY_ID,
         credentials=SigningCredentials(ACCESS_KEY, SECRET_KEY, SESSION_TOKEN), clock=lambda: FROZEN,
     )
+    SIZE = 184_320  # the stated body size both sign (issue 22: a pre-signed PUT binds it)
     filenames = [f"purchase order {i:05d} (Zürich).pdf" for i in range(64)]
     counter = {"i": 0}
 
     def sign_ours() -> str:
         counter["i"] = (counter["i"] + 1) % len(filenames)
-        return ours.presign_put("T001", "uploads", filenames[counter["i"]], content_type="application/pdf").url
+        return ours.presign_put("T001", "uploads", filenames[counter["i"]], content_type="application/pdf",
+                                content_length=SIZE).url
 
     def sign_boto3() -> str:
         counter["i"] = (counter["i"] + 1) % len(filenames)
@@ -88,7 +90,7 @@ def main() -> int:
             "put_object",
             Params={"Bucket": BUCKET, "Key": f"T001/uploads/2026/05/04/{filenames[counter['i']]}",
                     "ContentType": "application/pdf", "ServerSideEncryption": "aws:kms",
-                    "SSEKMSKeyId": KMS_KEY_ID},
+                    "SSEKMSKeyId": KMS_KEY_ID, "ContentLength": SIZE},
             ExpiresIn=EXPIRES_IN,
         )
 
