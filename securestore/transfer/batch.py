@@ -269,55 +269,86 @@ def run_streamed(items: Iterable[Any], function: Callable[[Any], None], *, worke
     stream and is raised here, as is a ``KeyboardInterrupt`` in the caller (``cancelled`` is set
     and the daemon workers are abandoned).
     """
-    import queue
+    pool = WorkerPool(function, workers=workers, cancelled=cancelled, name=name)
+    try:
+        for item in items:
+            if not pool.submit(item):
+                break
+        pool.close()
+    except BaseException:
+        cancelled.set()
+        raise
 
-    work: "queue.Queue[Any]" = queue.Queue(maxsize=QUEUE_DEPTH_PER_WORKER * workers)
-    errors: list[BaseException] = []
 
-    def loop() -> None:
+class WorkerPool:
+    """``run_streamed``'s workers, fed one item at a time (``submit``) and ended with ``close``.
+
+    The threads start with the first item, so a stream that hands them nothing (every file sent
+    by ``put_pipeline``) makes none. ``submit`` blocks while the bounded queue is full and
+    returns ``False`` once the stream is cancelled (an escaped exception, Ctrl-C)."""
+
+    def __init__(self, function: Callable[[Any], None], *, workers: int, cancelled: threading.Event,
+                 name: str = "securestore-file") -> None:
+        import queue
+
+        self._function = function
+        self._workers = workers
+        self._cancelled = cancelled
+        self._name = name
+        self._queue: "queue.Queue[Any]" = queue.Queue(maxsize=QUEUE_DEPTH_PER_WORKER * workers)
+        self._threads: list[threading.Thread] = []
+        self.errors: list[BaseException] = []
+
+    def _loop(self) -> None:
+        import queue
+
         while True:
             try:
-                item = work.get(timeout=0.2)
+                item = self._queue.get(timeout=0.2)
             except queue.Empty:
-                if cancelled.is_set():
+                if self._cancelled.is_set():
                     return  # the producer stopped (an error, Ctrl-C): no end marker will come
                 continue
             if item is _END:
                 return
-            if cancelled.is_set():
+            if self._cancelled.is_set():
                 continue  # drain what was queued, doing nothing
             try:
-                function(item)
+                self._function(item)
             except BaseException as error:  # noqa: BLE001 - handed to the caller
-                errors.append(error)
-                cancelled.set()
+                self.errors.append(error)
+                self._cancelled.set()
 
-    def put(item: Any) -> bool:
+    def _put(self, item: Any) -> bool:
+        import queue
+
         while True:
             try:
-                work.put(item, timeout=0.2)
+                self._queue.put(item, timeout=0.2)
                 return True
             except queue.Full:
-                if cancelled.is_set() and item is not _END:
+                if self._cancelled.is_set() and item is not _END:
                     return False
 
-    threads = [threading.Thread(target=loop, name=f"{name}-{i}", daemon=True) for i in range(workers)]
-    for thread in threads:
-        thread.start()
-    try:
-        for item in items:
-            if cancelled.is_set() or not put(item):
-                break
-        for _ in threads:
-            put(_END)
-        for thread in threads:
+    def submit(self, item: Any) -> bool:
+        if self._cancelled.is_set():
+            return False
+        if not self._threads:
+            self._threads = [threading.Thread(target=self._loop, name=f"{self._name}-{i}", daemon=True)
+                             for i in range(self._workers)]
+            for thread in self._threads:
+                thread.start()
+        return self._put(item)
+
+    def close(self) -> None:
+        """Wait for every item submitted; raise the first exception a worker let escape."""
+        for _ in self._threads:
+            self._put(_END)
+        for thread in self._threads:
             while thread.is_alive():
                 thread.join(0.2)  # wakes up so that a Ctrl-C is seen at once
-    except BaseException:
-        cancelled.set()
-        raise
-    if errors:
-        raise errors[0]
+        if self.errors:
+            raise self.errors[0]
 
 
 class MemoryBudget:

@@ -183,16 +183,7 @@ def upload_file(
     if not key:
         raise ValueError("key must not be empty")
     algorithm = get_algorithm(config.checksum_algorithm)
-    extra_args: dict[str, Any] = {}
-    if sse_kms_key_id:
-        extra_args["ServerSideEncryption"] = "aws:kms"
-        extra_args["SSEKMSKeyId"] = require_key_arn(sse_kms_key_id, "sse_kms_key_id")
-    if content_type:
-        extra_args["ContentType"] = content_type
-    unknown = set(object_args or {}) - OBJECT_ARGS
-    if unknown:
-        raise ValueError(f"object_args {sorted(unknown)} are not among {sorted(OBJECT_ARGS)}")
-    extra_args.update(object_args or {})
+    extra_args = object_extra_args(sse_kms_key_id, content_type, object_args)
     user_metadata = dict(metadata or {})
 
     started = time.monotonic()
@@ -275,9 +266,7 @@ def put_body(client, body, bucket, key, config, algorithm: ChecksumAlgorithm,
              extra_args, reporter: ThrottledProgress, link: Optional[Link] = None) -> dict[str, Any]:
     """One PUT of ``body`` (a file's bytes or a short stream), checksummed and retried."""
     size = len(body)
-    checksum = algorithm.encode(algorithm.digest(body))
-    params = {"Bucket": bucket, "Key": key, "ChecksumAlgorithm": algorithm.s3_name,
-              algorithm.parameter: checksum, **extra_args}
+    params, checksum = single_put_params(bucket, key, body, algorithm, extra_args)
     direct = DirectObjects.for_client(client, bucket) if config.direct_parts else None
     headers = direct.headers_for(params) if direct is not None else None
     if headers is not None:  # the PUT over the transfer's persistent connections (direct_objects.py)
@@ -296,11 +285,44 @@ def put_body(client, body, bucket, key, config, algorithm: ChecksumAlgorithm,
             failure.outcome = NOT_STORED
             raise failure from error
         raise TransferError(f"PUT s3://{bucket}/{key} failed: {_describe(error)}") from error
+    result = single_put_result(response, bucket, key, size, algorithm, checksum)
+    reporter.advance(size)
+    return result
+
+
+def object_extra_args(sse_kms_key_id: Optional[str], content_type: Optional[str],
+                      object_args: Optional[Mapping[str, str]]) -> dict[str, Any]:
+    """PutObject/CreateMultipartUpload arguments for encryption, type and ``object_args``
+    (checked: a key that is not an ARN, an argument not in ``OBJECT_ARGS``: ``ValueError``)."""
+    extra_args: dict[str, Any] = {}
+    if sse_kms_key_id:
+        extra_args["ServerSideEncryption"] = "aws:kms"
+        extra_args["SSEKMSKeyId"] = require_key_arn(sse_kms_key_id, "sse_kms_key_id")
+    if content_type:
+        extra_args["ContentType"] = content_type
+    unknown = set(object_args or {}) - OBJECT_ARGS
+    if unknown:
+        raise ValueError(f"object_args {sorted(unknown)} are not among {sorted(OBJECT_ARGS)}")
+    extra_args.update(object_args or {})
+    return extra_args
+
+
+def single_put_params(bucket: str, key: str, body, algorithm: ChecksumAlgorithm,
+                      extra_args: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
+    """The PutObject parameters of one whole-body PUT, and the body's checksum they carry."""
+    checksum = algorithm.encode(algorithm.digest(body))
+    return {"Bucket": bucket, "Key": key, "ChecksumAlgorithm": algorithm.s3_name,
+            algorithm.parameter: checksum, **extra_args}, checksum
+
+
+def single_put_result(response: Mapping[str, Any], bucket: str, key: str, size: int,
+                      algorithm: ChecksumAlgorithm, checksum: str) -> dict[str, Any]:
+    """What a stored single PUT returns (``UploadResult`` fields); ``ChecksumMismatchError`` when
+    S3 echoed another checksum than the one sent."""
     stored = response.get(algorithm.parameter)
     if stored is not None and stored != checksum:
         raise ChecksumMismatchError(
             f"S3 stored {algorithm.name} {stored} for s3://{bucket}/{key}, expected {checksum}")
-    reporter.advance(size)
     return dict(bucket=bucket, key=key, size=size, checksum_algorithm=algorithm.name,
                 checksum=checksum, version_id=_version_id(response),
                 etag=response.get("ETag"), parts=1, part_size=size, resumed_parts=0)

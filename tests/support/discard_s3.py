@@ -103,11 +103,12 @@ def _composite(algorithm_header: str, part_checksums: list[str]) -> Optional[str
 class DiscardS3Server:
     """Thread-per-connection HTTP/1.1 server speaking just enough S3 for uploads."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, tls=None) -> None:
         self._listener = socket.create_server((host, port), backlog=128)
         self.host = host
         self.port = self._listener.getsockname()[1]
-        self.endpoint_url = f"http://{host}:{self.port}"
+        self._tls = tls  # an ``ssl.SSLContext`` (server side): HTTPS, for uploads and listings only
+        self.endpoint_url = f"{'https' if tls is not None else 'http'}://{host}:{self.port}"
         self._lock = threading.Lock()
         self._upload_ids = itertools.count(1)
         self._part_checksums: dict[str, dict[int, tuple[str, str]]] = {}
@@ -159,6 +160,12 @@ class DiscardS3Server:
 
     # one connection ----------------------------------------------------------------------------
     def _serve(self, conn: socket.socket) -> None:
+        if self._tls is not None:
+            try:
+                conn = self._tls.wrap_socket(conn, server_side=True)
+            except OSError:  # a client that does not trust us hangs up mid-handshake
+                conn.close()
+                return
         buffer = bytearray(RECV_BUFFER_BYTES)
         view = memoryview(buffer)
         pending = b""

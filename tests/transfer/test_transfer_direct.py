@@ -25,6 +25,11 @@ from securestore.transfer import MiB, TransferConfig, make_s3_client, upload_fil
 from securestore.transfer.direct import DirectParts
 from securestore.transfer.retry import is_retryable
 
+try:
+    from support.tls_cert import server_context, self_signed
+except ImportError:  # pragma: no cover - when tests/ is a package
+    from tests.support.tls_cert import server_context, self_signed
+
 KEY = "acme/invoices/2026/12/05/é x+y (1).pdf"
 UPLOAD_ID = "upload-id/with+odd=chars"
 NOW = dt.datetime(2026, 12, 5, 13, 0, 0, tzinfo=dt.timezone.utc)
@@ -235,30 +240,8 @@ def test_direct_parts_false_sends_every_part_through_botocore(tmp_path):
 @pytest.fixture
 def tls_server(tmp_path):
     """A loopback HTTPS server with a self-signed certificate for 127.0.0.1, answering 200."""
-    import ssl
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.timezone.utc)
-    import ipaddress
-
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                           critical=False)
-            .sign(key, hashes.SHA256()))
-    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert_path, key_path)
+    cert_path, key_path = self_signed(tmp_path)
+    context = server_context(cert_path, key_path)
 
     def script(server, conn, head):
         conn.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")

@@ -1,0 +1,286 @@
+"""Small files sent from one thread (``securestore/transfer/put_pipeline.py``), attacked as a
+hostile network would: every fault the loopback proxy can inject, on the first PUT and on one
+in the middle of the stream, must leave the summary true (a file said copied is stored with its
+bytes; a file that is not stored is said failed, with S3's reason), and a transient fault must
+cost nothing but time.
+
+Witnesses: moto behind the fault proxy stores bytes (it does not check signatures or
+checksums: LocalStack's ``tests/localstack/test_sync_localstack.py`` runs the same sync and
+checks both); the discard sink over TLS for certificate trust; a raw socket for the request's
+exact bytes, compared with what the threaded path (``DirectObjects.put_object``) sends.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+import socket
+import threading
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from securestore.transfer import TransferConfig, make_s3_client
+from securestore.transfer.clients import transfer_client_config
+from securestore.transfer.direct_objects import DirectObjects
+from securestore.transfer.put_pipeline import PutPipeline, PutRequest, _Answer
+from securestore.transfer.sync import SyncOptions, sync_up
+from securestore.transfer.sync_state import ChecksumState
+
+try:
+    from support.discard_s3 import DiscardS3Server
+    from support.tls_cert import self_signed, server_context
+    from support.transfer_fixtures import (  # noqa: F401 - fixtures
+        REGION, aws_env, bucket, moto_endpoint, proxy, s3_direct, session,
+    )
+except ImportError:  # pragma: no cover - when tests/ is a package
+    from tests.support.discard_s3 import DiscardS3Server
+    from tests.support.tls_cert import self_signed, server_context
+    from tests.support.transfer_fixtures import (  # noqa: F401
+        REGION, aws_env, bucket, moto_endpoint, proxy, s3_direct, session,
+    )
+
+FILES = 12
+FAST_RETRIES = dict(backoff_base_seconds=0.01, backoff_max_seconds=0.05, retry_for_seconds=20)
+
+# Every fault the proxy can put on a PUT, and whether S3 would end up storing the file after
+# our retries: transient faults must cost nothing, permanent ones exactly that file.
+TRANSIENT = ["error_500", "error_503", "reset", "drop_request_body", "drop_response", "forward_then_500",
+             "error:503:SlowDown", "error:500:InternalError"]
+PERMANENT = ["error_403", "error:400:InvalidRequest", "error:403:AccessDenied",
+             "refuse_mid_body:403:AccessDenied", "error:404:NoSuchBucket"]
+
+
+def _tree(root: Path, count: int = FILES) -> dict[str, bytes]:
+    rng = random.Random(count)
+    files = {}
+    for index in range(count):
+        relative = f"d{index % 3}/f{index:03d}.bin"
+        data = rng.randbytes(rng.randint(1, 40_000))
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        files[relative] = data
+    return files
+
+
+def _stored(s3, bucket: str, prefix: str) -> dict[str, bytes]:
+    found = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for entry in page.get("Contents", []):
+            found[entry["Key"][len(prefix):]] = s3.get_object(Bucket=bucket, Key=entry["Key"])["Body"].read()
+    return found
+
+
+def _faulted(action: str, key: str, times: int = 1):
+    """A rule: ``action`` on the first ``times`` PUTs of ``key``, everything else forwarded."""
+    seen = []
+
+    def rule(request):
+        if request.operation == "PutObject" and request.path.endswith("/" + key) and len(seen) < times:
+            seen.append(key)
+            return action
+        return "forward"
+    return rule
+
+
+@pytest.mark.parametrize("position", ["first", "middle"])
+@pytest.mark.parametrize("action", TRANSIENT + PERMANENT)
+def test_every_fault_on_a_pipelined_put_leaves_the_summary_true(tmp_path, proxy, session, s3_direct, bucket,
+                                                                action, position):
+    files = _tree(tmp_path / "src")
+    victim = sorted(files)[0 if position == "first" else FILES // 2]
+    # a transient fault happens once; a permanent one every time that key is sent
+    proxy.reset(_faulted(action, victim, times=1 if action in TRANSIENT else 1000))
+    client = make_s3_client(session, region_name=REGION, endpoint_url=proxy.endpoint_url, concurrency=4)
+    events, threads = [], set()
+
+    def seen(event):
+        events.append(event)
+        if event.action == "upload":
+            threads.add(threading.current_thread() is threading.main_thread())
+
+    summary = sync_up(client, str(tmp_path / "src"), bucket, "p", state=ChecksumState(":memory:"),
+                      config=TransferConfig(concurrency=4, **FAST_RETRIES), on_event=seen)
+    stored = _stored(s3_direct, bucket, "p/")
+    said_copied = {event.relative for event in events if event.action == "upload"}
+    said_failed = {event.relative for event in events if event.action == "fail"}
+
+    # the outcome model: every file said copied is stored with its bytes, and the counters agree
+    assert {relative: stored.get(relative) for relative in said_copied} == \
+        {relative: files[relative] for relative in said_copied}
+    assert summary.copied == len(said_copied) and summary.failed == len(said_failed)
+    assert said_copied | said_failed == set(files) and not said_copied & said_failed
+    if action in TRANSIENT:
+        assert said_failed == set(), summary.errors
+        assert stored == files
+    else:
+        code = action.split(":")[2] if ":" in action else "AccessDenied"
+        assert said_failed == {victim}
+        assert code in summary.errors[0]["error"], summary.errors
+        assert victim not in stored and summary.temporary_failures == 0
+    assert True in threads, "the pipeline (this thread) sent nothing: the test did not test it"
+
+
+def test_the_pipeline_sends_what_the_threaded_path_sends(tmp_path, monkeypatch):
+    """Byte for byte (at one frozen time): target, Host, Content-Length, every signed header and
+    the body, for a key that needs quoting, SSE-KMS, metadata and a content type."""
+    captured = []
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def serve():
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += conn.recv(65536)
+            head, _, body = data.partition(b"\r\n\r\n")
+            length = int([line.split(b":")[1] for line in head.split(b"\r\n")
+                          if line.lower().startswith(b"content-length")][0])
+            while len(body) < length:
+                body += conn.recv(65536)
+            captured.append((head, body))
+            conn.sendall(b'HTTP/1.1 200 OK\r\nETag: "e"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n')
+            conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    client = make_s3_client(boto3.session.Session(aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="s",
+                                                  aws_session_token="tok/en+=", region_name="eu-west-1"),
+                            region_name="eu-west-1", endpoint_url=f"http://127.0.0.1:{port}")
+    direct = DirectObjects.for_client(client, "bkt")
+    frozen = dt.datetime(2026, 12, 6, 12, 0, tzinfo=dt.timezone.utc)
+    direct.clock = lambda: frozen
+    headers = DirectObjects.headers_for({
+        "Bucket": "bkt", "Key": "k", "ContentType": "text/csv", "ServerSideEncryption": "aws:kms",
+        "SSEKMSKeyId": "arn:aws:kms:eu-west-1:111122223333:key/abc", "Metadata": {"origin": "nightly"},
+        "ChecksumAlgorithm": "CRC64NVME", "ChecksumCRC64NVME": "AAAAAAAAAAA="})
+    key = "acme/reports/2026/12/06/é x+y (1).csv"
+    body = os.urandom(3000)
+    assert direct.put_object(key, body, headers)["ETag"] == '"e"'
+    stored = []
+    PutPipeline(direct, 1).run(iter([PutRequest(key, headers, body)]), on_stored=lambda r, a: stored.append(a),
+                               on_refused=lambda r, e: pytest.fail(f"refused: {e!r}"))
+    listener.close()
+    assert stored == [{"ETag": '"e"'}]
+
+    def lines(head):
+        return sorted(head.split(b"\r\n")[1:]), head.split(b"\r\n")[0]
+
+    (threaded, threaded_body), (pipelined, pipelined_body) = captured
+    assert lines(pipelined) == lines(threaded)
+    assert pipelined_body == threaded_body == body
+
+
+ANSWERS = [
+    b'HTTP/1.1 200 OK\r\nETag: "a"\r\nx-amz-checksum-crc64nvme: AAAAAAAAAAA=\r\nContent-Length: 0\r\n\r\n',
+    b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nETag: \"b\"\r\nContent-Length: 3\r\n\r\nxyz",
+    b"HTTP/1.1 503 Slow Down\r\nTransfer-Encoding: chunked\r\n\r\n"
+    b"5\r\n<Erro\r\n1a\r\nr><Code>SlowDown</Code></E\r\n6;ext=1\r\nrror>\n\r\n0\r\nX-Trailer: t\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nConnection: close\r\nETag: \"c\"\r\nContent-Length: 0\r\n\r\n",
+    b"HTTP/1.0 403 Forbidden\r\n\r\n<Error><Code>AccessDenied</Code></Error>",
+]
+EXPECTED = [(200, '"a"', b"", False), (200, '"b"', b"xyz", False),
+            (503, None, b"<Error><Code>SlowDown</Code></Error>\n", False), (200, '"c"', b"", True),
+            (403, None, b"<Error><Code>AccessDenied</Code></Error>", True)]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_an_answer_split_anywhere_reads_the_same(seed):
+    """Class: a parser that assumes an answer arrives in one read. Each answer (length-delimited,
+    after a 100 Continue, chunked with extensions and trailers, Connection: close, HTTP/1.0 read
+    to the close) is fed in random pieces, down to one byte, followed by the next answer's bytes."""
+    rng = random.Random(seed)
+    for raw, (status, etag, body, closes) in zip(ANSWERS, EXPECTED):
+        trailing = b"HTTP/1.1 200 OK\r\n" if not closes else b""
+        data = raw + trailing
+        cuts = sorted(rng.sample(range(1, len(data)), min(len(data) - 1, rng.randint(1, 12))))
+        answer, buffer = _Answer(), bytearray()
+        for start, end in zip([0] + cuts, cuts + [len(data)]):
+            buffer += data[start:end]
+            if not answer.done:
+                answer.feed(buffer)
+        if not answer.done:
+            assert answer.closed(), raw
+        assert (answer.status, answer.headers.get("etag"), bytes(answer.body), answer.will_close) == \
+            (status, etag, body, closes)
+        assert bytes(buffer) == trailing, "bytes of the next answer were eaten"
+
+
+def test_a_header_that_would_split_the_request_is_never_sent(tmp_path, proxy, session, s3_direct, bucket):
+    """Metadata with CR/LF (``x-amz-acl: public-read`` smuggled in): no request carries it, every
+    file fails with a clear error, nothing is stored."""
+    _tree(tmp_path / "src", 3)
+    client = make_s3_client(session, region_name=REGION, endpoint_url=proxy.endpoint_url, concurrency=2)
+    summary = sync_up(client, str(tmp_path / "src"), bucket, "p", state=ChecksumState(":memory:"),
+                      config=TransferConfig(concurrency=2, **FAST_RETRIES),
+                      upload_args={"metadata": {"note": "x\r\nx-amz-acl: public-read"}})
+    assert summary.failed == 3 and summary.copied == 0
+    assert "header" in summary.errors[0]["error"].lower(), summary.errors
+    assert not [r for r in proxy.seen if "x-amz-acl" in r.headers]
+    assert _stored(s3_direct, bucket, "p/") == {}
+
+
+def test_a_server_that_stops_answering_is_left_after_the_read_timeout(tmp_path, proxy, session, s3_direct,
+                                                                       bucket):
+    """The first PUT is held without an answer: after ``read_timeout`` (1 s) the pipeline gives
+    up on it, hands everything to the workers, and every file is stored once the proxy lets go."""
+    files = _tree(tmp_path / "src", 6)
+    victim = sorted(files)[0]
+    proxy.reset(_faulted("hang", victim))
+    client = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing").client(
+        "s3", region_name=REGION, endpoint_url=proxy.endpoint_url,
+        config=transfer_client_config(2).merge(Config(read_timeout=1, connect_timeout=1)))
+    threading.Timer(3.0, proxy.release).start()
+    summary = sync_up(client, str(tmp_path / "src"), bucket, "p", state=ChecksumState(":memory:"),
+                      config=TransferConfig(concurrency=2, **FAST_RETRIES))
+    assert (summary.copied, summary.failed) == (6, 0), summary.errors
+    assert _stored(s3_direct, bucket, "p/") == files
+
+
+@pytest.fixture
+def tls_sink(tmp_path):
+    cert_path, key_path = self_signed(tmp_path)
+    with DiscardS3Server(tls=server_context(cert_path, key_path)) as sink:
+        yield sink, str(cert_path)
+
+
+def test_over_tls_with_the_clients_ca_bundle_every_file_goes_up(tmp_path, tls_sink):
+    sink, ca_bundle = tls_sink
+    _tree(tmp_path / "src", 5)
+    client = boto3.session.Session(aws_access_key_id="a", aws_secret_access_key="b").client(
+        "s3", region_name=REGION, endpoint_url=sink.endpoint_url, verify=ca_bundle,
+        config=transfer_client_config(2))
+    summary = sync_up(client, str(tmp_path / "src"), "sink", "tls", state=ChecksumState(":memory:"),
+                      config=TransferConfig(concurrency=2, **FAST_RETRIES), options=SyncOptions())
+    assert (summary.copied, summary.failed) == (5, 0), summary.errors
+    assert sink.requests.get("PutObject") == 5
+
+
+def test_over_tls_a_certificate_the_client_does_not_trust_sends_nothing(tls_sink, monkeypatch):
+    """The pipeline's own connections verify as botocore's would: with the default trust store
+    (not the sink's CA) every request is handed back with the verification error, permanent
+    (``is_retryable`` says no), and the sink never sees a PUT."""
+    import ssl
+
+    from securestore.transfer.retry import is_retryable
+
+    sink, _ = tls_sink
+    monkeypatch.delenv("AWS_CA_BUNDLE", raising=False)
+    client = boto3.session.Session(aws_access_key_id="a", aws_secret_access_key="b").client(
+        "s3", region_name=REGION, endpoint_url=sink.endpoint_url, config=transfer_client_config(2))
+    direct = DirectObjects.for_client(client, "sink")
+    refused = []
+    requests = [PutRequest(f"k{i}", {"x-amz-checksum-crc32c": "AAAAAA=="}, b"data") for i in range(3)]
+    finished = PutPipeline(direct, 2).run(iter(requests), on_stored=lambda r, a: pytest.fail("stored"),
+                                          on_refused=lambda r, e: refused.append(e))
+    assert not finished and refused
+    assert all(isinstance(error, ssl.SSLCertVerificationError) for error in refused), refused
+    assert not any(is_retryable(error) for error in refused)
+    assert not sink.requests.get("PutObject")
