@@ -183,16 +183,75 @@ def flag_names(message: str) -> str:
     return message
 
 
-def s3_client(args: argparse.Namespace, *, tenant_id: Optional[str] = None, concurrency: Optional[int] = None):
+def s3_client(args: argparse.Namespace, *, tenant_id: Optional[str] = None, concurrency: Optional[int] = None,
+              bucket: Optional[str] = None):
     """The tuned S3 client a command talks through: session and region as ``aws_session``
     resolves them (a role assumed with ``tenant_id`` as its session tag), the endpoint from
-    ``--endpoint-url`` or the environment, a connection pool sized for ``concurrency``."""
+    ``--endpoint-url`` or the environment, a connection pool sized for ``concurrency``.
+
+    ``bucket``: the one bucket the command works in. When the credentials come from the
+    environment and botocore's answer for this bucket is remembered under the same inputs
+    (``transfer.endpoint_cache``), the client is a ``transfer.lazy_client.LazyS3Client``: made
+    only if something needs botocore (an unchanged ``sync`` never does)."""
     from securestore.transfer.clients import make_s3_client
 
-    session, where = aws_session(args, tenant_id=tenant_id)
+    endpoint_url = s3_endpoint(getattr(args, "endpoint_url", None))
     extra = {} if concurrency is None else {"concurrency": concurrency}
-    return make_s3_client(session, region_name=where, endpoint_url=s3_endpoint(getattr(args, "endpoint_url", None)),
-                          **extra)
+
+    def make():
+        session, where = aws_session(args, tenant_id=tenant_id)
+        return make_s3_client(session, region_name=where, endpoint_url=endpoint_url, **extra)
+
+    credentials = _environment_credentials(args) if bucket else None
+    if credentials is None:
+        return make()
+    from securestore.transfer import endpoint_cache
+    from securestore.transfer.lazy_client import LazyS3Client
+
+    where = region(getattr(args, "region", None))
+    key = endpoint_cache.fingerprint({"endpoint_url": endpoint_url, "region": where, "bucket": bucket})
+    remembered = endpoint_cache.load(key)
+    if remembered is not None and remembered.get("credential_method") == "env":
+        return LazyS3Client(make, endpoint_url=remembered["endpoint_url"], credentials=credentials,
+                            described={bucket: remembered["description"]})
+    client = make()
+    _remember_endpoint(key, client, bucket)
+    return client
+
+
+def _environment_credentials(args: argparse.Namespace):
+    """The credentials botocore will use when they can only be the environment's static keys
+    (``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``, no ``--profile``, no role, a region given
+    by flag or environment, no expiry to refresh); else ``None``."""
+    if any(getattr(args, name, None) for name in ("profile", "role_arn", "external_id", "mfa_serial", "mfa_code")) \
+            or from_env(ROLE_ENV) or \
+            os.environ.get("AWS_CREDENTIAL_EXPIRATION") or not (getattr(args, "region", None) or from_env(REGION_ENV)):
+        return None
+    access, secret = os.environ.get("AWS_ACCESS_KEY_ID"), os.environ.get("AWS_SECRET_ACCESS_KEY")
+    if not access or not secret:
+        return None
+    from securestore._sigv4 import SigningCredentials
+
+    token = os.environ.get("AWS_SESSION_TOKEN") or os.environ.get("AWS_SECURITY_TOKEN") or None
+    return SigningCredentials(access, secret, token)
+
+
+def _remember_endpoint(key: str, client: Any, bucket: str) -> None:
+    """Record what botocore decided for ``bucket`` (and that it signs with the environment's
+    keys), for the next command with the same inputs."""
+    from securestore.transfer import endpoint_cache
+    from securestore.transfer.direct import direct_description
+    from securestore.transfer.direct_objects import PROBE_KEY
+
+    try:
+        method = client._request_signer._credentials.method
+    except AttributeError:
+        return
+    described = direct_description(client, "put_object", {"Bucket": bucket, "Key": PROBE_KEY})
+    if method != "env" or described is None:
+        return
+    endpoint_cache.store(key, {"credential_method": method, "endpoint_url": client.meta.endpoint_url,
+                               "description": described})
 
 
 def tenant_scope(tenant: Optional[str], given: Optional[str], what: str, *, single: bool = False) -> str:

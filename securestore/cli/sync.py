@@ -104,7 +104,7 @@ def run_sync(args: argparse.Namespace) -> int:
     sync_options = SyncOptions(delete=args.delete, filters=tuple(args.filters), dryrun=args.dryrun,
                                size_only=args.size_only, exact_timestamps=args.exact_timestamps,
                                report_skips=report.line)
-    client = settings.s3_client(args, tenant_id=args.tenant, concurrency=args.concurrency)
+    client = settings.s3_client(args, tenant_id=args.tenant, concurrency=args.concurrency, bucket=bucket)
     try:
         state = ChecksumState(args.checksum_cache)
     except OSError as error:

@@ -92,6 +92,17 @@ def direct_settings(client: Any, operation: str, params: dict) -> Optional[dict[
     TLS trust, socket options) from the client. ``None`` for anything the module doc lists.
     Returns the keyword arguments ``DirectParts`` and ``direct_objects.DirectObjects`` take.
     """
+    described = direct_description(client, operation, params)
+    if described is None:
+        return None
+    return settings_from_description(described, CredentialSource(client._request_signer._credentials))
+
+
+def direct_description(client: Any, operation: str, params: dict) -> Optional[dict[str, Any]]:
+    """``direct_settings`` without the credentials, as plain JSON values (``endpoint_cache``
+    remembers it): ``scheme``, ``host``, ``path``, ``region``, ``connect_timeout``,
+    ``read_timeout``, ``verify`` (a CA bundle path, or ``None`` for the default trust store),
+    ``socket_options`` (``[level, option, value]`` integers)."""
     key = params["Key"]
     try:
         if client.meta.service_model.service_name != "s3" or \
@@ -114,20 +125,32 @@ def direct_settings(client: Any, operation: str, params: dict) -> Optional[dict[
         if _uses_proxy(client, parts.scheme, parts.netloc) or \
                 getattr(client.meta.config, "client_cert", None):
             return None  # proxies and client certificates: botocore's connection handles them
-        context = None
+        verify = None
         if parts.scheme == "https":
             verify = client._endpoint.http_session._verify
             if verify is False:
                 return None
-            context = ssl.create_default_context(cafile=verify if isinstance(verify, str) else None)
+            verify = verify if isinstance(verify, str) else None
         config = client.meta.config
-        options = tuple(getattr(client._endpoint.http_session, "_socket_options", ()) or ())
-        return dict(endpoint=S3Endpoint(parts.scheme, parts.netloc, parts.path[:-len(quoted_key)]),
-                    region_name=region, credentials=CredentialSource(credentials),
+        options = [list(option) for option in (getattr(client._endpoint.http_session, "_socket_options", ()) or ())]
+        if not all(len(option) == 3 and all(isinstance(value, int) for value in option) for option in options):
+            return None
+        return dict(scheme=parts.scheme, host=parts.netloc, path=parts.path[:-len(quoted_key)], region=region,
                     connect_timeout=float(config.connect_timeout), read_timeout=float(config.read_timeout),
-                    ssl_context=context, socket_options=options)
+                    verify=verify, socket_options=options)
     except (AttributeError, TypeError, ValueError):
         return None  # anything unexpected about the client: botocore sends
+
+
+def settings_from_description(described: dict[str, Any], credentials: CredentialSource) -> dict[str, Any]:
+    """``direct_description``'s values and the credentials as ``DirectObjects``' arguments."""
+    context = None
+    if described["scheme"] == "https":
+        context = ssl.create_default_context(cafile=described["verify"])
+    return dict(endpoint=S3Endpoint(described["scheme"], described["host"], described["path"]),
+                region_name=described["region"], credentials=credentials,
+                connect_timeout=described["connect_timeout"], read_timeout=described["read_timeout"],
+                ssl_context=context, socket_options=tuple(tuple(option) for option in described["socket_options"]))
 
 
 class PersistentConnections:

@@ -33,6 +33,7 @@ from ..s3presign import CredentialSource
 from . import clock as _clock
 from .direct import (
     URL_EXPIRES_SECONDS, PersistentConnections, _has_request_hooks, client_error, direct_settings,
+    settings_from_description,
 )
 
 COALESCE_BYTES = 64 * 1024
@@ -74,6 +75,17 @@ class DirectObjects(PersistentConnections):
         Request hooks on ``operation`` are checked on every call: a ``Stubber`` activated after
         the first upload must still see every request."""
         try:
+            from .lazy_client import LazyS3Client
+
+            if isinstance(client, LazyS3Client) and not client.realized:
+                described = client.direct_description(bucket)
+                if described is not None:  # what botocore decided last time (``endpoint_cache``)
+                    with _cache_lock:
+                        per_bucket = _cache.setdefault(client, {})
+                        if bucket not in per_bucket:
+                            per_bucket[bucket] = cls(**settings_from_description(
+                                described, CredentialSource(client.credentials)))
+                        return per_bucket[bucket]
             if _has_request_hooks(client, operation):
                 return None
             with _cache_lock:

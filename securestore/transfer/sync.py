@@ -39,6 +39,7 @@ from .batch import Filter, MemoryBudget, WorkerPool, local_path_for
 from .checksums import ChecksumAlgorithm, get_algorithm, split_composite, stored_checksum
 from .config import TransferConfig
 from .errors import TemporaryTransferError, TransferError, describe_error
+from .lazy_client import endpoint_url_of
 from .retry import RetryPolicy, TransferCancelled
 from .sync_state import ChecksumState
 from .tree import LocalFile, RemoteObject, directory_prefix, list_remote, pair, walk_local
@@ -128,7 +129,7 @@ class _Sync:
         self.single = replace(config, concurrency=1)
         self.own_state = state is None
         self.state = state if state is not None else ChecksumState()
-        self.endpoint = str(getattr(getattr(client, "meta", None), "endpoint_url", ""))
+        self.endpoint = endpoint_url_of(client)
         self.on_event = on_event or (lambda event: None)
         self.policy = RetryPolicy(config.max_attempts, config.backoff_base_seconds,
                                   config.backoff_max_seconds, config.retry_for_seconds)
