@@ -156,8 +156,8 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
 
 
 # ------------------------------------------------------------------ shared plumbing
-def _client(args: argparse.Namespace, tenant_id: Optional[str] = None):
-    return settings.s3_client(args, tenant_id=tenant_id, concurrency=args.concurrency)
+def _client(args: argparse.Namespace, tenant_id: Optional[str] = None, bucket: Optional[str] = None):
+    return settings.s3_client(args, tenant_id=tenant_id, concurrency=args.concurrency, bucket=bucket)
 
 
 def _check_filters(args: argparse.Namespace) -> None:
@@ -441,7 +441,7 @@ def _upload_directory(args, config, metadata, object_args) -> int:
     where = f"s3://{args.bucket}/{args.key if args.key is not None else args.tenant + '/' + args.module + '/'}"
     if _planned(args, "upload", where, items, problems):
         return _problems_status(problems)
-    client = _client(args, tenant_id=args.tenant)
+    client = _client(args, tenant_id=args.tenant, bucket=args.bucket)
 
     def transfer(item, item_config, progress):
         return upload_file(client, item.local, args.bucket, item.key, config=item_config,
@@ -449,7 +449,24 @@ def _upload_directory(args, config, metadata, object_args) -> int:
                            metadata=metadata, object_args=object_args, progress=progress,
                            resume=args.resume).summary()
 
-    return _run_many(args, "upload", where, items, transfer, config, problems)
+    return _run_many(args, "upload", where, items, transfer, config, problems,
+                     small_puts=_small_puts(args, client, config, metadata, object_args))
+
+
+def _small_puts(args, client, config, metadata, object_args):
+    """Small files from one thread (``transfer/small_puts.py``), with the PutObject arguments
+    ``upload_file`` would send; an argument it refuses leaves the file to it (it says why)."""
+    from securestore.transfer.small_puts import SmallPuts
+    from securestore.transfer.upload import object_extra_args
+
+    def extra_args_for(item):
+        try:
+            extra = object_extra_args(args.kms_key_id, _content_type(args, item.local), object_args)
+        except ValueError:
+            return None
+        return {**extra, "Metadata": dict(metadata or {})}
+
+    return SmallPuts(client, args.bucket, config), extra_args_for
 
 
 def _arrow(args, action: str, item) -> str:
@@ -477,7 +494,7 @@ def _empty_outcome():
     return Outcome()
 
 
-def _run_many(args, action: str, where: str, items, transfer, config, problems) -> int:
+def _run_many(args, action: str, where: str, items, transfer, config, problems, small_puts=None) -> int:
     from securestore.transfer.batch import run_batch
 
     bar = _bar(args, f"{action} {len(items)} files", sum(item.size for item in items))
@@ -492,7 +509,8 @@ def _run_many(args, action: str, where: str, items, transfer, config, problems) 
     try:
         with _TerminateAsInterrupt():
             outcome = run_batch(items, transfer, config=config, small_below=config.multipart_threshold,
-                                on_done=on_done, advance=bar.advance if bar is not None else None)
+                                on_done=on_done, advance=bar.advance if bar is not None else None,
+                                small_puts=small_puts)
     except KeyboardInterrupt:
         _close(bar)
         print(f"securestore {action}: interrupted; unfinished multipart uploads were aborted", file=sys.stderr)

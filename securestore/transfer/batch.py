@@ -24,7 +24,7 @@ import stat
 import threading
 import time
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Iterable, Optional, Sequence
+from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
 Filter = tuple[str, str]  # ("include" | "exclude", pattern)
 
@@ -191,13 +191,19 @@ class Outcome:
 
 def run_batch(items: Sequence[Item], transfer: Callable[[Item, Any, Callable[[int, int], None]], dict],
               *, config: Any, small_below: int, on_done: Callable[[Item, Optional[dict], Optional[str]], None],
-              advance: Optional[Callable[[int], None]] = None) -> Outcome:
+              advance: Optional[Callable[[int], None]] = None,
+              small_puts: Optional[tuple[Any, Callable[[Item], Optional[Mapping[str, Any]]]]] = None) -> Outcome:
     """Transfer every item; ``transfer(item, config, progress)`` returns the item's summary.
 
     Small items run ``config.concurrency`` at a time with one worker each; the others one at a
     time with the whole config. ``on_done(item, summary, error)`` is called as each ends.
     Errors are collected (``TransferError``, ``OSError``, ``ValueError`` and AWS errors);
     ``KeyboardInterrupt`` stops everything at once.
+
+    ``small_puts``: ``(small_puts.SmallPuts, extra_args_for(item))`` for an upload: small items
+    go first through its pipeline from this thread (``extra_args_for`` gives the item's
+    PutObject arguments, ``None`` for "not this one"); what the pipeline hands back, or does not
+    reach before a transient failure stops it, runs as above.
     """
     from .retry import TransferCancelled
     from .workers import run_parallel
@@ -238,6 +244,8 @@ def run_batch(items: Sequence[Item], transfer: Callable[[Item, Any, Callable[[in
 
     small = [item for item in items if item.size < small_below]
     large = [item for item in items if item.size >= small_below]
+    if small and small_puts is not None and small_puts[0].available:
+        small = _through_pipeline(small, small_puts, outcome, lock, on_done, advance)
     if small:
         run_parallel(small, lambda item: one(item, single), workers=min(config.concurrency, len(small)),
                      cancelled=threading.Event(), grace_seconds=config.grace_seconds, name="securestore-file")
@@ -245,6 +253,45 @@ def run_batch(items: Sequence[Item], transfer: Callable[[Item, Any, Callable[[in
         one(item, config)
     outcome.seconds = time.monotonic() - started
     return outcome
+
+
+def _through_pipeline(items: list[Item], small_puts: tuple, outcome: Outcome, lock: threading.Lock,
+                      on_done: Callable, advance: Optional[Callable[[int], None]]) -> list[Item]:
+    """Send what the pipeline can of ``items``; return the items left for the workers."""
+    puts, extra_args_for = small_puts
+    left: list[Item] = []
+    position = [0]
+
+    def requests():
+        while position[0] < len(items):
+            item = items[position[0]]
+            position[0] += 1
+            extra = extra_args_for(item)
+            request = puts.request(item.local, item.key, item.size, extra, item) if extra is not None else None
+            if request is None:
+                left.append(item)
+                continue
+            yield request
+
+    def stored(request, response) -> None:
+        item, _ = request.context
+        try:
+            result = puts.stored(request, response, seconds=time.monotonic() - request.sent)
+        except Exception as error:  # noqa: BLE001 - S3 echoed another checksum: this file failed
+            with lock:
+                outcome.failed.append({"file": item.local, "key": item.key, "error": str(error),
+                                       "temporary": False})
+            on_done(item, None, str(error))
+            return
+        summary = result.summary()
+        with lock:
+            outcome.done.append(summary)
+            if advance is not None:
+                advance(item.size)
+        on_done(item, summary, None)
+
+    puts.pipeline().run(requests(), on_stored=stored, on_refused=lambda request, error: left.append(request.context[0]))
+    return left + items[position[0]:]
 
 
 def relative_key(prefix: str, relative: str) -> str:

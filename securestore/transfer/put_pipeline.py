@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping, Optional
 from urllib.parse import urlsplit
@@ -51,6 +52,8 @@ class PutRequest:
     headers: Mapping[str, str]
     body: bytes
     context: Any = None
+    sent: float = 0.0
+    """``time.monotonic()`` when the pipeline wrote it (a result's ``seconds`` count from it)."""
 
 
 def _check_header(name: str, value: str) -> None:
@@ -356,6 +359,7 @@ class PutPipeline:
                 if connection is None or connection.closed:
                     connection = await self._connect(loop)
                     connections.append(connection)
+                request.sent = time.monotonic()
                 answer = await connection.send(data)
             except (OSError, ConnectionError, asyncio.TimeoutError, ssl.SSLError) as error:
                 if connection is not None and connection in connections:

@@ -49,9 +49,6 @@ _MISS = object()
 _CHANGED = object()
 """What a cache lookup with ``cached_only`` returns when the answer needs a HEAD or a read."""
 DELETE_BATCH = 1000
-FAST_PUT_MAX_BYTES = 1024 * 1024
-"""Files up to this size (and below the multipart threshold) go up through ``put_pipeline``:
-read whole on the loop's thread, at most ``concurrency`` of them in memory at once."""
 HASH_CHUNK = 1024 * 1024
 FULL = "full"
 
@@ -307,7 +304,7 @@ class _Sync:
             pipeline = self.pipeline()
             if pipeline is not None:
                 pipeline.run(self.fast_requests(entries, pool), on_stored=self.fast_stored,
-                             on_refused=lambda request, error: pool.submit(request.context[0]))
+                             on_refused=lambda request, error: pool.submit(request.context[0][0]))
             for entry in entries:
                 if not pool.submit(entry):
                     break
@@ -437,34 +434,27 @@ class _Upload(_Sync):
 
     # the pipeline: small new or resized files, sent from this thread --------------------------
     def pipeline(self) -> Any:
-        if self.options.dryrun or not self.config.direct_parts:
+        if self.options.dryrun:
             return None
-        from .direct_objects import DirectObjects
-        from .put_pipeline import PutPipeline
+        from .small_puts import SmallPuts
         from .upload import object_extra_args
 
-        direct = DirectObjects.for_client(self.client, self.bucket)
-        if direct is None:
-            return None
         upload_args = dict(self.upload_args)
-        self.fast_metadata = dict(upload_args.pop("metadata", None) or {})
+        metadata = dict(upload_args.pop("metadata", None) or {})
         kms = upload_args.pop("sse_kms_key_id", None)
         object_args = upload_args.pop("object_args", None)
         if upload_args:
             return None  # an upload_file argument the pipeline does not know: the workers send
-        self.fast_extra = object_extra_args(kms, None, object_args)
-        self.fast_algorithm = get_algorithm(self.config.checksum_algorithm)
-        self.fast_limit = min(self.config.multipart_threshold, FAST_PUT_MAX_BYTES)
-        self.direct = direct
-        return PutPipeline(direct, self.config.concurrency)
+        self.small_puts = SmallPuts(self.client, self.bucket, self.config)
+        if not self.small_puts.available:
+            return None
+        self.fast_extra = {**object_extra_args(kms, None, object_args), "Metadata": metadata}
+        return self.small_puts.pipeline()
 
     def fast_requests(self, entries: Iterator[tuple], pool: WorkerPool) -> Iterator[Any]:
         """The pipeline's requests: an entry that is a small file the other side lacks, or has
-        at another size (decided without a HEAD or a read), read whole and checksummed; every
-        other entry goes to ``pool`` on the way."""
-        from .put_pipeline import PutRequest
-        from .upload import single_put_params
-
+        at another size (decided without a HEAD or a read); every other entry goes to ``pool``
+        on the way."""
         for entry in entries:
             relative, local, remote = entry
             if remote is None:
@@ -473,32 +463,25 @@ class _Upload(_Sync):
                 decided = "size"
             else:
                 decided = None
-            body = _read_listed(local) if decided is not None and local.size <= self.fast_limit else None
-            headers = None
-            if body is not None:
-                key = self.prefix + relative
+            request = None
+            if decided is not None:
                 content_type = _content_type(local.path)  # object_args may override it, as in upload_file
-                extra = {**({"ContentType": content_type} if content_type else {}), **self.fast_extra,
-                         "Metadata": self.fast_metadata}
-                params, checksum = single_put_params(self.bucket, key, body, self.fast_algorithm, extra)
-                headers = self.direct.headers_for(params)
-            if headers is None:
+                extra = {**({"ContentType": content_type} if content_type else {}), **self.fast_extra}
+                request = self.small_puts.request(local.path, self.prefix + relative, local.size, extra,
+                                                  (entry, decided), listed=(local.mtime_ns, local.inode))
+            if request is None:
                 if not pool.submit(entry):
                     return
                 continue
-            yield PutRequest(key, headers, body, context=(entry, decided, checksum))
+            yield request
 
     def fast_stored(self, request: Any, response: dict) -> None:
-        from .upload import UploadResult, single_put_result
-
-        entry, decided, checksum = request.context
+        (entry, decided), _ = request.context
         relative, local, _remote = entry
         source, target = local.path, f"s3://{self.bucket}/{request.key}"
         self.count("checked")
         try:
-            result = single_put_result(response, self.bucket, request.key, local.size, self.fast_algorithm,
-                                       checksum)
-            self.remember_upload(local, request.key, UploadResult(seconds=0.0, **result))
+            self.remember_upload(local, request.key, self.small_puts.stored(request, response))
         except Exception as error:  # noqa: BLE001 - this file's failure; the stream goes on
             self.fail(relative, source, target, error)
             return
@@ -753,25 +736,6 @@ def _layout_of(lengths: Sequence[int], size: int) -> str:
 
 def _layout_of_upload(checksum: str, part_size: int, size: int) -> str:
     return FULL if split_composite(checksum)[1] is None else f"parts:{part_size}"
-
-
-def _read_listed(local: LocalFile) -> Optional[bytes]:
-    """The whole file as listed, or ``None`` if it is not that file any more (size, mtime, inode
-    differ before or after the read, or it cannot be opened): the workers then upload it, and
-    say what happened, as for any other file."""
-    try:
-        with open(local.path, "rb") as handle:
-            before = os.fstat(handle.fileno())
-            if (before.st_size, before.st_mtime_ns, before.st_ino) != (local.size, local.mtime_ns, local.inode):
-                return None
-            body = handle.read(local.size + 1)
-            after = os.fstat(handle.fileno())
-    except OSError:
-        return None
-    if len(body) != local.size or (after.st_size, after.st_mtime_ns, after.st_ctime_ns) != \
-            (before.st_size, before.st_mtime_ns, before.st_ctime_ns):
-        return None
-    return body
 
 
 def _unchanged_since(local: LocalFile) -> bool:

@@ -284,3 +284,35 @@ def test_over_tls_a_certificate_the_client_does_not_trust_sends_nothing(tls_sink
     assert all(isinstance(error, ssl.SSLCertVerificationError) for error in refused), refused
     assert not any(is_retryable(error) for error in refused)
     assert not sink.requests.get("PutObject")
+
+
+@pytest.mark.parametrize("position", ["first", "middle"])
+@pytest.mark.parametrize("action", TRANSIENT + PERMANENT)
+def test_upload_recursive_through_the_pipeline_reports_what_happened(tmp_path, proxy, aws_env, s3_direct, bucket,
+                                                                     monkeypatch, capsys, action, position):
+    """The same faults through ``securestore upload --recursive`` (``batch.run_batch``): the JSON
+    summary lists a file as transferred only if it is stored with its bytes, the others as
+    errors with S3's reason, and the exit status says which kind of failure it was."""
+    import json
+
+    from securestore.cli import main
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    files = _tree(tmp_path / "src")
+    victim = sorted(files)[0 if position == "first" else FILES // 2]
+    proxy.reset(_faulted(action, "p/" + victim, times=1 if action in TRANSIENT else 1000))
+    code = main(["upload", str(tmp_path / "src"), f"s3://{bucket}/p/", "--recursive", "--json",
+                 "--endpoint-url", proxy.endpoint_url, "--region", REGION, "--concurrency", "4",
+                 "--retry-for", "20"])
+    summary = json.loads(capsys.readouterr().out)
+    stored = _stored(s3_direct, bucket, "p/")
+    said_copied = {entry["key"][2:] for entry in summary["transferred"]}
+    said_failed = {entry["key"][2:] for entry in summary["errors"]}
+    assert {relative: stored.get(relative) for relative in said_copied} == \
+        {relative: files[relative] for relative in said_copied}
+    assert said_copied | said_failed == set(files) and not said_copied & said_failed
+    if action in TRANSIENT:
+        assert (code, said_failed, stored) == (0, set(), files), summary["errors"]
+    else:
+        assert (code, said_failed) == (1, {victim}), summary["errors"]
+        assert victim not in stored
