@@ -129,13 +129,7 @@ class DirectObjects(PersistentConnections):
         raises ``ClientError`` / ``ConnectionError`` as botocore would."""
         answer, _ = self._request("PUT", key, {name.lower(): value for name, value in headers.items()},
                                   memoryview(body), "PutObject")
-        result: dict[str, Any] = {"ETag": answer.get("etag")}
-        if answer.get("x-amz-version-id"):
-            result["VersionId"] = answer["x-amz-version-id"]
-        for name, value in answer.items():
-            if name.startswith("x-amz-checksum-") and name != "x-amz-checksum-type":
-                result["Checksum" + name[len("x-amz-checksum-"):].upper()] = value
-        return result
+        return put_object_result(answer)
 
     def head_object(self, key: str, if_match: Optional[str] = None) -> dict[str, Any]:
         """HeadObject with ``ChecksumMode=ENABLED`` (and ``If-Match``): the members of botocore's
@@ -217,6 +211,18 @@ class DirectObjects(PersistentConnections):
             connection.endheaders()
             return self._send_body_and_answer(connection, body)
         return self._answer(connection)
+
+
+def put_object_result(headers: Mapping[str, str]) -> dict[str, Any]:
+    """The members of botocore's PutObject answer an uploader reads (``ETag``, ``VersionId``,
+    ``Checksum<ALG>``), from the answer's lower-cased headers."""
+    result: dict[str, Any] = {"ETag": headers.get("etag")}
+    if headers.get("x-amz-version-id"):
+        result["VersionId"] = headers["x-amz-version-id"]
+    for name, value in headers.items():
+        if name.startswith("x-amz-checksum-") and name != "x-amz-checksum-type":
+            result["Checksum" + name[len("x-amz-checksum-"):].upper()] = value
+    return result
 
 
 def _parse_listing(data: bytes) -> tuple[list[tuple[str, int, str, _dt.datetime]], Optional[str]]:

@@ -35,7 +35,7 @@ from typing import Any, Callable, Iterator, Mapping, Optional
 from urllib.parse import urlsplit
 
 from .direct import URL_EXPIRES_SECONDS, client_error
-from .direct_objects import DirectObjects
+from .direct_objects import DirectObjects, put_object_result
 from .retry import is_retryable
 
 MAX_HEAD_BYTES = 64 * 1024
@@ -280,18 +280,6 @@ class PutPipeline:
         lines.extend(f"{name}: {value}" for name, value in headers.items())
         return ("\r\n".join(lines) + "\r\n\r\n").encode("ascii") + request.body
 
-    @staticmethod
-    def result_of(answer: _Answer) -> dict[str, Any]:
-        """The members of botocore's PutObject answer an uploader reads."""
-        headers = answer.headers
-        result: dict[str, Any] = {"ETag": headers.get("etag")}
-        if headers.get("x-amz-version-id"):
-            result["VersionId"] = headers["x-amz-version-id"]
-        for name, value in headers.items():
-            if name.startswith("x-amz-checksum-") and name != "x-amz-checksum-type":
-                result["Checksum" + name[len("x-amz-checksum-"):].upper()] = value
-        return result
-
     # running -------------------------------------------------------------------------------
     def run(self, requests: Iterator[PutRequest], on_stored: Callable[[PutRequest, dict], None],
             on_refused: Callable[[PutRequest, BaseException], None]) -> bool:
@@ -378,7 +366,7 @@ class PutPipeline:
                 connections.remove(connection)
             self.sent += 1
             if 200 <= answer.status < 300:
-                on_stored(request, self.result_of(answer))
+                on_stored(request, put_object_result(answer.headers))
                 continue
             error = client_error(answer.status, answer.headers, bytes(answer.body), "PutObject")
             if is_retryable(error):
