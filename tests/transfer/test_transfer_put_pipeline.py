@@ -316,3 +316,52 @@ def test_upload_recursive_through_the_pipeline_reports_what_happened(tmp_path, p
     else:
         assert (code, said_failed) == (1, {victim}), summary["errors"]
         assert victim not in stored
+
+
+def test_ctrl_c_while_the_pipeline_waits_exits_130_at_once_and_a_rerun_finishes(tmp_path):
+    """SIGINT while every connection waits on an answer (the proxy holds the 31st PUT on): the
+    command stops within a few seconds with 130, not after the read timeout; the same command
+    run again copies exactly what is missing."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    try:
+        from support.fault_proxy import FaultProxy
+        from support.transfer_fixtures import interruptible_by_ctrl_c
+    except ImportError:  # pragma: no cover
+        from tests.support.fault_proxy import FaultProxy
+        from tests.support.transfer_fixtures import interruptible_by_ctrl_c
+
+    _tree(tmp_path / "src", 80)
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b",
+           "XDG_CACHE_HOME": str(tmp_path / "cache"), "PYTHONPATH": str(root)}
+    with DiscardS3Server() as sink:
+        proxy = FaultProxy("127.0.0.1", sink.port).start()
+        try:
+            proxy.reset(lambda r: "hang" if r.operation == "PutObject" and r.attempt > 30 else "forward")
+            argv = [sys.executable, "-m", "securestore.cli", "sync", str(tmp_path / "src"), "s3://sink/p",
+                    "--endpoint-url", proxy.endpoint_url, "--region", REGION, "--json",
+                    "--checksum-cache", str(tmp_path / "sums.sqlite3")]
+            child = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                     preexec_fn=interruptible_by_ctrl_c)
+            assert proxy.hanging.wait(60), "the proxy never held a PUT"
+            interrupted = time.monotonic()
+            child.send_signal(signal.SIGINT)
+            child.communicate(timeout=30)
+            assert child.returncode == 130
+            assert time.monotonic() - interrupted < 5
+            proxy.release()
+            stored_before = sink.requests.get("PutObject", 0)
+            proxy.reset()
+            again = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
+        finally:
+            proxy.stop()
+    import json
+
+    summary = json.loads(again.stdout)
+    assert again.returncode == 0, again.stderr
+    assert summary["copied"] + summary["skipped"] == 80 and summary["failed"] == 0
+    assert summary["copied"] <= 80 - 30 + 1 and stored_before >= 30, (summary, stored_before)
