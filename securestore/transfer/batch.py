@@ -198,7 +198,9 @@ def run_batch(items: Sequence[Item], transfer: Callable[[Item, Any, Callable[[in
     Small items run ``config.concurrency`` at a time with one worker each; the others one at a
     time with the whole config. ``on_done(item, summary, error)`` is called as each ends.
     Errors are collected (``TransferError``, ``OSError``, ``ValueError`` and AWS errors);
-    ``KeyboardInterrupt`` stops everything at once.
+    ``KeyboardInterrupt`` stops everything at once. Once a file gives up on a transient cause
+    after the whole retry budget, the files not yet started are not attempted (each failed as
+    temporary): the budget is the command's, so a dead endpoint costs one, not one per file.
 
     ``small_puts``: ``(small_puts.SmallPuts, extra_args_for(item))`` for an upload: small items
     go first through its pipeline from this thread (``extra_args_for`` gives the item's
@@ -213,7 +215,17 @@ def run_batch(items: Sequence[Item], transfer: Callable[[Item, Any, Callable[[in
     started = time.monotonic()
     single = replace(config, concurrency=1)
 
+    outage: list[str] = []  # a file gave up after the whole retry budget: the rest are not attempted
+
     def one(item: Item, item_config: Any) -> None:
+        from .errors import EndpointUnreachableError, TemporaryTransferError
+
+        if outage:
+            text = f"not attempted: an earlier file ran out of retries ({outage[0]}); run the same command again"
+            with lock:
+                outcome.failed.append({"file": item.local, "key": item.key, "error": text, "temporary": True})
+            on_done(item, None, text)
+            return
         seen = [0]
 
         def progress(done: int, total: int) -> None:
@@ -231,11 +243,11 @@ def run_batch(items: Sequence[Item], transfer: Callable[[Item, Any, Callable[[in
 
             text = str(error) if isinstance(error, (OSError, ValueError)) or type(error).__module__.startswith(
                 "securestore") else describe_error(error)
-            from .errors import TemporaryTransferError
-
             with lock:
                 outcome.failed.append({"file": item.local, "key": item.key, "error": text,
                                        "temporary": isinstance(error, TemporaryTransferError)})
+                if isinstance(error, (TemporaryTransferError, EndpointUnreachableError)) and not outage:
+                    outage.append(text)
             on_done(item, None, text)
             return
         with lock:

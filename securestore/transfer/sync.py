@@ -38,7 +38,7 @@ from typing import Any, Callable, Iterator, Mapping, Optional, Sequence
 from .batch import Filter, MemoryBudget, WorkerPool, local_path_for
 from .checksums import ChecksumAlgorithm, get_algorithm, split_composite, stored_checksum
 from .config import TransferConfig
-from .errors import TemporaryTransferError, TransferError, describe_error
+from .errors import EndpointUnreachableError, TemporaryTransferError, TransferError, describe_error
 from .lazy_client import endpoint_url_of
 from .retry import RetryPolicy, TransferCancelled
 from .sync_state import ChecksumState
@@ -136,6 +136,10 @@ class _Sync:
         source, destination = (root, where) if direction == "upload" else (where, root)
         self.summary = SyncSummary(direction, source, destination, dryrun=options.dryrun)
         self.cancelled = threading.Event()
+        self.outage: Optional[str] = None
+        """Set when a file gave up on a transient cause after the whole retry budget (or the
+        endpoint never answered): later files are not attempted, each failed as temporary, so a
+        dead endpoint costs one budget, not one per file (50,000 files × 180 s before)."""
 
     # counters and events ------------------------------------------------------------------------
     def count(self, outcome: str, decided: Optional[str] = None, size: int = 0, checked: bool = False) -> None:
@@ -151,6 +155,8 @@ class _Sync:
     def fail(self, relative: str, source: str, target: str, error: BaseException) -> None:
         text = str(error) if isinstance(error, (OSError, ValueError, TransferError)) else describe_error(error)
         with self.lock:
+            if isinstance(error, (TemporaryTransferError, EndpointUnreachableError)) and self.outage is None:
+                self.outage = text  # the retry budget is the command's, not each file's
             self.summary.failed += 1
             if isinstance(error, TemporaryTransferError) or _is_transient(error):
                 self.summary.temporary_failures += 1
@@ -372,6 +378,12 @@ class _Sync:
     def _guarded(self, task: Callable[[tuple], None]) -> Callable[[tuple], None]:
         def guarded(entry: tuple) -> None:
             relative = entry[0]
+            if self.outage is not None:
+                source, target = self.ends(relative)
+                self.fail(relative, source, target, TemporaryTransferError(
+                    f"not attempted: an earlier file ran out of retries ({self.outage}); run the same "
+                    "command again"))
+                return
             try:
                 task(entry)
             except (KeyboardInterrupt, TransferCancelled):

@@ -365,3 +365,42 @@ def test_ctrl_c_while_the_pipeline_waits_exits_130_at_once_and_a_rerun_finishes(
     assert again.returncode == 0, again.stderr
     assert summary["copied"] + summary["skipped"] == 80 and summary["failed"] == 0
     assert summary["copied"] <= 80 - 30 + 1 and stored_before >= 30, (summary, stored_before)
+
+
+@pytest.mark.parametrize("command", ["sync", "upload-recursive"])
+def test_an_endpoint_that_stays_down_costs_one_retry_budget_not_one_per_file(tmp_path, proxy, session, aws_env,
+                                                                             bucket, monkeypatch, capsys, command):
+    """Every PUT is reset (the listing still answers): with a 2 s retry budget and 2 workers,
+    40 files used to take 40 budgets / 2 workers = 40 s (50,000 files at 180 s: days). Once one
+    file has spent the budget the rest are not attempted, each reported failed and temporary
+    (exit 75: run it again)."""
+    import json
+    import time
+
+    from securestore.cli import main
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    _tree(tmp_path / "src", 40)
+    proxy.reset(lambda request: "reset" if request.operation == "PutObject" else "forward")
+    started = time.monotonic()
+    if command == "sync":
+        client = make_s3_client(session, region_name=REGION, endpoint_url=proxy.endpoint_url, concurrency=2)
+        summary = sync_up(client, str(tmp_path / "src"), bucket, "p", state=ChecksumState(":memory:"),
+                          config=TransferConfig(concurrency=2, backoff_base_seconds=0.01, backoff_max_seconds=0.05,
+                                                retry_for_seconds=2, first_answer_seconds=2))
+        failed, temporary, copied = summary.failed, summary.temporary_failures, summary.copied
+        not_attempted = sum("not attempted" in error["error"] for error in summary.errors)
+    else:
+        code = main(["upload", str(tmp_path / "src"), f"s3://{bucket}/p/", "--recursive", "--json",
+                     "--endpoint-url", proxy.endpoint_url, "--region", REGION, "--concurrency", "2",
+                     "--retry-for", "2s"])
+        out = json.loads(capsys.readouterr().out)
+        assert code == 75, out["errors"][:2]
+        failed, copied = out["failed"], out["files"]
+        temporary = sum(error["temporary"] for error in out["errors"])
+        not_attempted = sum("not attempted" in error["error"] for error in out["errors"])
+    elapsed = time.monotonic() - started
+    assert (copied, failed) == (0, 40)
+    assert temporary >= 40 - 2, "all but the files that hit the first-answer limit are temporary"
+    assert not_attempted >= 30
+    assert elapsed < 20, f"{elapsed:.1f} s: each file waited out its own budget"
