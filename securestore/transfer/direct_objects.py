@@ -137,22 +137,16 @@ class DirectObjects(PersistentConnections):
         ``ChecksumType``, ``Metadata``), or ``ClientError`` (``404``, ``412``...) as botocore
         raises for a HEAD. Why: ~1.5 ms of botocore per HEAD is what a first sync against
         objects others wrote spends its time on."""
+        answer, _ = self._request("HEAD", key, self.head_headers(if_match), memoryview(b""), "HeadObject")
+        return head_object_result(answer)
+
+    @staticmethod
+    def head_headers(if_match: Optional[str] = None) -> dict[str, str]:
+        """A sync's HeadObject request headers: checksums asked for, pinned to the listed ETag."""
         headers = {"x-amz-checksum-mode": "ENABLED"}
         if if_match:
             headers["if-match"] = if_match
-        answer, _ = self._request("HEAD", key, headers, memoryview(b""), "HeadObject")
-        head: dict[str, Any] = {"ContentLength": int(answer.get("content-length", "0")),
-                                "ETag": answer.get("etag"), "Metadata": {}}
-        for name, value in answer.items():
-            if name == "x-amz-version-id":
-                head["VersionId"] = value
-            elif name == "x-amz-checksum-type":
-                head["ChecksumType"] = value
-            elif name.startswith("x-amz-checksum-"):
-                head["Checksum" + name[len("x-amz-checksum-"):].upper()] = value
-            elif name.startswith("x-amz-meta-"):
-                head["Metadata"][name[len("x-amz-meta-"):]] = value
-        return head
+        return headers
 
     def list_page(self, prefix: str, token: Optional[str], page_size: int
                   ) -> tuple[list[tuple[str, int, str, _dt.datetime]], Optional[str]]:
@@ -223,6 +217,23 @@ def put_object_result(headers: Mapping[str, str]) -> dict[str, Any]:
         if name.startswith("x-amz-checksum-") and name != "x-amz-checksum-type":
             result["Checksum" + name[len("x-amz-checksum-"):].upper()] = value
     return result
+
+
+def head_object_result(headers: Mapping[str, str]) -> dict[str, Any]:
+    """The members of botocore's HeadObject answer a sync reads (``ContentLength``, ``ETag``,
+    ``VersionId``, ``Checksum<ALG>``, ``ChecksumType``, ``Metadata``), from lower-cased headers."""
+    head: dict[str, Any] = {"ContentLength": int(headers.get("content-length", "0")),
+                            "ETag": headers.get("etag"), "Metadata": {}}
+    for name, value in headers.items():
+        if name == "x-amz-version-id":
+            head["VersionId"] = value
+        elif name == "x-amz-checksum-type":
+            head["ChecksumType"] = value
+        elif name.startswith("x-amz-checksum-"):
+            head["Checksum" + name[len("x-amz-checksum-"):].upper()] = value
+        elif name.startswith("x-amz-meta-"):
+            head["Metadata"][name[len("x-amz-meta-"):]] = value
+    return head
 
 
 def _parse_listing(data: bytes) -> tuple[list[tuple[str, int, str, _dt.datetime]], Optional[str]]:

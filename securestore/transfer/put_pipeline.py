@@ -35,7 +35,7 @@ from typing import Any, Callable, Iterator, Mapping, Optional
 from urllib.parse import urlsplit
 
 from .direct import URL_EXPIRES_SECONDS, client_error
-from .direct_objects import DirectObjects, put_object_result
+from .direct_objects import DirectObjects, head_object_result, put_object_result
 from .retry import is_retryable
 
 MAX_HEAD_BYTES = 64 * 1024
@@ -52,6 +52,9 @@ class PutRequest:
     headers: Mapping[str, str]
     body: bytes
     context: Any = None
+    method: str = "PUT"
+    """``PUT`` (a PutObject: ``on_stored`` gets its result) or ``HEAD`` (a HeadObject, no body:
+    ``on_stored`` gets ``direct_objects.head_object_result``)."""
     sent: float = 0.0
     """``time.monotonic()`` when the pipeline wrote it (a result's ``seconds`` count from it)."""
 
@@ -67,9 +70,10 @@ class _Answer:
     """An HTTP/1.1 response read from a byte stream: ``feed`` until ``done``."""
 
     __slots__ = ("status", "headers", "body", "done", "will_close", "_length", "_chunked", "_head_done",
-                 "_until_close", "_chunk_left", "_trailers")
+                 "_until_close", "_chunk_left", "_trailers", "_to_head")
 
-    def __init__(self) -> None:
+    def __init__(self, to_head: bool = False) -> None:
+        self._to_head = to_head  # the answer to a HEAD: headers only, whatever its Content-Length
         self.status = 0
         self.headers: dict[str, str] = {}
         self.body = bytearray()
@@ -106,6 +110,9 @@ class _Answer:
             self.status, self.headers, self._head_done = status, headers, True
             connection = headers.get("connection", "").lower()
             self.will_close = connection == "close" or (parts[0] == "HTTP/1.0" and connection != "keep-alive")
+            if self._to_head:
+                self.done = True
+                return
             if "chunked" in headers.get("transfer-encoding", "").lower():
                 self._chunked = True
             elif "content-length" in headers:
@@ -210,8 +217,8 @@ class _Connection(asyncio.Protocol):
             return
         self._fail(ConnectionError(f"connection lost: {exc!r}" if exc else "connection closed by the server"))
 
-    def send(self, data: bytes) -> "asyncio.Future[_Answer]":
-        self.answer = _Answer()
+    def send(self, data: bytes, to_head: bool = False) -> "asyncio.Future[_Answer]":
+        self.answer = _Answer(to_head)
         self.waiter = self.loop.create_future()
         self.last_progress = self.loop.time()
         self.transport.write(data)
@@ -272,11 +279,14 @@ class PutPipeline:
         for name, value in headers.items():
             _check_header(name, value)
         direct = self.direct
-        url = direct._signer.presign_url(direct._credentials.current(), "PUT", direct._endpoint, request.key,
+        if request.method not in ("PUT", "HEAD"):
+            raise ValueError(f"method {request.method!r}: the pipeline sends PUT and HEAD")
+        url = direct._signer.presign_url(direct._credentials.current(), request.method, direct._endpoint, request.key,
                                          expires_in=URL_EXPIRES_SECONDS, now=direct.clock(), headers=headers)
         target = url[len(self._prefix):]
-        lines = [f"PUT {target} HTTP/1.1", f"Host: {direct._endpoint.host}",
-                 f"Content-Length: {len(request.body)}"]
+        lines = [f"{request.method} {target} HTTP/1.1", f"Host: {direct._endpoint.host}"]
+        if request.method != "HEAD":
+            lines.append(f"Content-Length: {len(request.body)}")
         lines.extend(f"{name}: {value}" for name, value in headers.items())
         return ("\r\n".join(lines) + "\r\n\r\n").encode("ascii") + request.body
 
@@ -348,7 +358,7 @@ class PutPipeline:
                     connection = await self._connect(loop)
                     connections.append(connection)
                 request.sent = time.monotonic()
-                answer = await connection.send(data)
+                answer = await connection.send(data, to_head=request.method == "HEAD")
             except (OSError, ConnectionError, asyncio.TimeoutError, ssl.SSLError) as error:
                 if connection is not None and connection in connections:
                     connections.remove(connection)
@@ -359,16 +369,18 @@ class PutPipeline:
                 elif isinstance(error, ConnectionError):
                     failure = error
                 else:
-                    failure = ConnectionError(f"PutObject on {self.direct._endpoint.host}: {error!r}")
+                    failure = ConnectionError(f"{request.method} {request.key} on {self.direct._endpoint.host}: {error!r}")
                 on_refused(request, failure)
                 return
             if connection.closed and connection in connections:
                 connections.remove(connection)
             self.sent += 1
+            operation = "HeadObject" if request.method == "HEAD" else "PutObject"
             if 200 <= answer.status < 300:
-                on_stored(request, put_object_result(answer.headers))
+                on_stored(request, head_object_result(answer.headers) if request.method == "HEAD"
+                          else put_object_result(answer.headers))
                 continue
-            error = client_error(answer.status, answer.headers, bytes(answer.body), "PutObject")
+            error = client_error(answer.status, answer.headers, bytes(answer.body), operation)
             if is_retryable(error):
                 self.stopped = True
             on_refused(request, error)

@@ -47,6 +47,8 @@ from .tree import LocalFile, RemoteObject, directory_prefix, list_remote, pair, 
 MAX_ERRORS_KEPT = 100
 _MISS = object()
 _CHANGED = object()
+_DONE = object()
+"""What ``_Upload._decided_here`` returns for an entry it counted as skipped."""
 """What a cache lookup with ``cached_only`` returns when the answer needs a HEAD or a read."""
 DELETE_BATCH = 1000
 HASH_CHUNK = 1024 * 1024
@@ -111,6 +113,24 @@ class SyncSummary:
                 "decided_by": dict(self.decided_by), "errors": list(self.errors)}
 
 
+class _Feed:
+    """The pipeline's requests: a PUT a HEAD's answer decided first, then the stream's next."""
+
+    def __init__(self, requests: Iterator[Any]) -> None:
+        import collections
+
+        self.requests = requests
+        self.followups: "collections.deque[Any]" = collections.deque()
+
+    def __iter__(self) -> "_Feed":
+        return self
+
+    def __next__(self) -> Any:
+        if self.followups:
+            return self.followups.popleft()
+        return next(self.requests)
+
+
 class _Sync:
     """What both directions share: decisions, caches, counters, the stream of work."""
 
@@ -166,18 +186,20 @@ class _Sync:
 
     # deciding ---------------------------------------------------------------------------------
     def differs(self, local: LocalFile, remote: RemoteObject, downloading: bool,
-                cached_only: bool = False) -> Optional[tuple[bool, str, Optional[tuple]]]:
+                cached_only: bool = False, head: Any = _MISS) -> Optional[tuple[bool, str, Optional[tuple]]]:
         """``(differs, decided_by, remote checksum)`` for a path present on both sides.
 
         ``cached_only``: decide from the listing, the ``stat`` and the caches alone, or return
         ``None`` when a HEAD or a read would be needed (the main thread decides an unchanged
-        tree this way, with no hand-off to a worker per file)."""
+        tree this way, with no hand-off to a worker per file). ``head``: the object's HeadObject
+        answer when the caller already has it (the pipeline's), ``None`` when it found the object
+        changed or gone since the listing (404, 412)."""
         if local.size != remote.size:
             return True, "size", None
         if self.options.size_only:
             return False, "size", None
         if not self.options.exact_timestamps:
-            found = self.remote_checksum(remote, cached_only)
+            found = self.remote_checksum(remote, cached_only, head)
             if found is _MISS:
                 return None
             if found is _CHANGED:
@@ -193,7 +215,7 @@ class _Sync:
                 return (not same), "checksum", found
         return _time_differs(local, remote, downloading, self.options.exact_timestamps), "time", None
 
-    def remote_checksum(self, remote: RemoteObject, cached_only: bool = False) -> Any:
+    def remote_checksum(self, remote: RemoteObject, cached_only: bool = False, head: Any = _MISS) -> Any:
         """``(algorithm, value, layout)`` S3 stores for the listed object; layout ``None`` when
         the part sizes of a composite value cannot be learnt; ``None`` when it has no checksum;
         ``_MISS`` when ``cached_only`` and the cache does not know."""
@@ -205,7 +227,8 @@ class _Sync:
             return _MISS
         from .download import _composite_part_count, _part_ranges
 
-        head = self._head(remote)
+        if head is _MISS:
+            head = self._head(remote)
         if head is None:
             return _CHANGED
         found = stored_checksum(head)
@@ -309,8 +332,12 @@ class _Sync:
         try:
             pipeline = self.pipeline()
             if pipeline is not None:
-                pipeline.run(self.fast_requests(entries, pool), on_stored=self.fast_stored,
-                             on_refused=lambda request, error: pool.submit(request.context[0][0]))
+                self.pool = pool
+                self.feed = _Feed(self.fast_requests(entries, pool))
+                pipeline.run(self.feed, on_stored=self.fast_stored, on_refused=self.fast_refused)
+                while self.feed.followups:  # decided after the pipeline's connections had ended
+                    if not pool.submit(self.feed.followups.popleft().context[0][0]):
+                        break
             for entry in entries:
                 if not pool.submit(entry):
                     break
@@ -327,6 +354,9 @@ class _Sync:
         raise NotImplementedError
 
     def fast_stored(self, request: Any, response: dict) -> None:
+        raise NotImplementedError
+
+    def fast_refused(self, request: Any, error: BaseException) -> None:
         raise NotImplementedError
 
     def _skipped_at_once(self, entry: tuple) -> bool:
@@ -464,31 +494,76 @@ class _Upload(_Sync):
         return self.small_puts.pipeline()
 
     def fast_requests(self, entries: Iterator[tuple], pool: WorkerPool) -> Iterator[Any]:
-        """The pipeline's requests: an entry that is a small file the other side lacks, or has
-        at another size (decided without a HEAD or a read); every other entry goes to ``pool``
+        """The pipeline's requests, decided on this thread without waiting on the network: a PUT
+        for a small file the bucket lacks, or has at another size, or whose checksum the caches
+        say differs; a HEAD for a small file of the same size whose object's checksum is not
+        cached (``fast_stored`` decides with its answer). Every other entry goes to ``pool``
         on the way."""
+        from .put_pipeline import PutRequest
+        from .direct_objects import DirectObjects
+
         for entry in entries:
             relative, local, remote = entry
-            if remote is None:
-                decided = "missing"
-            elif local.size != remote.size:
-                decided = "size"
-            else:
-                decided = None
             request = None
-            if decided is not None:
-                content_type = _content_type(local.path)  # object_args may override it, as in upload_file
-                extra = {**({"ContentType": content_type} if content_type else {}), **self.fast_extra}
-                request = self.small_puts.request(local.path, self.prefix + relative, local.size, extra,
-                                                  (entry, decided), listed=(local.mtime_ns, local.inode))
+            if local.size <= self.small_puts.limit:
+                if remote is None:
+                    request = self._put_request(entry, "missing")
+                elif local.size != remote.size:
+                    request = self._put_request(entry, "size")
+                elif self.options.exact_timestamps or self.options.size_only or \
+                        self.remote_checksum(remote, cached_only=True) is not _MISS:
+                    request = self._decided_here(entry)  # no network: the object's answer is cached
+                    if request is _DONE:
+                        continue
+                else:
+                    request = PutRequest(remote.key, DirectObjects.head_headers(remote.etag or None), b"",
+                                         context=((entry, None), None), method="HEAD")
             if request is None:
                 if not pool.submit(entry):
                     return
                 continue
             yield request
 
+    def _put_request(self, entry: tuple, decided: str) -> Any:
+        """The pipeline's PUT of this entry's file, or ``None`` (the workers upload it)."""
+        relative, local, _remote = entry
+        content_type = _content_type(local.path)  # object_args may override it, as in upload_file
+        extra = {**({"ContentType": content_type} if content_type else {}), **self.fast_extra}
+        return self.small_puts.request(local.path, self.prefix + relative, local.size, extra, (entry, decided),
+                                       listed=(local.mtime_ns, local.inode))
+
+    def _decided_here(self, entry: tuple, head: Any = _MISS) -> Any:
+        """Decide a same-size entry as ``task`` would (``head``: the pipeline's HeadObject
+        answer, ``None`` for a 404/412); count a skip and return ``_DONE``, or return the PUT
+        to send (``None``: the workers take it)."""
+        relative, local, remote = entry
+        try:
+            differs, decided, _found = self.differs(local, remote, downloading=False, head=head)
+        except Exception:  # noqa: BLE001 - the workers decide again, retrying, and report it
+            return None
+        if differs:
+            return self._put_request(entry, decided)
+        if decided == "checksum":
+            self.agree(remote, local)
+        self.count("checked")
+        self.count("skipped", decided)
+        if self.options.report_skips:
+            source, target = self.ends(relative)
+            self.on_event(SyncEvent("skip", relative, source, target, local.size))
+        return _DONE
+
+    def _follow_up(self, entry: tuple, head: Any) -> None:
+        request = self._decided_here(entry, head)
+        if request is None:
+            self.pool.submit(entry)
+        elif request is not _DONE:
+            self.feed.followups.append(request)
+
     def fast_stored(self, request: Any, response: dict) -> None:
         (entry, decided), _ = request.context
+        if request.method == "HEAD":
+            self._follow_up(entry, response)
+            return
         relative, local, _remote = entry
         source, target = local.path, f"s3://{self.bucket}/{request.key}"
         self.count("checked")
@@ -499,6 +574,18 @@ class _Upload(_Sync):
             return
         self.count("copied", decided, local.size)
         self.on_event(SyncEvent("upload", relative, source, target, local.size))
+
+    def fast_refused(self, request: Any, error: BaseException) -> None:
+        """A request that did not succeed: a HEAD that finds the object changed or gone since the
+        listing (404, 412) means "upload it", as ``remote_checksum`` reads it; anything else
+        goes to the workers, which decide and send again with retries and report the outcome."""
+        (entry, _), _ = request.context
+        status = getattr(error, "response", {}).get("ResponseMetadata", {}).get("HTTPStatusCode") \
+            if isinstance(getattr(error, "response", None), dict) else None
+        if request.method == "HEAD" and status in (404, 412):
+            self._follow_up(entry, None)
+            return
+        self.pool.submit(entry)
 
     def remember_upload(self, local: LocalFile, key: str, result: Any) -> None:
         """What the caches learn from an upload: the object's checksum, and (the file unchanged

@@ -404,3 +404,59 @@ def test_an_endpoint_that_stays_down_costs_one_retry_budget_not_one_per_file(tmp
     assert temporary >= 40 - 2, "all but the files that hit the first-answer limit are temporary"
     assert not_attempted >= 30
     assert elapsed < 20, f"{elapsed:.1f} s: each file waited out its own budget"
+
+
+def _head_faulted(action: str, key: str, times: int):
+    seen = []
+
+    def rule(request):
+        if request.operation == "HeadObject" and request.path.endswith("/" + key) and len(seen) < times:
+            seen.append(key)
+            return action
+        return "forward"
+    return rule
+
+
+HEAD_FAULTS = TRANSIENT + PERMANENT + ["error:404:NoSuchKey", "error:412:PreconditionFailed"]
+
+
+@pytest.mark.parametrize("position", ["first", "middle"])
+@pytest.mark.parametrize("action", HEAD_FAULTS)
+def test_a_first_sync_decides_same_size_files_by_the_pipelines_heads_under_every_fault(
+        tmp_path, proxy, session, s3_direct, bucket, action, position):
+    """A tree uploaded once, then a sync with an empty checksum cache (a new machine, a lost
+    cache): every same-size file is decided by a HEAD through the pipeline and its checksum.
+    Three files were rewritten in place with the same size: exactly they are copied. A fault
+    on one file's HEAD: transient costs nothing; 404/412 (changed since the listing) means copy
+    it; a permanent refusal fails that file alone (with S3's code); the summary stays true."""
+    files = _tree(tmp_path / "src")
+    client = make_s3_client(session, region_name=REGION, endpoint_url=proxy.endpoint_url, concurrency=4)
+    config = TransferConfig(concurrency=4, **FAST_RETRIES)
+    first = sync_up(client, str(tmp_path / "src"), bucket, "p", state=ChecksumState(":memory:"), config=config)
+    assert first.copied == FILES
+    rewritten = sorted(files)[1::4][:3]
+    for relative in rewritten:
+        data = bytes(byte ^ 0x5A for byte in files[relative])
+        (tmp_path / "src" / relative).write_bytes(data)
+        files[relative] = data
+    victim = sorted(files)[0 if position == "first" else FILES // 2]
+    proxy.reset(_head_faulted(action, victim, times=1 if action in TRANSIENT else 1000))
+    events = []
+    summary = sync_up(client, str(tmp_path / "src"), bucket, "p", state=ChecksumState(":memory:"), config=config,
+                      on_event=events.append)
+    copied = {event.relative for event in events if event.action == "upload"}
+    failed = {event.relative for event in events if event.action == "fail"}
+    stored = _stored(s3_direct, bucket, "p/")
+    assert proxy.requests("HeadObject"), "no HEAD was sent: the test did not test the pipeline's HEADs"
+    assert {relative: stored[relative] for relative in copied} == {relative: files[relative] for relative in copied}
+    assert summary.copied == len(copied) and summary.failed == len(failed)
+    assert summary.copied + summary.skipped + summary.failed == FILES
+    gone = action.startswith(("error:404:", "error:412:"))  # a HEAD's answer has no body: 404 is 404
+    if action in PERMANENT and not gone:
+        assert failed == {victim} and copied == set(rewritten) - {victim}, (failed, copied)
+    elif gone:
+        assert failed == set() and copied == set(rewritten) | {victim}
+        assert stored == files
+    else:
+        assert failed == set() and copied == set(rewritten), (copied, summary.errors)
+        assert stored == files
