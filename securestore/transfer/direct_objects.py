@@ -68,6 +68,36 @@ class DirectObjects(PersistentConnections):
         self.clock = _clock.now  # the server's time once a skew was learnt (``clock.py``)
         self._init_connections()
 
+    # what another sender of the same requests needs (``put_pipeline``) ------------------------
+    @property
+    def endpoint(self) -> S3Endpoint:
+        return self._endpoint
+
+    @property
+    def connect_timeout(self) -> float:
+        return self._connect_timeout
+
+    @property
+    def read_timeout(self) -> float:
+        return self._read_timeout
+
+    @property
+    def ssl_context(self) -> Optional[ssl.SSLContext]:
+        return self._ssl_context
+
+    @property
+    def socket_options(self) -> tuple:
+        return self._socket_options
+
+    def presigned_target(self, method: str, key: str, headers: Mapping[str, str],
+                         query: Sequence[tuple[str, str]] = ()) -> str:
+        """The request target (path and query) of ``method`` on ``key``, pre-signed now with every
+        header in ``headers`` signed (the sender must send them unchanged)."""
+        url = self._signer.presign_url(self._credentials.current(), method, self._endpoint, key,
+                                       expires_in=URL_EXPIRES_SECONDS, now=self.clock(), headers=headers,
+                                       query=query)
+        return url[len(f"{self._endpoint.scheme}://{self._endpoint.host}"):]
+
     @classmethod
     def for_client(cls, client: Any, bucket: str, operation: str = "PutObject") -> Optional["DirectObjects"]:
         """The client's sender for ``bucket`` (made once), or ``None`` when botocore must send.
@@ -167,10 +197,7 @@ class DirectObjects(PersistentConnections):
                  operation: str, query: Sequence[tuple[str, str]] = ()) -> tuple[dict[str, str], bytes]:
         """Sign (every header in ``headers`` is signed), send on this thread's connection, and
         return ``(lower-cased response headers, body)`` of a 2xx; raise as botocore would."""
-        url = self._signer.presign_url(self._credentials.current(), method, self._endpoint, key,
-                                       expires_in=URL_EXPIRES_SECONDS, now=self.clock(), headers=headers,
-                                       query=query)
-        target = url[len(f"{self._endpoint.scheme}://{self._endpoint.host}"):]
+        target = self.presigned_target(method, key, headers, query)
         connection = self._connection()
         try:
             status, answer, data = self._exchange(connection, target, headers, body, method)

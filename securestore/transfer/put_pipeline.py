@@ -1,4 +1,4 @@
-"""Many small PUTs from one thread: a few keep-alive connections driven by an event loop.
+"""Many small PUTs (and a sync's HEADs) from one thread: keep-alive connections driven by an event loop.
 
 Why: a tree of small files is a request per file, and with one worker thread per connection the
 cost was the threads, not the bytes. ``bench/small_files.py`` on this 2-core machine: 8 workers
@@ -10,8 +10,9 @@ parsed when it arrives, and nothing waits on a lock. The same 10,000 files cost 
 
 What each request is, is decided elsewhere and is exactly what the threaded path sends:
 ``direct_objects.DirectObjects`` gives the endpoint, the credentials, the clock, the timeouts and
-TLS trust; the caller gives the key, the headers (``DirectObjects.headers_for``) and the body;
-every header is signed into a pre-signed URL as ``DirectObjects`` does.
+TLS trust; the caller gives the key, the headers (``DirectObjects.headers_for``, or
+``DirectObjects.head_headers`` for a HEAD) and the body; every header is signed into the
+target by ``DirectObjects.presigned_target``, the same code that signs the threaded path's.
 
 What this path does not do, on purpose: retry. A request that fails is handed back to the
 caller (``on_refused``) with the error botocore would have raised (``ClientError`` from S3's
@@ -34,7 +35,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping, Optional
 from urllib.parse import urlsplit
 
-from .direct import URL_EXPIRES_SECONDS, client_error
+from .direct import client_error
 from .direct_objects import DirectObjects, head_object_result, put_object_result
 from .retry import is_retryable
 
@@ -260,13 +261,12 @@ class PutPipeline:
             raise ValueError("connections must be at least 1")
         self.direct = direct
         self.connections = connections
-        endpoint = direct._endpoint
-        self._prefix = f"{endpoint.scheme}://{endpoint.host}"
+        endpoint = direct.endpoint
         where = urlsplit(f"//{endpoint.host}")
         self._host = where.hostname
         self._port = where.port or (443 if endpoint.scheme == "https" else 80)
         self._server_hostname = self._host if endpoint.scheme == "https" else None
-        self._tls = direct._ssl_context if endpoint.scheme == "https" else None
+        self._tls = direct.ssl_context if endpoint.scheme == "https" else None
         if endpoint.scheme == "https" and self._tls is None:
             self._tls = ssl.create_default_context()
         self.stopped = False
@@ -281,10 +281,8 @@ class PutPipeline:
         direct = self.direct
         if request.method not in ("PUT", "HEAD"):
             raise ValueError(f"method {request.method!r}: the pipeline sends PUT and HEAD")
-        url = direct._signer.presign_url(direct._credentials.current(), request.method, direct._endpoint, request.key,
-                                         expires_in=URL_EXPIRES_SECONDS, now=direct.clock(), headers=headers)
-        target = url[len(self._prefix):]
-        lines = [f"{request.method} {target} HTTP/1.1", f"Host: {direct._endpoint.host}"]
+        target = direct.presigned_target(request.method, request.key, headers)
+        lines = [f"{request.method} {target} HTTP/1.1", f"Host: {direct.endpoint.host}"]
         if request.method != "HEAD":
             lines.append(f"Content-Length: {len(request.body)}")
         lines.extend(f"{name}: {value}" for name, value in headers.items())
@@ -334,7 +332,7 @@ class PutPipeline:
 
     def _watch(self, loop, connections: list[_Connection]) -> None:
         now = loop.time()
-        limit = self.direct._read_timeout
+        limit = self.direct.read_timeout
         for connection in connections:
             if connection.stalled(now, limit):
                 connection._fail(TimeoutError(f"no progress for {limit:g}s"))
@@ -369,7 +367,7 @@ class PutPipeline:
                 elif isinstance(error, ConnectionError):
                     failure = error
                 else:
-                    failure = ConnectionError(f"{request.method} {request.key} on {self.direct._endpoint.host}: {error!r}")
+                    failure = ConnectionError(f"{request.method} {request.key} on {self.direct.endpoint.host}: {error!r}")
                 on_refused(request, failure)
                 return
             if connection.closed and connection in connections:
@@ -390,9 +388,9 @@ class PutPipeline:
         transport, protocol = await asyncio.wait_for(
             loop.create_connection(lambda: _Connection(loop), self._host, self._port,
                                    ssl=self._tls, server_hostname=self._server_hostname),
-            timeout=direct._connect_timeout)
+            timeout=direct.connect_timeout)
         sock = transport.get_extra_info("socket")
-        for level, option, value in direct._socket_options:
+        for level, option, value in direct.socket_options:
             try:
                 sock.setsockopt(level, option, value)
             except OSError:
