@@ -56,6 +56,8 @@ class PutRequest:
     method: str = "PUT"
     """``PUT`` (a PutObject: ``on_stored`` gets its result) or ``HEAD`` (a HeadObject, no body:
     ``on_stored`` gets ``direct_objects.head_object_result``)."""
+    skew: Optional[float] = None
+    """The clock offset it was signed with (``link``'s, when it was encoded)."""
     sent: float = 0.0
     """``time.monotonic()`` when the pipeline wrote it (a result's ``seconds`` count from it)."""
 
@@ -256,10 +258,14 @@ class _Connection(asyncio.Protocol):
 class PutPipeline:
     """Sends ``PutRequest``s over ``connections`` keep-alive connections from the calling thread."""
 
-    def __init__(self, direct: DirectObjects, connections: int) -> None:
+    def __init__(self, direct: DirectObjects, connections: int, link: Any = None) -> None:
         if connections < 1:
             raise ValueError("connections must be at least 1")
         self.direct = direct
+        self.link = link
+        """A ``retry.Link``: requests are signed with the clock skew it has learnt, and a
+        ``RequestTimeTooSkewed`` refusal teaches it (that request goes back; the next ones are
+        signed with the server's time)."""
         self.connections = connections
         endpoint = direct.endpoint
         where = urlsplit(f"//{endpoint.host}")
@@ -281,7 +287,12 @@ class PutPipeline:
         direct = self.direct
         if request.method not in ("PUT", "HEAD"):
             raise ValueError(f"method {request.method!r}: the pipeline sends PUT and HEAD")
-        target = direct.presigned_target(request.method, request.key, headers)
+        if self.link is not None:
+            request.skew = self.link.skew.seconds
+            with self.link.skew.applied():
+                target = direct.presigned_target(request.method, request.key, headers)
+        else:
+            target = direct.presigned_target(request.method, request.key, headers)
         lines = [f"{request.method} {target} HTTP/1.1", f"Host: {direct.endpoint.host}"]
         if request.method != "HEAD":
             lines.append(f"Content-Length: {len(request.body)}")
@@ -379,7 +390,9 @@ class PutPipeline:
                           else put_object_result(answer.headers))
                 continue
             error = client_error(answer.status, answer.headers, bytes(answer.body), operation)
-            if is_retryable(error):
+            if self.link is not None and self.link.skew.learn(error, request.skew) in ("learnt", "again"):
+                pass  # a clock refusal: the next requests are signed with the server's time
+            elif is_retryable(error):
                 self.stopped = True
             on_refused(request, error)
 

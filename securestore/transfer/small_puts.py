@@ -41,10 +41,11 @@ class SmallPuts:
     def available(self) -> bool:
         return self.direct is not None
 
-    def pipeline(self):
+    def pipeline(self, link: Any = None):
+        """A ``PutPipeline`` (``link``: a ``retry.Link`` whose learnt clock skew it signs with)."""
         from .put_pipeline import PutPipeline
 
-        return PutPipeline(self.direct, self.config.concurrency)
+        return PutPipeline(self.direct, self.config.concurrency, link=link)
 
     def request(self, path: str, key: str, size: int, extra_args: Mapping[str, Any], context: Any,
                 listed: Optional[tuple[int, int]] = None):

@@ -40,7 +40,7 @@ from .checksums import ChecksumAlgorithm, get_algorithm, split_composite, stored
 from .config import TransferConfig
 from .errors import EndpointUnreachableError, TemporaryTransferError, TransferError, describe_error
 from .lazy_client import endpoint_url_of
-from .retry import RetryPolicy, TransferCancelled
+from .retry import Link, RetryPolicy, TransferCancelled
 from .sync_state import ChecksumState
 from .tree import LocalFile, RemoteObject, directory_prefix, list_remote, pair, walk_local
 
@@ -148,8 +148,11 @@ class _Sync:
         self.state = state if state is not None else ChecksumState()
         self.endpoint = endpoint_url_of(client)
         self.on_event = on_event or (lambda event: None)
+        self.link = Link(self.endpoint or "the endpoint")
+        """What this sync learnt about its endpoint (a clock skew), shared by the listing, the
+        HEADs and the pipeline."""
         self.policy = RetryPolicy(config.max_attempts, config.backoff_base_seconds,
-                                  config.backoff_max_seconds, config.retry_for_seconds)
+                                  config.backoff_max_seconds, config.retry_for_seconds, link=self.link)
         self.budget = MemoryBudget(config.concurrency)
         self.lock = threading.Lock()
         where = f"s3://{bucket}/{self.prefix}"
@@ -491,7 +494,7 @@ class _Upload(_Sync):
         if not self.small_puts.available:
             return None
         self.fast_extra = {**object_extra_args(kms, None, object_args), "Metadata": metadata}
-        return self.small_puts.pipeline()
+        return self.small_puts.pipeline(self.link)
 
     def fast_requests(self, entries: Iterator[tuple], pool: WorkerPool) -> Iterator[Any]:
         """The pipeline's requests, decided on this thread without waiting on the network: a PUT

@@ -460,3 +460,38 @@ def test_a_first_sync_decides_same_size_files_by_the_pipelines_heads_under_every
     else:
         assert failed == set() and copied == set(rewritten), (copied, summary.errors)
         assert stored == files
+
+
+def test_a_clock_the_server_refuses_stops_the_pipeline_and_the_workers_sign_with_its_time(
+        tmp_path, proxy, session, s3_direct, bucket):
+    """Class: a refusal that every later request of the pipeline would get too (here
+    RequestTimeTooSkewed: this machine's clock an hour behind the server's). The pipeline stops
+    at the first one instead of sending every file twice; the workers learn the server's time
+    (``clock.py``) and store every file; nothing is reported failed."""
+    files = _tree(tmp_path / "src", 20)
+    proxy.server_clock(3600)
+    client = make_s3_client(session, region_name=REGION, endpoint_url=proxy.endpoint_url, concurrency=4)
+    summary = sync_up(client, str(tmp_path / "src"), bucket, "p", state=ChecksumState(":memory:"),
+                      config=TransferConfig(concurrency=4, **FAST_RETRIES))
+    assert (summary.copied, summary.failed) == (20, 0), summary.errors
+    assert _stored(s3_direct, bucket, "p/") == files
+    refused = [r for r in proxy.requests("PutObject") if r.attempt]  # every PUT the proxy saw
+    assert len(refused) <= 20 + 4 + 4, f"{len(refused)} PUTs for 20 files: the pipeline kept sending"
+
+
+def test_the_pipeline_learns_a_clock_skew_from_its_own_refusal(proxy, session, bucket):
+    """Without a listing to learn it first: the first answers are RequestTimeTooSkewed, handed
+    back (one per connection at most, they were signed at once), and every later request is
+    signed with the server's time and stored."""
+    from securestore.transfer.retry import Link
+
+    proxy.server_clock(-3600)
+    client = make_s3_client(session, region_name=REGION, endpoint_url=proxy.endpoint_url, concurrency=2)
+    direct = DirectObjects.for_client(client, bucket)
+    requests = [PutRequest(f"k{i:02d}", {"x-amz-checksum-crc32c": "AAAAAA=="}, b"", ) for i in range(12)]
+    stored, refused = [], []
+    finished = PutPipeline(direct, 2, link=Link()).run(iter(requests), on_stored=lambda r, a: stored.append(r.key),
+                                                       on_refused=lambda r, e: refused.append(r.key))
+    assert finished
+    assert 1 <= len(refused) <= 2 and len(stored) == 12 - len(refused), (refused, stored)
+    assert sorted(refused) == [request.key for request in requests[:len(refused)]]  # in either order
