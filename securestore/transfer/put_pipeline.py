@@ -194,6 +194,9 @@ class _Connection(asyncio.Protocol):
         self.closed = False
         self.last_progress = loop.time()
         self.last_buffered = 0
+        self.served = 0
+        """Answers read on this connection: a kept-alive one the server closed as we sent on it
+        (servers close idle connections) hands its request back without stopping the pipeline."""
 
     def connection_made(self, transport) -> None:
         self.transport = transport
@@ -369,9 +372,14 @@ class PutPipeline:
                 request.sent = time.monotonic()
                 answer = await connection.send(data, to_head=request.method == "HEAD")
             except (OSError, ConnectionError, asyncio.TimeoutError, ssl.SSLError) as error:
+                reused = connection is not None and connection.served > 0 and \
+                    type(error) in (ConnectionError, ConnectionResetError, BrokenPipeError)
                 if connection is not None and connection in connections:
                     connections.remove(connection)
                 connection = None
+                if reused:  # a kept-alive connection the server had closed: this request goes back
+                    on_refused(request, error)
+                    continue
                 self.stopped = True
                 if isinstance(error, ssl.SSLCertVerificationError):
                     failure: BaseException = error  # permanent: the threaded path says so
@@ -381,6 +389,7 @@ class PutPipeline:
                     failure = ConnectionError(f"{request.method} {request.key} on {self.direct.endpoint.host}: {error!r}")
                 on_refused(request, failure)
                 return
+            connection.served += 1
             if connection.closed and connection in connections:
                 connections.remove(connection)
             self.sent += 1

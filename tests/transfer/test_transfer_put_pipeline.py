@@ -495,3 +495,52 @@ def test_the_pipeline_learns_a_clock_skew_from_its_own_refusal(proxy, session, b
     assert finished
     assert 1 <= len(refused) <= 2 and len(stored) == 12 - len(refused), (refused, stored)
     assert sorted(refused) == [request.key for request in requests[:len(refused)]]  # in either order
+
+
+def test_a_kept_alive_connection_the_server_closed_hands_back_one_request_and_the_pipeline_goes_on():
+    """Class: servers close idle keep-alive connections, and one can close just as a request
+    goes out on it. Here every connection answers one PUT, then closes on reading the next
+    one: each such request comes back (for the workers to send), and the pipeline is not
+    stopped as it is for an outage (every fresh connection failing)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def read_request(conn, pending=b""):
+        while b"\r\n\r\n" not in pending:
+            chunk = conn.recv(65536)
+            if not chunk:
+                return None
+            pending += chunk
+        head, _, body = pending.partition(b"\r\n\r\n")
+        length = int([line.split(b":")[1] for line in head.split(b"\r\n")
+                      if line.lower().startswith(b"content-length")][0])
+        while len(body) < length:
+            body += conn.recv(65536)
+        return body[length:]
+
+    def one(conn):
+        rest = read_request(conn)
+        conn.sendall(b'HTTP/1.1 200 OK\r\nETag: "x"\r\nContent-Length: 0\r\n\r\n')
+        read_request(conn, rest or b"")  # the next request arrives: close without an answer
+        conn.close()
+
+    def serve():
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=one, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    client = make_s3_client(boto3.session.Session(aws_access_key_id="a", aws_secret_access_key="b"),
+                            region_name=REGION, endpoint_url=f"http://127.0.0.1:{port}")
+    direct = DirectObjects.for_client(client, "bkt")
+    requests = [PutRequest(f"k{i:02d}", {"x-amz-checksum-crc32c": "AAAAAA=="}, b"abc") for i in range(20)]
+    stored, refused = [], []
+    finished = PutPipeline(direct, 2).run(iter(requests), on_stored=lambda r, a: stored.append(r.key),
+                                          on_refused=lambda r, e: refused.append((r.key, e)))
+    listener.close()
+    assert finished, "the pipeline stopped as for an outage"
+    assert refused and all(isinstance(error, ConnectionError) for _, error in refused)
+    assert sorted(stored + [key for key, _ in refused]) == [r.key for r in requests]
