@@ -21,6 +21,10 @@ threaded path, whose retry policy, clock-skew correction and outcome reporting a
 transient failure (the network, a timeout, 5xx, throttling, ``is_retryable``) also stops this
 path: the requests in flight are handed back and the pipeline takes no more (``run`` returns
 ``False``), so an outage is waited out by one retry policy, not raced by eight connections.
+One exception: a kept-alive connection that dies under a request (servers close idle
+connections, and one can close as a request goes out) hands that request back and the pipeline
+goes on; a fresh connection failing is an outage. A ``RequestTimeTooSkewed`` refusal teaches
+``link`` the server's clock and later requests are signed with it.
 
 Timeouts are those of the client: ``connect_timeout`` to connect, ``read_timeout`` without any
 progress (bytes leaving our buffer or the answer arriving) on a request in flight.
