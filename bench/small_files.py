@@ -29,7 +29,8 @@ has 2 cores shared with other work. The last line is the figure:
 ours/rclone B.Bx, sync/aws-sync C.Cx; sink ceiling W files/s; RSS 10k M MiB 50k N MiB``.
 
 ``--quick``: a few hundred files, ours only, and a correctness check (every file listed by the
-sink with its size, an unchanged re-sync copies nothing); for CI.
+sink with its size, an unchanged re-sync copies nothing, with its cache and with an empty one,
+which decides every file by HEAD and checksum); for CI.
 """
 
 from __future__ import annotations
@@ -274,9 +275,15 @@ def main() -> int:
                 summary = json.loads(again.stdout)
                 if again.returncode != 0 or summary["copied"] != 0 or summary["skipped"] != count:
                     raise SystemExit(f"quick check failed: unchanged re-sync {summary}")
+                cold = subprocess.run(clients.ours("quick", "quick-cold")[:-1] + ["--json"], env=clients.env,
+                                      capture_output=True, text=True)
+                decided = json.loads(cold.stdout) if cold.returncode == 0 else {}
+                if decided.get("copied") != 0 or decided.get("decided_by", {}).get("checksum") != count:
+                    raise SystemExit(f"quick check failed: re-sync with an empty checksum cache {decided or cold.stderr}")
                 print(f"quick: ours uploaded {count} files in {seconds:.2f}s ({count / seconds:.0f} files/s); "
                       f"every object listed with its size; unchanged re-sync copied 0 of {count} "
-                      f"in {summary['seconds']:.2f}s; {load()}")
+                      f"in {summary['seconds']:.2f}s, with an empty checksum cache (every object HEADed) "
+                      f"in {decided['seconds']:.2f}s; {load()}")
                 return 0
             clients.aws = awscli()
             warm(tree)
