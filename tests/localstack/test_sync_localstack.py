@@ -163,3 +163,40 @@ def test_a_single_put_past_botocore_carries_every_attribute_and_is_accepted_sign
     assert head["Metadata"] == {"origin": "nightly"}
     assert head["ChecksumCRC32C"] == result.checksum
 
+
+
+def test_the_pipeline_puts_and_heads_odd_keys_signed_as_localstack_checks(tmp_path, localstack, plain, ours, bucket):
+    """``put_pipeline`` (a sync's small files and its HEADs, sent from one thread) on an S3 that
+    checks SigV4 and refuses unsigned ``x-amz-*`` headers: keys with spaces, ``+``, ``%``,
+    ``~``, parentheses and non-ASCII; SSE-KMS and metadata on every PUT. The uploads land with
+    their attributes; a sync with an empty checksum cache HEADs each object (``If-Match``,
+    ``x-amz-checksum-mode``) and copies nothing; a same-size rewrite is then the only copy."""
+    import threading
+
+    kms = boto3.client("kms", region_name=localstack.region, endpoint_url=localstack.endpoint_url,
+                       aws_access_key_id="test", aws_secret_access_key="test")
+    key_arn = kms.create_key()["KeyMetadata"]["Arn"]
+    names = ["a b.txt", "plus+sign.csv", "per%cent.bin", "tilde~x", "(paren).json", "é/中文.txt", "sub dir/x=y&z.txt"]
+    root = tmp_path / "src"
+    for index, name in enumerate(names):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(os.urandom(100 + index))
+    on_main = []
+    summary = sync_up(ours, str(root), bucket, "T001/odd", state=ChecksumState(":memory:"),
+                      upload_args={"sse_kms_key_id": key_arn, "metadata": {"origin": "nightly"}},
+                      on_event=lambda event: on_main.append(threading.current_thread() is threading.main_thread()))
+    assert (summary.copied, summary.failed) == (len(names), 0), summary.errors
+    assert all(on_main), "some files did not go through the pipeline"
+    for name in names:
+        head = plain.head_object(Bucket=bucket, Key=f"T001/odd/{name}", ChecksumMode="ENABLED")
+        assert head["SSEKMSKeyId"] == key_arn and head["Metadata"] == {"origin": "nightly"}
+        assert plain.get_object(Bucket=bucket, Key=f"T001/odd/{name}")["Body"].read() == (root / name).read_bytes()
+
+    again = sync_up(ours, str(root), bucket, "T001/odd", state=ChecksumState(":memory:"))
+    assert (again.copied, again.skipped, again.failed, again.decided_by["checksum"]) == (0, len(names), 0, len(names))
+
+    _flip_a_byte(root / "é/中文.txt", 5)
+    changed = sync_up(ours, str(root), bucket, "T001/odd", state=ChecksumState(":memory:"))
+    assert (changed.copied, changed.skipped, changed.failed) == (1, len(names) - 1, 0), changed.errors
+    assert plain.get_object(Bucket=bucket, Key="T001/odd/é/中文.txt")["Body"].read() == \
+        (root / "é/中文.txt").read_bytes()
