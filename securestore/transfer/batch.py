@@ -274,10 +274,17 @@ def _through_pipeline(items: list[Item], small_puts: tuple, outcome: Outcome, lo
     left: list[Item] = []
     position = [0]
 
+    from .small_puts import READ_AHEAD_FILES, will_need
+
+    for item in items[:READ_AHEAD_FILES]:
+        will_need(item.local)
+
     def requests():
         while position[0] < len(items):
             item = items[position[0]]
             position[0] += 1
+            if position[0] + READ_AHEAD_FILES <= len(items):  # the disk works ahead (small_puts.read_ahead)
+                will_need(items[position[0] + READ_AHEAD_FILES - 1].local)
             extra = extra_args_for(item)
             request = puts.request(item.local, item.key, item.size, extra, item) if extra is not None else None
             if request is None:

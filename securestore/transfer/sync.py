@@ -502,10 +502,12 @@ class _Upload(_Sync):
         say differs; a HEAD for a small file of the same size whose object's checksum is not
         cached (``fast_stored`` decides with its answer). Every other entry goes to ``pool``
         on the way."""
-        from .put_pipeline import PutRequest
         from .direct_objects import DirectObjects
+        from .put_pipeline import PutRequest
+        from .small_puts import read_ahead
 
-        for entry in entries:
+        limit = self.small_puts.limit
+        for entry in read_ahead(entries, lambda e: e[1].path if e[1].size <= limit else None):
             relative, local, remote = entry
             request = None
             if local.size <= self.small_puts.limit:

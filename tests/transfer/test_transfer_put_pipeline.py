@@ -544,3 +544,30 @@ def test_a_kept_alive_connection_the_server_closed_hands_back_one_request_and_th
     assert finished, "the pipeline stopped as for an outage"
     assert refused and all(isinstance(error, ConnectionError) for _, error in refused)
     assert sorted(stored + [key for key, _ in refused]) == [r.key for r in requests]
+
+
+@pytest.mark.parametrize("count", [0, 1, 5, 64, 65, 200])
+def test_read_ahead_yields_every_item_in_order_after_asking_the_kernel_for_the_files_ahead(tmp_path, monkeypatch,
+                                                                                        count):
+    """Class: a read-ahead that loses, reorders or duplicates work, or advises too late. Each
+    item comes out once, in order, and by the time item i comes out the kernel has been asked
+    for the files of items up to i + 64; a file that cannot be opened is skipped quietly."""
+    from securestore.transfer import small_puts
+
+    advised = []
+    monkeypatch.setattr(small_puts.os, "posix_fadvise",
+                        lambda fd, offset, length, advice: advised.append(os.readlink(f"/proc/self/fd/{fd}")),
+                        raising=False)
+    paths = []
+    for index in range(count):
+        path = tmp_path / f"f{index:03d}"
+        path.write_bytes(b"x")
+        paths.append(str(path))
+    items = [(index, path) for index, path in enumerate(paths)] + [(count, str(tmp_path / "missing"))]
+    seen = []
+    for item in small_puts.read_ahead(items, lambda item: item[1]):
+        seen.append(item)
+        ahead = min(item[0] + small_puts.READ_AHEAD_FILES, count - 1)
+        assert count == 0 or item[0] >= count or paths[ahead] in advised, f"item {item[0]}: not asked ahead"
+    assert seen == items
+    assert advised == paths
