@@ -160,6 +160,7 @@ class _Sync:
         self.summary = SyncSummary(direction, source, destination, dryrun=options.dryrun)
         self.cancelled = threading.Event()
         self.outage: Optional[str] = None
+        self.read_ahead: Any = None  # the pipeline's ``small_puts.read_ahead`` over the stream, if any
         """Set when a file gave up on a transient cause after the whole retry budget (or the
         endpoint never answered): later files are not attempted, each failed as temporary, so a
         dead endpoint costs one budget, not one per file (50,000 files × 180 s before)."""
@@ -341,6 +342,9 @@ class _Sync:
                 while self.feed.followups:  # decided after the pipeline's connections had ended
                     if not pool.submit(self.feed.followups.popleft().context[0][0]):
                         break
+                for entry in self.read_ahead.left() if self.read_ahead is not None else ():  # taken, not sent
+                    if not pool.submit(entry):
+                        break
             for entry in entries:
                 if not pool.submit(entry):
                     break
@@ -507,7 +511,8 @@ class _Upload(_Sync):
         from .small_puts import read_ahead
 
         limit = self.small_puts.limit
-        for entry in read_ahead(entries, lambda e: e[1].path if e[1].size <= limit else None):
+        self.read_ahead = read_ahead(entries, lambda e: e[1].path if e[1].size <= limit else None)
+        for entry in self.read_ahead:
             relative, local, remote = entry
             request = None
             if local.size <= self.small_puts.limit:
