@@ -75,12 +75,13 @@ def _stored(s3, bucket: str, prefix: str) -> dict[str, bytes]:
     return found
 
 
-def _faulted(action: str, key: str, times: int = 1):
-    """A rule: ``action`` on the first ``times`` PUTs of ``key``, everything else forwarded."""
+def _faulted(action: str, key: str, times: int = 1, operation: str = "PutObject"):
+    """A rule: ``action`` on the first ``times`` ``operation`` requests of ``key``, everything
+    else forwarded."""
     seen = []
 
     def rule(request):
-        if request.operation == "PutObject" and request.path.endswith("/" + key) and len(seen) < times:
+        if request.operation == operation and request.path.endswith("/" + key) and len(seen) < times:
             seen.append(key)
             return action
         return "forward"
@@ -125,12 +126,24 @@ def test_every_fault_on_a_pipelined_put_leaves_the_summary_true(tmp_path, proxy,
     assert True in threads, "the pipeline (this thread) sent nothing: the test did not test it"
 
 
-def test_the_pipeline_sends_what_the_threaded_path_sends(tmp_path, monkeypatch):
-    """Byte for byte (at one frozen time): target, Host, Content-Length, every signed header and
-    the body, for a key that needs quoting, SSE-KMS, metadata and a content type."""
-    captured = []
+def _read_request(conn, pending: bytes = b""):
+    """One HTTP request from ``conn``: ``(head, body, what follows)``, or ``None`` at the end."""
+    while b"\r\n\r\n" not in pending:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return None
+        pending += chunk
+    head, _, body = pending.partition(b"\r\n\r\n")
+    length = int([line.split(b":")[1] for line in head.split(b"\r\n")
+                  if line.lower().startswith(b"content-length")][0])
+    while len(body) < length:
+        body += conn.recv(65536)
+    return head, body[:length], body[length:]
+
+
+def _raw_server(handle) -> socket.socket:
+    """A loopback listener whose every connection ``handle(conn)`` serves on its own thread."""
     listener = socket.create_server(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
 
     def serve():
         while True:
@@ -138,19 +151,25 @@ def test_the_pipeline_sends_what_the_threaded_path_sends(tmp_path, monkeypatch):
                 conn, _ = listener.accept()
             except OSError:
                 return
-            data = b""
-            while b"\r\n\r\n" not in data:
-                data += conn.recv(65536)
-            head, _, body = data.partition(b"\r\n\r\n")
-            length = int([line.split(b":")[1] for line in head.split(b"\r\n")
-                          if line.lower().startswith(b"content-length")][0])
-            while len(body) < length:
-                body += conn.recv(65536)
-            captured.append((head, body))
-            conn.sendall(b'HTTP/1.1 200 OK\r\nETag: "e"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n')
-            conn.close()
+            threading.Thread(target=handle, args=(conn,), daemon=True).start()
 
     threading.Thread(target=serve, daemon=True).start()
+    return listener
+
+
+def test_the_pipeline_sends_what_the_threaded_path_sends(tmp_path, monkeypatch):
+    """Byte for byte (at one frozen time): target, Host, Content-Length, every signed header and
+    the body, for a key that needs quoting, SSE-KMS, metadata and a content type."""
+    captured = []
+
+    def handle(conn):
+        head, body, _ = _read_request(conn)
+        captured.append((head, body))
+        conn.sendall(b'HTTP/1.1 200 OK\r\nETag: "e"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n')
+        conn.close()
+
+    listener = _raw_server(handle)
+    port = listener.getsockname()[1]
     client = make_s3_client(boto3.session.Session(aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="s",
                                                   aws_session_token="tok/en+=", region_name="eu-west-1"),
                             region_name="eu-west-1", endpoint_url=f"http://127.0.0.1:{port}")
@@ -406,17 +425,6 @@ def test_an_endpoint_that_stays_down_costs_one_retry_budget_not_one_per_file(tmp
     assert elapsed < 20, f"{elapsed:.1f} s: each file waited out its own budget"
 
 
-def _head_faulted(action: str, key: str, times: int):
-    seen = []
-
-    def rule(request):
-        if request.operation == "HeadObject" and request.path.endswith("/" + key) and len(seen) < times:
-            seen.append(key)
-            return action
-        return "forward"
-    return rule
-
-
 HEAD_FAULTS = TRANSIENT + PERMANENT + ["error:404:NoSuchKey", "error:412:PreconditionFailed"]
 
 
@@ -440,7 +448,7 @@ def test_a_first_sync_decides_same_size_files_by_the_pipelines_heads_under_every
         (tmp_path / "src" / relative).write_bytes(data)
         files[relative] = data
     victim = sorted(files)[0 if position == "first" else FILES // 2]
-    proxy.reset(_head_faulted(action, victim, times=1 if action in TRANSIENT else 1000))
+    proxy.reset(_faulted(action, victim, times=1 if action in TRANSIENT else 1000, operation="HeadObject"))
     events = []
     summary = sync_up(client, str(tmp_path / "src"), bucket, "p", state=ChecksumState(":memory:"), config=config,
                       on_event=events.append)
@@ -502,37 +510,14 @@ def test_a_kept_alive_connection_the_server_closed_hands_back_one_request_and_th
     goes out on it. Here every connection answers one PUT, then closes on reading the next
     one: each such request comes back (for the workers to send), and the pipeline is not
     stopped as it is for an outage (every fresh connection failing)."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-
-    def read_request(conn, pending=b""):
-        while b"\r\n\r\n" not in pending:
-            chunk = conn.recv(65536)
-            if not chunk:
-                return None
-            pending += chunk
-        head, _, body = pending.partition(b"\r\n\r\n")
-        length = int([line.split(b":")[1] for line in head.split(b"\r\n")
-                      if line.lower().startswith(b"content-length")][0])
-        while len(body) < length:
-            body += conn.recv(65536)
-        return body[length:]
-
-    def one(conn):
-        rest = read_request(conn)
+    def handle(conn):
+        _, _, rest = _read_request(conn)
         conn.sendall(b'HTTP/1.1 200 OK\r\nETag: "x"\r\nContent-Length: 0\r\n\r\n')
-        read_request(conn, rest or b"")  # the next request arrives: close without an answer
+        _read_request(conn, rest)  # the next request arrives: close without an answer
         conn.close()
 
-    def serve():
-        while True:
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=one, args=(conn,), daemon=True).start()
-
-    threading.Thread(target=serve, daemon=True).start()
+    listener = _raw_server(handle)
+    port = listener.getsockname()[1]
     client = make_s3_client(boto3.session.Session(aws_access_key_id="a", aws_secret_access_key="b"),
                             region_name=REGION, endpoint_url=f"http://127.0.0.1:{port}")
     direct = DirectObjects.for_client(client, "bkt")
