@@ -28,6 +28,7 @@ check (``tree.ListingOrderError``): a listing out of order never deletes anythin
 
 from __future__ import annotations
 
+import itertools
 import os
 import tempfile
 import threading
@@ -333,6 +334,10 @@ class _Sync:
         back, and everything after a transient failure stopped it, goes to the workers."""
         pool = WorkerPool(self._guarded(task), workers=self.config.concurrency, cancelled=self.cancelled,
                           name="securestore-sync")
+        first = next(entries, None)
+        if first is None:
+            return  # nothing differs: no pipeline (asyncio's import alone is ~20 ms), no workers
+        entries = itertools.chain([first], entries)
         try:
             pipeline = self.pipeline()
             if pipeline is not None:
