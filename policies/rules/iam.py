@@ -184,7 +184,7 @@ SERVICE_TRUST_INFO = RuleInfo(
 def service_trust_problems(document: Any) -> list[str]:
     found = []
     for index, statement in enumerate(statements(document)):
-        if statement.get("Effect") != "Allow":
+        if effect(statement) != "Allow":
             continue
         services = [s for s in service_principals(statement)
                     if s in PASS_ROLE_SERVICES or s.split(".", 1)[0] + ".*" in PASS_ROLE_SERVICES]

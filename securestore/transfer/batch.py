@@ -217,14 +217,24 @@ def run_batch(items: Sequence[Item], transfer: Callable[[Item, Any, Callable[[in
 
     outage: list[str] = []  # a file gave up after the whole retry budget: the rest are not attempted
 
+    def failed(item: Item, text: str, temporary: bool) -> None:
+        with lock:
+            outcome.failed.append({"file": item.local, "key": item.key, "error": text, "temporary": temporary})
+        on_done(item, None, text)
+
+    def succeeded(item: Item, summary: dict, size: int) -> None:
+        with lock:
+            outcome.done.append(summary)
+            if advance is not None and size:
+                advance(size)
+        on_done(item, summary, None)
+
     def one(item: Item, item_config: Any) -> None:
         from .errors import EndpointUnreachableError, TemporaryTransferError
 
         if outage:
-            text = f"not attempted: an earlier file ran out of retries ({outage[0]}); run the same command again"
-            with lock:
-                outcome.failed.append({"file": item.local, "key": item.key, "error": text, "temporary": True})
-            on_done(item, None, text)
+            failed(item, f"not attempted: an earlier file ran out of retries ({outage[0]}); run the same "
+                   "command again", True)
             return
         seen = [0]
 
@@ -244,20 +254,16 @@ def run_batch(items: Sequence[Item], transfer: Callable[[Item, Any, Callable[[in
             text = str(error) if isinstance(error, (OSError, ValueError)) or type(error).__module__.startswith(
                 "securestore") else describe_error(error)
             with lock:
-                outcome.failed.append({"file": item.local, "key": item.key, "error": text,
-                                       "temporary": isinstance(error, TemporaryTransferError)})
                 if isinstance(error, (TemporaryTransferError, EndpointUnreachableError)) and not outage:
                     outage.append(text)
-            on_done(item, None, text)
+            failed(item, text, isinstance(error, TemporaryTransferError))
             return
-        with lock:
-            outcome.done.append(summary)
-        on_done(item, summary, None)
+        succeeded(item, summary, 0)  # its bytes went to ``advance`` as they were sent
 
     small = [item for item in items if item.size < small_below]
     large = [item for item in items if item.size >= small_below]
     if small and small_puts is not None and small_puts[0].available:
-        small = _through_pipeline(small, small_puts, outcome, lock, on_done, advance)
+        small = _through_pipeline(small, small_puts, failed, succeeded)
     if small:
         run_parallel(small, lambda item: one(item, single), workers=min(config.concurrency, len(small)),
                      cancelled=threading.Event(), grace_seconds=config.grace_seconds, name="securestore-file")
@@ -267,24 +273,18 @@ def run_batch(items: Sequence[Item], transfer: Callable[[Item, Any, Callable[[in
     return outcome
 
 
-def _through_pipeline(items: list[Item], small_puts: tuple, outcome: Outcome, lock: threading.Lock,
-                      on_done: Callable, advance: Optional[Callable[[int], None]]) -> list[Item]:
+def _through_pipeline(items: list[Item], small_puts: tuple, failed: Callable[[Item, str, bool], None],
+                      succeeded: Callable[[Item, dict, int], None]) -> list[Item]:
     """Send what the pipeline can of ``items``; return the items left for the workers."""
+    from .small_puts import read_ahead
+
     puts, extra_args_for = small_puts
     left: list[Item] = []
-    position = [0]
-
-    from .small_puts import READ_AHEAD_FILES, will_need
-
-    for item in items[:READ_AHEAD_FILES]:
-        will_need(item.local)
+    rest = iter(items)
+    ahead = read_ahead(rest, lambda item: item.local)
 
     def requests():
-        while position[0] < len(items):
-            item = items[position[0]]
-            position[0] += 1
-            if position[0] + READ_AHEAD_FILES <= len(items):  # the disk works ahead (small_puts.read_ahead)
-                will_need(items[position[0] + READ_AHEAD_FILES - 1].local)
+        for item in ahead:
             extra = extra_args_for(item)
             request = puts.request(item.local, item.key, item.size, extra, item) if extra is not None else None
             if request is None:
@@ -297,20 +297,12 @@ def _through_pipeline(items: list[Item], small_puts: tuple, outcome: Outcome, lo
         try:
             result = puts.stored(request, response, seconds=time.monotonic() - request.sent)
         except Exception as error:  # noqa: BLE001 - S3 echoed another checksum: this file failed
-            with lock:
-                outcome.failed.append({"file": item.local, "key": item.key, "error": str(error),
-                                       "temporary": False})
-            on_done(item, None, str(error))
+            failed(item, str(error), False)
             return
-        summary = result.summary()
-        with lock:
-            outcome.done.append(summary)
-            if advance is not None:
-                advance(item.size)
-        on_done(item, summary, None)
+        succeeded(item, result.summary(), item.size)
 
     puts.pipeline().run(requests(), on_stored=stored, on_refused=lambda request, error: left.append(request.context[0]))
-    return left + items[position[0]:]
+    return left + ahead.left() + list(rest)
 
 
 def relative_key(prefix: str, relative: str) -> str:

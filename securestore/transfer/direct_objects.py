@@ -107,21 +107,16 @@ class DirectObjects(PersistentConnections):
         try:
             from .lazy_client import LazyS3Client
 
-            if isinstance(client, LazyS3Client) and not client.realized:
-                described = client.direct_description(bucket)
-                if described is not None:  # what botocore decided last time (``endpoint_cache``)
-                    with _cache_lock:
-                        per_bucket = _cache.setdefault(client, {})
-                        if bucket not in per_bucket:
-                            per_bucket[bucket] = cls(**settings_from_description(
-                                described, CredentialSource(client.credentials)))
-                        return per_bucket[bucket]
-            if _has_request_hooks(client, operation):
+            # what botocore decided last time (``endpoint_cache``), while no botocore client exists
+            described = client.direct_description(bucket) if isinstance(client, LazyS3Client) else None
+            if described is None and _has_request_hooks(client, operation):
                 return None
             with _cache_lock:
                 per_bucket = _cache.setdefault(client, {})
                 if bucket not in per_bucket:
-                    settings = direct_settings(client, "put_object", {"Bucket": bucket, "Key": PROBE_KEY})
+                    settings = settings_from_description(described, CredentialSource(client.credentials)) \
+                        if described is not None else \
+                        direct_settings(client, "put_object", {"Bucket": bucket, "Key": PROBE_KEY})
                     per_bucket[bucket] = cls(**settings) if settings is not None else None
                 return per_bucket[bucket]
         except TypeError:  # a client that cannot be weakly referenced: botocore sends

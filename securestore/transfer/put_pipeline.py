@@ -33,6 +33,7 @@ progress (bytes leaving our buffer or the answer arriving) on a request in fligh
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
 import time
 from dataclasses import dataclass
@@ -294,11 +295,8 @@ class PutPipeline:
         direct = self.direct
         if request.method not in ("PUT", "HEAD"):
             raise ValueError(f"method {request.method!r}: the pipeline sends PUT and HEAD")
-        if self.link is not None:
-            request.skew = self.link.skew.seconds
-            with self.link.skew.applied():
-                target = direct.presigned_target(request.method, request.key, headers)
-        else:
+        request.skew = self.link.skew.seconds if self.link is not None else None
+        with self.link.skew.applied() if self.link is not None else contextlib.nullcontext():
             target = direct.presigned_target(request.method, request.key, headers)
         lines = [f"{request.method} {target} HTTP/1.1", f"Host: {direct.endpoint.host}"]
         if request.method != "HEAD":

@@ -28,6 +28,7 @@ check (``tree.ListingOrderError``): a listing out of order never deletes anythin
 
 from __future__ import annotations
 
+import collections
 import itertools
 import os
 import tempfile
@@ -48,9 +49,9 @@ from .tree import LocalFile, RemoteObject, directory_prefix, list_remote, pair, 
 MAX_ERRORS_KEPT = 100
 _MISS = object()
 _CHANGED = object()
+"""What a cache lookup with ``cached_only`` returns when the answer needs a HEAD or a read."""
 _DONE = object()
 """What ``_Upload._decided_here`` returns for an entry it counted as skipped."""
-"""What a cache lookup with ``cached_only`` returns when the answer needs a HEAD or a read."""
 DELETE_BATCH = 1000
 HASH_CHUNK = 1024 * 1024
 FULL = "full"
@@ -118,8 +119,6 @@ class _Feed:
     """The pipeline's requests: a PUT a HEAD's answer decided first, then the stream's next."""
 
     def __init__(self, requests: Iterator[Any]) -> None:
-        import collections
-
         self.requests = requests
         self.followups: "collections.deque[Any]" = collections.deque()
 
@@ -161,10 +160,10 @@ class _Sync:
         self.summary = SyncSummary(direction, source, destination, dryrun=options.dryrun)
         self.cancelled = threading.Event()
         self.outage: Optional[str] = None
-        self.read_ahead: Any = None  # the pipeline's ``small_puts.read_ahead`` over the stream, if any
         """Set when a file gave up on a transient cause after the whole retry budget (or the
         endpoint never answered): later files are not attempted, each failed as temporary, so a
         dead endpoint costs one budget, not one per file (50,000 files × 180 s before)."""
+        self.read_ahead: Any = None  # the pipeline's ``small_puts.read_ahead`` over the stream, if any
 
     # counters and events ------------------------------------------------------------------------
     def count(self, outcome: str, decided: Optional[str] = None, size: int = 0, checked: bool = False) -> None:
@@ -275,8 +274,7 @@ class _Sync:
             return self.policy.call(lambda: self.client.head_object(
                 Bucket=self.bucket, Key=remote.key, ChecksumMode="ENABLED", **pin), cancelled=self.cancelled)
         except ClientError as error:
-            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-            if status in (404, 412):
+            if _gone_since_listed(error):
                 return None
             raise
 
@@ -386,11 +384,15 @@ class _Sync:
             return False
         if decided is None or decided[0]:
             return False
-        self.count("skipped", decided[1], checked=True)
+        self.skipped(relative, decided[1], local.size)
+        return True
+
+    def skipped(self, relative: str, decided: str, size: int) -> None:
+        """Count a path checked and found the same (by ``decided``), and report it."""
+        self.count("skipped", decided, checked=True)
         if self.options.report_skips:
             source, target = self.ends(relative)
-            self.on_event(SyncEvent("skip", relative, source, target, local.size))
-        return True
+            self.on_event(SyncEvent("skip", relative, source, target, size))
 
     def _agreed(self, local: LocalFile, remote: RemoteObject) -> bool:
         """Whether the last run found this very file and this very object equal by checksum."""
@@ -520,7 +522,7 @@ class _Upload(_Sync):
         for entry in self.read_ahead:
             relative, local, remote = entry
             request = None
-            if local.size <= self.small_puts.limit:
+            if local.size <= limit:
                 if remote is None:
                     request = self._put_request(entry, "missing")
                 elif local.size != remote.size:
@@ -560,11 +562,7 @@ class _Upload(_Sync):
             return self._put_request(entry, decided)
         if decided == "checksum":
             self.agree(remote, local)
-        self.count("checked")
-        self.count("skipped", decided)
-        if self.options.report_skips:
-            source, target = self.ends(relative)
-            self.on_event(SyncEvent("skip", relative, source, target, local.size))
+        self.skipped(relative, decided, local.size)
         return _DONE
 
     def _follow_up(self, entry: tuple, head: Any) -> None:
@@ -595,9 +593,7 @@ class _Upload(_Sync):
         listing (404, 412) means "upload it", as ``remote_checksum`` reads it; anything else
         goes to the workers, which decide and send again with retries and report the outcome."""
         (entry, _), _ = request.context
-        status = getattr(error, "response", {}).get("ResponseMetadata", {}).get("HTTPStatusCode") \
-            if isinstance(getattr(error, "response", None), dict) else None
-        if request.method == "HEAD" and status in (404, 412):
+        if request.method == "HEAD" and _gone_since_listed(error):
             self._follow_up(entry, None)
             return
         self.pool.submit(entry)
@@ -781,6 +777,13 @@ def _problem_counter(job: _Sync, on_problem: Optional[Callable[[str], None]]) ->
         if on_problem is not None:
             on_problem(text)
     return problem
+
+
+def _gone_since_listed(error: BaseException) -> bool:
+    """A HEAD pinned to the listed ETag answered 404 or 412: the object went or changed."""
+    response = getattr(error, "response", None)
+    return isinstance(response, dict) and \
+        response.get("ResponseMetadata", {}).get("HTTPStatusCode") in (404, 412)
 
 
 def _time_differs(local: LocalFile, remote: RemoteObject, downloading: bool, exact: bool) -> bool:
