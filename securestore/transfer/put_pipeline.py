@@ -284,7 +284,6 @@ class PutPipeline:
         if endpoint.scheme == "https" and self._tls is None:
             self._tls = ssl.create_default_context()
         self.stopped = False
-        self.sent = 0
 
     # the request ---------------------------------------------------------------------------
     def encode(self, request: PutRequest) -> bytes:
@@ -394,7 +393,6 @@ class PutPipeline:
             connection.served += 1
             if connection.closed and connection in connections:
                 connections.remove(connection)
-            self.sent += 1
             operation = "HeadObject" if request.method == "HEAD" else "PutObject"
             if 200 <= answer.status < 300:
                 on_stored(request, head_object_result(answer.headers) if request.method == "HEAD"
